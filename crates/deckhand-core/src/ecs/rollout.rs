@@ -1,0 +1,348 @@
+//! The rollout verdict state machine.
+//!
+//! It watches *one* deployment, identified by the id UpdateService returned, and decides from
+//! successive DescribeServices snapshots (and, when asked for, the stopped tasks of that
+//! deployment) whether the deploy succeeded, failed, was rolled back by ECS, or was superseded by
+//! someone else's deployment. It never decides "success" from service-level counts alone: that
+//! is how the standard `ServicesStable` waiter reports a circuit-breaker rollback (or a service
+//! with desired count 0) as a success.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{Deployment, RolloutState, ServiceEvent, ServiceSnapshot, TaskSnapshot};
+
+/// What to watch and how strict to be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchSpec {
+    /// Our deployment, from the UpdateService response.
+    pub deployment_id: String,
+    /// The task definition we deployed.
+    pub task_definition: String,
+    /// When our deployment began (epoch ms); older events are not ours.
+    pub started_at_ms: i64,
+    /// With the circuit breaker off, red once this many tasks of our deployment have failed
+    /// (0: never; wait for the timeout).
+    pub max_task_failures: u32,
+    /// The update changed only the desired count, so ECS made no new deployment: success is the
+    /// PRIMARY deployment reaching the count, not a new rollout completing.
+    pub scale_only: bool,
+}
+
+/// How a watched rollout ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Our deployment is PRIMARY with our task definition and COMPLETED.
+    Succeeded,
+    /// Our deployment failed and ECS did not roll it back.
+    Failed {
+        /// Why, in ECS's words where it gave any.
+        reason: String,
+    },
+    /// The circuit breaker rolled our deployment back and the rollback completed.
+    RolledBackByEcs {
+        /// The deployment ECS rolled back to.
+        deployment_id: String,
+        /// Its task definition.
+        task_definition: String,
+    },
+    /// The circuit breaker rolled our deployment back and the rollback failed too.
+    EcsRollbackFailed {
+        /// The rollback deployment.
+        deployment_id: String,
+        /// Its task definition.
+        task_definition: String,
+        /// Why.
+        reason: String,
+    },
+    /// Someone else started a newer deployment; ours is no longer what ECS rolls toward.
+    Superseded {
+        /// The newer PRIMARY deployment.
+        deployment_id: String,
+        /// Its task definition.
+        task_definition: String,
+    },
+}
+
+impl Outcome {
+    /// True only for [`Outcome::Succeeded`].
+    pub fn is_success(&self) -> bool {
+        matches!(self, Self::Succeeded)
+    }
+}
+
+/// A one-line view of the watched deployment after a poll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressLine {
+    /// The deployment the line describes (ours, or the ECS rollback we follow).
+    pub deployment_id: String,
+    /// Running tasks.
+    pub running: i32,
+    /// Desired tasks.
+    pub desired: i32,
+    /// Pending tasks.
+    pub pending: i32,
+    /// Failed tasks, as ECS counts them.
+    pub failed: i32,
+    /// The rollout state, if ECS reports one.
+    pub rollout_state: Option<RolloutState>,
+    /// True while following an ECS circuit-breaker rollback.
+    pub ecs_rollback: bool,
+}
+
+/// The result of one observation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Service events not seen before, oldest first.
+    pub new_events: Vec<ServiceEvent>,
+    /// Where the rollout stands, when the watched deployment is visible.
+    pub progress: Option<ProgressLine>,
+    /// Set once the rollout has a verdict.
+    pub outcome: Option<Outcome>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    Ours,
+    EcsRollback { target: String },
+}
+
+/// Watches one deployment to a verdict. Feed it every snapshot with [`RolloutWatch::observe`].
+#[derive(Debug, Clone)]
+pub struct RolloutWatch {
+    spec: WatchSpec,
+    phase: Phase,
+    seen_events: HashSet<String>,
+    events: Vec<ServiceEvent>,
+    last_failed_tasks: i32,
+    tasks: BTreeMap<String, TaskSnapshot>,
+}
+
+/// Event wording that means tasks stopped or could not start (checked case-insensitively).
+const TROUBLE_WORDS: &[&str] = &["stopped", "failed", "unable", "unhealthy"];
+
+impl RolloutWatch {
+    /// Starts watching.
+    pub fn new(spec: WatchSpec) -> Self {
+        Self {
+            spec,
+            phase: Phase::Ours,
+            seen_events: HashSet::new(),
+            events: Vec::new(),
+            last_failed_tasks: 0,
+            tasks: BTreeMap::new(),
+        }
+    }
+
+    /// What is being watched.
+    pub fn spec(&self) -> &WatchSpec {
+        &self.spec
+    }
+
+    /// Every service event since our deployment began, oldest first.
+    pub fn events(&self) -> &[ServiceEvent] {
+        &self.events
+    }
+
+    /// The stopped tasks of our deployment seen so far, most recently stopped first.
+    pub fn stopped_tasks(&self) -> Vec<TaskSnapshot> {
+        let mut tasks: Vec<_> = self.tasks.values().cloned().collect();
+        tasks.sort_by_key(|t| std::cmp::Reverse(t.stopped_at_ms.unwrap_or(0)));
+        tasks
+    }
+
+    /// True when the stopped tasks of our deployment should be fetched before the next
+    /// [`RolloutWatch::observe`]: new events say tasks stopped or failed, or ECS counted a new
+    /// failure. Fetching only then keeps a healthy rollout at one API call per poll.
+    pub fn wants_stopped_tasks(&self, snapshot: &ServiceSnapshot) -> bool {
+        if self.spec.max_task_failures == 0 {
+            return false;
+        }
+        let failed_more = snapshot
+            .deployment(&self.spec.deployment_id)
+            .is_some_and(|d| d.failed_tasks > self.last_failed_tasks);
+        failed_more
+            || self.unseen_events(snapshot).any(|e| {
+                let m = e.message.to_ascii_lowercase();
+                TROUBLE_WORDS.iter().any(|w| m.contains(w))
+            })
+    }
+
+    /// True when `task` belongs to our deployment.
+    pub fn is_ours(&self, task: &TaskSnapshot) -> bool {
+        match &task.started_by {
+            Some(by) if by.starts_with("ecs-svc/") => *by == self.spec.deployment_id,
+            _ => {
+                task.task_definition == self.spec.task_definition
+                    && task.created_at_ms.is_none_or(|t| t >= self.spec.started_at_ms)
+            }
+        }
+    }
+
+    fn unseen_events<'a>(&'a self, snapshot: &'a ServiceSnapshot) -> impl Iterator<Item = &'a ServiceEvent> {
+        // ECS clocks and ours may differ slightly; events from a second before the start count.
+        let since = self.spec.started_at_ms - 1000;
+        snapshot
+            .events
+            .iter()
+            .filter(move |e| e.created_at_ms >= since && !self.seen_events.contains(&e.id))
+    }
+
+    /// Takes one snapshot (and the stopped tasks of the service, if they were fetched) and says
+    /// where the rollout stands.
+    pub fn observe(&mut self, snapshot: &ServiceSnapshot, stopped: Option<&[TaskSnapshot]>) -> Step {
+        let mut new_events: Vec<ServiceEvent> = self.unseen_events(snapshot).cloned().collect();
+        new_events.sort_by_key(|e| e.created_at_ms);
+        for e in &new_events {
+            self.seen_events.insert(e.id.clone());
+            self.events.push(e.clone());
+        }
+        for t in stopped.into_iter().flatten() {
+            if self.is_ours(t) && t.last_status == "STOPPED" {
+                self.tasks.insert(t.arn.clone(), t.clone());
+            }
+        }
+        let ours = snapshot.deployment(&self.spec.deployment_id).cloned();
+        if let Some(d) = &ours {
+            self.last_failed_tasks = self.last_failed_tasks.max(d.failed_tasks);
+        }
+        let (progress, outcome) = match self.phase.clone() {
+            Phase::Ours => self.judge_ours(snapshot, ours.as_ref()),
+            Phase::EcsRollback { target } => self.judge_ecs_rollback(snapshot, &target),
+        };
+        Step { new_events, progress, outcome }
+    }
+
+    fn judge_ours(&mut self, snapshot: &ServiceSnapshot, ours: Option<&Deployment>) -> (Option<ProgressLine>, Option<Outcome>) {
+        let Some(d) = ours else {
+            // Our deployment is gone. ECS removes a deployment the circuit breaker rolled back;
+            // anything else that removes it is a newer deployment that completed.
+            let Some(primary) = snapshot.primary() else {
+                return (None, None);
+            };
+            if self.is_ecs_rollback(primary) {
+                return self.enter_ecs_rollback(snapshot, primary.id.clone());
+            }
+            return (None, Some(superseded(primary)));
+        };
+        let line = progress_line(d, false);
+        if d.rollout_state == Some(RolloutState::Failed) {
+            let reason = d
+                .rollout_state_reason
+                .clone()
+                .unwrap_or_else(|| format!("deployment {} failed", d.id));
+            return (Some(line), Some(Outcome::Failed { reason }));
+        }
+        if !d.is_primary() {
+            let Some(primary) = snapshot.primary() else {
+                return (Some(line), None);
+            };
+            if self.is_ecs_rollback(primary) {
+                return self.enter_ecs_rollback(snapshot, primary.id.clone());
+            }
+            return (Some(line), Some(superseded(primary)));
+        }
+        if d.task_definition != self.spec.task_definition {
+            // Our id with another task definition: not a deployment we made.
+            return (Some(line), Some(superseded(d)));
+        }
+        let done = if self.spec.scale_only || d.rollout_state.is_none() {
+            steady(snapshot, d)
+        } else {
+            d.rollout_state == Some(RolloutState::Completed)
+        };
+        if done {
+            return (Some(line), Some(Outcome::Succeeded));
+        }
+        let breaker_on = snapshot.circuit_breaker.is_some_and(|b| b.enable);
+        if !breaker_on && self.spec.max_task_failures > 0 {
+            let seen = u32::try_from(self.tasks.values().filter(|t| t.is_failure()).count()).unwrap_or(u32::MAX);
+            let counted = u32::try_from(d.failed_tasks.max(0)).unwrap_or(0);
+            let failures = seen.max(counted);
+            if failures >= self.spec.max_task_failures {
+                let reason = format!(
+                    "{failures} tasks of deployment {} failed and the circuit breaker is off (limit: {})",
+                    d.id, self.spec.max_task_failures
+                );
+                return (Some(line), Some(Outcome::Failed { reason }));
+            }
+        }
+        (Some(line), None)
+    }
+
+    fn is_ecs_rollback(&self, primary: &Deployment) -> bool {
+        let by_reason = primary
+            .rollout_state_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("circuit breaker: rolling back"));
+        let failed_event = format!("(deployment {}) deployment failed", self.spec.deployment_id);
+        let by_events = self.events.iter().any(|e| e.message.contains(&failed_event))
+            && self.events.iter().any(|e| e.message.contains("rolling back to deployment"));
+        by_reason || by_events
+    }
+
+    fn enter_ecs_rollback(&mut self, snapshot: &ServiceSnapshot, target: String) -> (Option<ProgressLine>, Option<Outcome>) {
+        self.phase = Phase::EcsRollback { target: target.clone() };
+        self.judge_ecs_rollback(snapshot, &target)
+    }
+
+    fn judge_ecs_rollback(&self, snapshot: &ServiceSnapshot, target: &str) -> (Option<ProgressLine>, Option<Outcome>) {
+        let Some(d) = snapshot.deployment(target) else {
+            return match snapshot.primary() {
+                Some(p) => (None, Some(superseded(p))),
+                None => (None, None),
+            };
+        };
+        let line = progress_line(d, true);
+        let outcome = match d.rollout_state {
+            Some(RolloutState::Failed) => Some(Outcome::EcsRollbackFailed {
+                deployment_id: d.id.clone(),
+                task_definition: d.task_definition.clone(),
+                reason: d.rollout_state_reason.clone().unwrap_or_default(),
+            }),
+            Some(RolloutState::Completed) => Some(Outcome::RolledBackByEcs {
+                deployment_id: d.id.clone(),
+                task_definition: d.task_definition.clone(),
+            }),
+            None if steady(snapshot, d) => Some(Outcome::RolledBackByEcs {
+                deployment_id: d.id.clone(),
+                task_definition: d.task_definition.clone(),
+            }),
+            _ => None,
+        };
+        (Some(line), outcome)
+    }
+}
+
+/// ECS's own steady-state rule, applied to one deployment rather than to the service.
+fn steady(snapshot: &ServiceSnapshot, d: &Deployment) -> bool {
+    d.is_primary()
+        && snapshot.deployments.len() == 1
+        && d.running_count == d.desired_count
+        && d.pending_count == 0
+        && d.rollout_state != Some(RolloutState::Failed)
+}
+
+fn superseded(d: &Deployment) -> Outcome {
+    Outcome::Superseded {
+        deployment_id: d.id.clone(),
+        task_definition: d.task_definition.clone(),
+    }
+}
+
+fn progress_line(d: &Deployment, ecs_rollback: bool) -> ProgressLine {
+    ProgressLine {
+        deployment_id: d.id.clone(),
+        running: d.running_count,
+        desired: d.desired_count,
+        pending: d.pending_count,
+        failed: d.failed_tasks,
+        rollout_state: d.rollout_state,
+        ecs_rollback,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,13 @@
+//! Pure decisions for deckhand.
+//!
+//! This crate owns every rule that decides what deckhand does: parsing and validating inputs,
+//! cleaning and patching task definitions, deciding whether a deploy changes anything, and the
+//! rollout verdict state machine. It performs no I/O, spawns nothing and depends on no AWS SDK,
+//! HTTP client or async runtime (CI checks this with `cargo tree`), so every decision is
+//! unit-testable from plain data.
+
+pub mod document;
+pub mod ecs;
+pub mod image_ref;
+pub mod redact;
+pub mod time;
