@@ -1,0 +1,14 @@
+//! The only deckhand crate that talks to AWS.
+//!
+//! Thin adapters: each function makes the calls one concern needs (with pagination), converts
+//! SDK types into `deckhand-core` types, and wraps errors with the operation and the resource.
+//! No function here decides anything; branches that depend on a rule belong in core.
+
+pub mod calls;
+pub mod config;
+pub mod ecs;
+mod raw_json;
+
+pub use calls::ApiCalls;
+pub use config::{AwsContext, load_context};
+pub use ecs::{EcsAdapter, EcsError};
