@@ -68,13 +68,20 @@ mod tests {
         let err = parse_document(Path::new("td.json"), "{\n  \"family\": \"web\",\n  oops\n}")
             .unwrap_err();
         assert_eq!((err.line, err.column), (3, 3));
-        assert!(err.to_string().starts_with("td.json:3:3: key must be a string"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("td.json:3:3: key must be a string"),
+            "{err}"
+        );
     }
 
     #[test]
     fn yaml_error_has_line_and_column() {
-        let err = parse_document(Path::new("td.yaml"), "family: web\ncontainerDefinitions: [\n")
-            .unwrap_err();
+        let err = parse_document(
+            Path::new("td.yaml"),
+            "family: web\ncontainerDefinitions: [\n",
+        )
+        .unwrap_err();
         assert_eq!(err.line, 3, "{err}");
         assert!(err.to_string().starts_with("td.yaml:3:"), "{err}");
     }

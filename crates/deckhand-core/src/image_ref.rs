@@ -98,15 +98,23 @@ impl fmt::Display for ImageRef {
 
 fn validate_digest(d: &str) -> Result<(), String> {
     let Some((alg, hex)) = d.split_once(':') else {
-        return Err(format!("digest `{d}` must look like `sha256:<64 hex digits>`"));
+        return Err(format!(
+            "digest `{d}` must look like `sha256:<64 hex digits>`"
+        ));
     };
     let expected_len = match alg {
         "sha256" => 64,
         "sha512" => 128,
         _ => return Err(format!("digest algorithm `{alg}` is not sha256 or sha512")),
     };
-    if hex.len() != expected_len || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-        return Err(format!("digest `{d}` must have {expected_len} lowercase hex digits"));
+    if hex.len() != expected_len
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(format!(
+            "digest `{d}` must have {expected_len} lowercase hex digits"
+        ));
     }
     Ok(())
 }
@@ -114,8 +122,11 @@ fn validate_digest(d: &str) -> Result<(), String> {
 fn validate_tag(t: &str) -> Result<(), String> {
     let ok = !t.is_empty()
         && t.len() <= 128
-        && t.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
-        && t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        && t.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
     if ok {
         Ok(())
     } else {

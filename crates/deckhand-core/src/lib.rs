@@ -7,6 +7,7 @@
 //! unit-testable from plain data.
 
 pub mod document;
+pub mod duration;
 pub mod ecs;
 pub mod image_ref;
 pub mod redact;

@@ -23,7 +23,14 @@ const SECRET_WORDS: &[&str] = &[
     "SESSION",
     "CERT",
 ];
-const SECRET_SUBSTRINGS: &[&str] = &["SECRET", "PASSWORD", "TOKEN", "APIKEY", "PRIVATE", "CREDENTIAL"];
+const SECRET_SUBSTRINGS: &[&str] = &[
+    "SECRET",
+    "PASSWORD",
+    "TOKEN",
+    "APIKEY",
+    "PRIVATE",
+    "CREDENTIAL",
+];
 /// Connection strings usually embed a password.
 const SECRET_SUFFIXES: &[&str] = &["DATABASE_URL", "DB_URL", "CONNECTION_STRING", "_URI"];
 
@@ -67,7 +74,15 @@ mod tests {
 
     #[test]
     fn ordinary_names() {
-        for name in ["PORT", "LOG_LEVEL", "MONKEY_MODE", "KEYBOARD", "RUST_LOG", "NODE_ENV", "BASE_URL"] {
+        for name in [
+            "PORT",
+            "LOG_LEVEL",
+            "MONKEY_MODE",
+            "KEYBOARD",
+            "RUST_LOG",
+            "NODE_ENV",
+            "BASE_URL",
+        ] {
             assert!(!looks_secret(name), "{name} should not look secret");
         }
     }

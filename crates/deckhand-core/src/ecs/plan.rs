@@ -41,7 +41,9 @@ pub enum PreflightError {
         status: String,
     },
     /// Blue/green (CodeDeploy) and external controllers are rolled differently.
-    #[error("service `{service}` uses the `{controller}` deployment controller; `deckhand ecs deploy` rolls `ECS` (rolling update) services")]
+    #[error(
+        "service `{service}` uses the `{controller}` deployment controller; `deckhand ecs deploy` rolls `ECS` (rolling update) services"
+    )]
     UnsupportedController {
         /// The service.
         service: String,
@@ -85,13 +87,21 @@ pub fn check_target(
 ) -> Result<(), PreflightError> {
     let cluster_owned = || cluster_name.to_string();
     let Some(c) = cluster else {
-        return Err(PreflightError::ClusterNotFound { cluster: cluster_owned() });
+        return Err(PreflightError::ClusterNotFound {
+            cluster: cluster_owned(),
+        });
     };
     if c.status != "ACTIVE" {
-        return Err(PreflightError::ClusterNotActive { cluster: cluster_owned(), status: c.status.clone() });
+        return Err(PreflightError::ClusterNotActive {
+            cluster: cluster_owned(),
+            status: c.status.clone(),
+        });
     }
     let Some(s) = service else {
-        return Err(PreflightError::ServiceNotFound { cluster: cluster_owned(), service: service_name.into() });
+        return Err(PreflightError::ServiceNotFound {
+            cluster: cluster_owned(),
+            service: service_name.into(),
+        });
     };
     if s.status != "ACTIVE" {
         return Err(PreflightError::ServiceNotActive {
@@ -172,7 +182,12 @@ pub fn plan_deploy(
     }
     let register = !desired.same_as(live);
     let diff = if register {
-        render_diff(live, desired, &format!("{} (live)", short_arn(live_arn)), &format!("{} (new revision)", desired.family()))
+        render_diff(
+            live,
+            desired,
+            &format!("{} (live)", short_arn(live_arn)),
+            &format!("{} (new revision)", desired.family()),
+        )
     } else {
         String::new()
     };
@@ -216,7 +231,9 @@ pub fn short_arn(arn: &str) -> &str {
 /// Renders the plan for people.
 pub fn render_plan(plan: &DeployPlan, cluster: &str, service: &str) -> String {
     let mut out = String::new();
-    out.push_str(&format!("plan for service `{service}` in cluster `{cluster}`:\n"));
+    out.push_str(&format!(
+        "plan for service `{service}` in cluster `{cluster}`:\n"
+    ));
     if plan.is_no_op() {
         out.push_str(&format!(
             "  no change: the service already runs this task definition ({})\n",
@@ -227,7 +244,10 @@ pub fn render_plan(plan: &DeployPlan, cluster: &str, service: &str) -> String {
         out.push_str(&format!("  register a new revision of `{}`\n", plan.family));
     }
     if plan.force_new_deployment {
-        out.push_str(&format!("  force a new deployment of {}\n", short_arn(&plan.live_task_definition)));
+        out.push_str(&format!(
+            "  force a new deployment of {}\n",
+            short_arn(&plan.live_task_definition)
+        ));
     }
     if let Some((from, to)) = plan.desired_count {
         out.push_str(&format!("  desired count {from} -> {to}\n"));
@@ -292,28 +312,70 @@ mod tests {
 
     #[test]
     fn unchanged_is_a_no_op() {
-        let plan = plan_deploy(&spec(), ARN, &spec(), &service(2, RolloutState::Completed), DeployOptions::default()).unwrap();
+        let plan = plan_deploy(
+            &spec(),
+            ARN,
+            &spec(),
+            &service(2, RolloutState::Completed),
+            DeployOptions::default(),
+        )
+        .unwrap();
         assert!(plan.is_no_op());
         assert!(render_plan(&plan, "c", "web").contains("no change"));
     }
 
     #[test]
     fn same_count_is_still_a_no_op() {
-        let opts = DeployOptions { desired_count: Some(2), force_new_deployment: false };
-        assert!(plan_deploy(&spec(), ARN, &spec(), &service(2, RolloutState::Completed), opts).unwrap().is_no_op());
+        let opts = DeployOptions {
+            desired_count: Some(2),
+            force_new_deployment: false,
+        };
+        assert!(
+            plan_deploy(
+                &spec(),
+                ARN,
+                &spec(),
+                &service(2, RolloutState::Completed),
+                opts
+            )
+            .unwrap()
+            .is_no_op()
+        );
     }
 
     #[test]
     fn force_with_unchanged_definition_updates_without_registering() {
-        let opts = DeployOptions { desired_count: None, force_new_deployment: true };
-        let plan = plan_deploy(&spec(), ARN, &spec(), &service(2, RolloutState::Completed), opts).unwrap();
-        assert!(!plan.register && plan.update_service && plan.force_new_deployment && !plan.scale_only);
+        let opts = DeployOptions {
+            desired_count: None,
+            force_new_deployment: true,
+        };
+        let plan = plan_deploy(
+            &spec(),
+            ARN,
+            &spec(),
+            &service(2, RolloutState::Completed),
+            opts,
+        )
+        .unwrap();
+        assert!(
+            !plan.register && plan.update_service && plan.force_new_deployment && !plan.scale_only
+        );
     }
 
     #[test]
     fn count_only_is_scale_only() {
-        let opts = DeployOptions { desired_count: Some(4), force_new_deployment: false };
-        let plan = plan_deploy(&spec(), ARN, &spec(), &service(2, RolloutState::Completed), opts).unwrap();
+        let opts = DeployOptions {
+            desired_count: Some(4),
+            force_new_deployment: false,
+        };
+        let plan = plan_deploy(
+            &spec(),
+            ARN,
+            &spec(),
+            &service(2, RolloutState::Completed),
+            opts,
+        )
+        .unwrap();
         assert_eq!(plan.desired_count, Some((2, 4)));
         assert!(plan.scale_only && !plan.register);
     }
@@ -321,30 +383,71 @@ mod tests {
     #[test]
     fn a_change_registers_and_renders_a_diff() {
         let mut new = spec();
-        new.apply(&TaskDefPatch { images: vec![], env: vec![EnvOverride { container: "app".into(), name: "A".into(), value: "1".into() }] })
-            .unwrap();
-        let plan = plan_deploy(&spec(), ARN, &new, &service(2, RolloutState::InProgress), DeployOptions::default()).unwrap();
+        new.apply(&TaskDefPatch {
+            images: vec![],
+            env: vec![EnvOverride {
+                container: "app".into(),
+                name: "A".into(),
+                value: "1".into(),
+            }],
+        })
+        .unwrap();
+        let plan = plan_deploy(
+            &spec(),
+            ARN,
+            &new,
+            &service(2, RolloutState::InProgress),
+            DeployOptions::default(),
+        )
+        .unwrap();
         assert!(plan.register && plan.update_service && !plan.scale_only);
         insta::assert_snapshot!(render_plan(&plan, "prod", "web"));
     }
 
     #[test]
     fn negative_count_is_rejected() {
-        let opts = DeployOptions { desired_count: Some(-1), force_new_deployment: false };
-        let err = plan_deploy(&spec(), ARN, &spec(), &service(2, RolloutState::Completed), opts).unwrap_err();
+        let opts = DeployOptions {
+            desired_count: Some(-1),
+            force_new_deployment: false,
+        };
+        let err = plan_deploy(
+            &spec(),
+            ARN,
+            &spec(),
+            &service(2, RolloutState::Completed),
+            opts,
+        )
+        .unwrap_err();
         assert_eq!(err.to_string(), "desired count -1 is negative");
     }
 
     #[test]
     fn preflight_errors() {
-        let active = ClusterSnapshot { arn: "a".into(), status: "ACTIVE".into() };
-        assert_eq!(check_target("c", "s", None, None).unwrap_err().to_string(), "cluster `c` not found");
-        assert_eq!(check_target("c", "s", Some(&active), None).unwrap_err().to_string(), "service `s` not found in cluster `c`");
+        let active = ClusterSnapshot {
+            arn: "a".into(),
+            status: "ACTIVE".into(),
+        };
+        assert_eq!(
+            check_target("c", "s", None, None).unwrap_err().to_string(),
+            "cluster `c` not found"
+        );
+        assert_eq!(
+            check_target("c", "s", Some(&active), None)
+                .unwrap_err()
+                .to_string(),
+            "service `s` not found in cluster `c`"
+        );
         let mut svc = service(1, RolloutState::Completed);
         svc.deployment_controller = "CODE_DEPLOY".into();
-        assert!(matches!(check_target("c", "s", Some(&active), Some(&svc)), Err(PreflightError::UnsupportedController { .. })));
+        assert!(matches!(
+            check_target("c", "s", Some(&active), Some(&svc)),
+            Err(PreflightError::UnsupportedController { .. })
+        ));
         svc.deployment_controller = "ECS".into();
         svc.status = "DRAINING".into();
-        assert!(matches!(check_target("c", "s", Some(&active), Some(&svc)), Err(PreflightError::ServiceNotActive { .. })));
+        assert!(matches!(
+            check_target("c", "s", Some(&active), Some(&svc)),
+            Err(PreflightError::ServiceNotActive { .. })
+        ));
     }
 }

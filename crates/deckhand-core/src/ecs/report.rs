@@ -149,17 +149,27 @@ impl DeployReport {
 
     /// The failure report for the log: why the deploy is red.
     pub fn render_failure_text(&self) -> String {
-        let mut out = format!("deploy of `{}` in cluster `{}`: {}\n", self.service, self.cluster, self.headline);
+        let mut out = format!(
+            "deploy of `{}` in cluster `{}`: {}\n",
+            self.service, self.cluster, self.headline
+        );
         if let Some(r) = &self.rollback {
             out.push_str(&format!("  rollback: {}\n", rollback_sentence(r)));
         }
         if !self.events.is_empty() {
             out.push_str("\nservice events since the deployment began:\n");
             if self.events.len() > MAX_EVENTS {
-                out.push_str(&format!("  ({} earlier events not shown)\n", self.events.len() - MAX_EVENTS));
+                out.push_str(&format!(
+                    "  ({} earlier events not shown)\n",
+                    self.events.len() - MAX_EVENTS
+                ));
             }
             for e in self.shown_events() {
-                out.push_str(&format!("  {}  {}\n", format_clock(e.created_at_ms), e.message));
+                out.push_str(&format!(
+                    "  {}  {}\n",
+                    format_clock(e.created_at_ms),
+                    e.message
+                ));
             }
         }
         if self.stopped_tasks.is_empty() {
@@ -174,7 +184,11 @@ impl DeployReport {
                     t.stopped_reason.as_deref().unwrap_or("-")
                 ));
                 for c in &t.containers {
-                    out.push_str(&format!("    container {}: {}\n", c.name, container_outcome(c)));
+                    out.push_str(&format!(
+                        "    container {}: {}\n",
+                        c.name,
+                        container_outcome(c)
+                    ));
                 }
             }
         }
@@ -193,13 +207,27 @@ impl DeployReport {
         );
         out.push_str("| | |\n|---|---|\n");
         let row = |k: &str, v: &Option<String>| {
-            v.as_ref().map(|v| format!("| {k} | `{}` |\n", short_arn(v))).unwrap_or_default()
+            v.as_ref()
+                .map(|v| format!("| {k} | `{}` |\n", short_arn(v)))
+                .unwrap_or_default()
         };
         out.push_str(&row("task definition", &self.task_definition_arn));
-        out.push_str(&row("previous task definition", &self.previous_task_definition_arn));
-        out.push_str(&self.deployment_id.as_ref().map(|d| format!("| deployment | `{d}` |\n")).unwrap_or_default());
+        out.push_str(&row(
+            "previous task definition",
+            &self.previous_task_definition_arn,
+        ));
+        out.push_str(
+            &self
+                .deployment_id
+                .as_ref()
+                .map(|d| format!("| deployment | `{d}` |\n"))
+                .unwrap_or_default(),
+        );
         if let Some(r) = &self.rollback {
-            out.push_str(&format!("| rollback | {} |\n", escape_md(&rollback_sentence(r))));
+            out.push_str(&format!(
+                "| rollback | {} |\n",
+                escape_md(&rollback_sentence(r))
+            ));
         }
         if !self.verdict.is_ok() {
             if !self.stopped_tasks.is_empty() {
@@ -222,7 +250,11 @@ impl DeployReport {
             if !self.events.is_empty() {
                 out.push_str("\n#### Service events\n\n| time (UTC) | message |\n|---|---|\n");
                 for e in self.shown_events() {
-                    out.push_str(&format!("| {} | {} |\n", format_utc(e.created_at_ms), escape_md(&e.message)));
+                    out.push_str(&format!(
+                        "| {} | {} |\n",
+                        format_utc(e.created_at_ms),
+                        escape_md(&e.message)
+                    ));
                 }
             }
         }
@@ -260,7 +292,10 @@ fn rollback_sentence(r: &RollbackReport) -> String {
     } else {
         format!(
             "{who} rolled back to {td}, but the rollback did not complete{}",
-            r.detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default()
+            r.detail
+                .as_ref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
         )
     }
 }
@@ -353,8 +388,14 @@ mod tests {
         assert!(!wants_rollback(&failed, RollbackPolicy::Never));
         for o in [
             Outcome::Succeeded,
-            Outcome::Superseded { deployment_id: "d".into(), task_definition: "t".into() },
-            Outcome::RolledBackByEcs { deployment_id: "d".into(), task_definition: "t".into() },
+            Outcome::Superseded {
+                deployment_id: "d".into(),
+                task_definition: "t".into(),
+            },
+            Outcome::RolledBackByEcs {
+                deployment_id: "d".into(),
+                task_definition: "t".into(),
+            },
         ] {
             assert!(!wants_rollback(&o, RollbackPolicy::OnFailure), "{o:?}");
         }

@@ -176,12 +176,17 @@ impl RolloutWatch {
             Some(by) if by.starts_with("ecs-svc/") => *by == self.spec.deployment_id,
             _ => {
                 task.task_definition == self.spec.task_definition
-                    && task.created_at_ms.is_none_or(|t| t >= self.spec.started_at_ms)
+                    && task
+                        .created_at_ms
+                        .is_none_or(|t| t >= self.spec.started_at_ms)
             }
         }
     }
 
-    fn unseen_events<'a>(&'a self, snapshot: &'a ServiceSnapshot) -> impl Iterator<Item = &'a ServiceEvent> {
+    fn unseen_events<'a>(
+        &'a self,
+        snapshot: &'a ServiceSnapshot,
+    ) -> impl Iterator<Item = &'a ServiceEvent> {
         // ECS clocks and ours may differ slightly; events from a second before the start count.
         let since = self.spec.started_at_ms - 1000;
         snapshot
@@ -192,7 +197,11 @@ impl RolloutWatch {
 
     /// Takes one snapshot (and the stopped tasks of the service, if they were fetched) and says
     /// where the rollout stands.
-    pub fn observe(&mut self, snapshot: &ServiceSnapshot, stopped: Option<&[TaskSnapshot]>) -> Step {
+    pub fn observe(
+        &mut self,
+        snapshot: &ServiceSnapshot,
+        stopped: Option<&[TaskSnapshot]>,
+    ) -> Step {
         let mut new_events: Vec<ServiceEvent> = self.unseen_events(snapshot).cloned().collect();
         new_events.sort_by_key(|e| e.created_at_ms);
         for e in &new_events {
@@ -212,10 +221,18 @@ impl RolloutWatch {
             Phase::Ours => self.judge_ours(snapshot, ours.as_ref()),
             Phase::EcsRollback { target } => self.judge_ecs_rollback(snapshot, &target),
         };
-        Step { new_events, progress, outcome }
+        Step {
+            new_events,
+            progress,
+            outcome,
+        }
     }
 
-    fn judge_ours(&mut self, snapshot: &ServiceSnapshot, ours: Option<&Deployment>) -> (Option<ProgressLine>, Option<Outcome>) {
+    fn judge_ours(
+        &mut self,
+        snapshot: &ServiceSnapshot,
+        ours: Option<&Deployment>,
+    ) -> (Option<ProgressLine>, Option<Outcome>) {
         let Some(d) = ours else {
             // Our deployment is gone. ECS removes a deployment the circuit breaker rolled back;
             // anything else that removes it is a newer deployment that completed.
@@ -258,7 +275,8 @@ impl RolloutWatch {
         }
         let breaker_on = snapshot.circuit_breaker.is_some_and(|b| b.enable);
         if !breaker_on && self.spec.max_task_failures > 0 {
-            let seen = u32::try_from(self.tasks.values().filter(|t| t.is_failure()).count()).unwrap_or(u32::MAX);
+            let seen = u32::try_from(self.tasks.values().filter(|t| t.is_failure()).count())
+                .unwrap_or(u32::MAX);
             let counted = u32::try_from(d.failed_tasks.max(0)).unwrap_or(0);
             let failures = seen.max(counted);
             if failures >= self.spec.max_task_failures {
@@ -278,17 +296,33 @@ impl RolloutWatch {
             .as_deref()
             .is_some_and(|r| r.contains("circuit breaker: rolling back"));
         let failed_event = format!("(deployment {}) deployment failed", self.spec.deployment_id);
-        let by_events = self.events.iter().any(|e| e.message.contains(&failed_event))
-            && self.events.iter().any(|e| e.message.contains("rolling back to deployment"));
+        let by_events = self
+            .events
+            .iter()
+            .any(|e| e.message.contains(&failed_event))
+            && self
+                .events
+                .iter()
+                .any(|e| e.message.contains("rolling back to deployment"));
         by_reason || by_events
     }
 
-    fn enter_ecs_rollback(&mut self, snapshot: &ServiceSnapshot, target: String) -> (Option<ProgressLine>, Option<Outcome>) {
-        self.phase = Phase::EcsRollback { target: target.clone() };
+    fn enter_ecs_rollback(
+        &mut self,
+        snapshot: &ServiceSnapshot,
+        target: String,
+    ) -> (Option<ProgressLine>, Option<Outcome>) {
+        self.phase = Phase::EcsRollback {
+            target: target.clone(),
+        };
         self.judge_ecs_rollback(snapshot, &target)
     }
 
-    fn judge_ecs_rollback(&self, snapshot: &ServiceSnapshot, target: &str) -> (Option<ProgressLine>, Option<Outcome>) {
+    fn judge_ecs_rollback(
+        &self,
+        snapshot: &ServiceSnapshot,
+        target: &str,
+    ) -> (Option<ProgressLine>, Option<Outcome>) {
         let Some(d) = snapshot.deployment(target) else {
             return match snapshot.primary() {
                 Some(p) => (None, Some(superseded(p))),

@@ -116,7 +116,9 @@ impl TaskDefError {
                 "use one of the container names: --image {}=IMAGE",
                 available.first().map_or("NAME", String::as_str)
             )),
-            Self::AmbiguousImage { available, image, .. } => Some(format!(
+            Self::AmbiguousImage {
+                available, image, ..
+            } => Some(format!(
                 "name the container: --image {}={image}",
                 available.first().map_or("NAME", String::as_str)
             )),
@@ -167,7 +169,10 @@ impl TaskDefSpec {
     /// Builds the spec from a DescribeTaskDefinition response: `task_definition` is its
     /// `taskDefinition` member and `tags` its top-level `tags` (present with `include=TAGS`).
     /// Drops exactly the read-only fields and keeps everything else.
-    pub fn from_described(task_definition: &Value, tags: Option<&Value>) -> Result<Self, TaskDefError> {
+    pub fn from_described(
+        task_definition: &Value,
+        tags: Option<&Value>,
+    ) -> Result<Self, TaskDefError> {
         let origin = task_definition
             .get("taskDefinitionArn")
             .and_then(Value::as_str)
@@ -190,7 +195,10 @@ impl TaskDefSpec {
         if let Some(tags) = tags.filter(|t| t.as_array().is_some_and(|a| !a.is_empty())) {
             fields.insert(TAGS_FIELD.to_string(), tags.clone());
         }
-        let spec = Self { fields, unknown_fields };
+        let spec = Self {
+            fields,
+            unknown_fields,
+        };
         spec.check_shape(&origin)?;
         Ok(spec)
     }
@@ -201,7 +209,10 @@ impl TaskDefSpec {
     /// are far more often typos than new ECS features.
     pub fn from_document(doc: &Value, origin: &str) -> Result<Self, TaskDefError> {
         let Value::Object(top) = doc else {
-            return Err(shape(origin, "the document is not a mapping of task definition fields"));
+            return Err(shape(
+                origin,
+                "the document is not a mapping of task definition fields",
+            ));
         };
         let (body, tags) = match top.get("taskDefinition") {
             Some(inner @ Value::Object(_)) => (inner, top.get(TAGS_FIELD)),
@@ -236,7 +247,10 @@ impl TaskDefSpec {
                 fields.insert(key.to_string(), Value::String(s));
             }
         }
-        let spec = Self { fields, unknown_fields: Vec::new() };
+        let spec = Self {
+            fields,
+            unknown_fields: Vec::new(),
+        };
         spec.check_shape(origin)?;
         Ok(spec)
     }
@@ -248,7 +262,10 @@ impl TaskDefSpec {
             None => return Err(shape(origin, "`family` is missing")),
         }
         let Some(Value::Array(containers)) = self.fields.get("containerDefinitions") else {
-            return Err(shape(origin, "`containerDefinitions` must be a list of containers"));
+            return Err(shape(
+                origin,
+                "`containerDefinitions` must be a list of containers",
+            ));
         };
         if containers.is_empty() {
             return Err(shape(origin, "`containerDefinitions` is empty"));
@@ -256,13 +273,22 @@ impl TaskDefSpec {
         let mut seen = Vec::new();
         for (i, c) in containers.iter().enumerate() {
             let Value::Object(c) = c else {
-                return Err(shape(origin, &format!("`containerDefinitions[{i}]` is not a mapping")));
+                return Err(shape(
+                    origin,
+                    &format!("`containerDefinitions[{i}]` is not a mapping"),
+                ));
             };
             let Some(Value::String(name)) = c.get("name") else {
-                return Err(shape(origin, &format!("`containerDefinitions[{i}].name` must be a string")));
+                return Err(shape(
+                    origin,
+                    &format!("`containerDefinitions[{i}].name` must be a string"),
+                ));
             };
             if seen.contains(name) {
-                return Err(shape(origin, &format!("container name `{name}` appears twice")));
+                return Err(shape(
+                    origin,
+                    &format!("container name `{name}` appears twice"),
+                ));
             }
             seen.push(name.clone());
             match c.get("image") {
@@ -272,7 +298,10 @@ impl TaskDefSpec {
                     })?;
                 }
                 _ => {
-                    return Err(shape(origin, &format!("`containerDefinitions[{i}].image` must be a string")));
+                    return Err(shape(
+                        origin,
+                        &format!("`containerDefinitions[{i}].image` must be a string"),
+                    ));
                 }
             }
             for list in ["environment", "secrets"] {
@@ -283,13 +312,18 @@ impl TaskDefSpec {
                             if !item.get("name").is_some_and(Value::is_string) {
                                 return Err(shape(
                                     origin,
-                                    &format!("`containerDefinitions[{i}].{list}[{j}].name` must be a string"),
+                                    &format!(
+                                        "`containerDefinitions[{i}].{list}[{j}].name` must be a string"
+                                    ),
                                 ));
                             }
                         }
                     }
                     Some(_) => {
-                        return Err(shape(origin, &format!("`containerDefinitions[{i}].{list}` must be a list")));
+                        return Err(shape(
+                            origin,
+                            &format!("`containerDefinitions[{i}].{list}` must be a list"),
+                        ));
                     }
                 }
             }
@@ -299,7 +333,10 @@ impl TaskDefSpec {
 
     /// The task definition family.
     pub fn family(&self) -> &str {
-        self.fields.get("family").and_then(Value::as_str).unwrap_or_default()
+        self.fields
+            .get("family")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 
     /// Container names, in definition order.
@@ -314,8 +351,14 @@ impl TaskDefSpec {
         self.containers()
             .map(|c| {
                 (
-                    c.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
-                    c.get("image").and_then(Value::as_str).unwrap_or_default().to_string(),
+                    c.get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    c.get("image")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
                 )
             })
             .collect()
@@ -330,7 +373,12 @@ impl TaskDefSpec {
     pub fn secret_values(&self) -> Vec<String> {
         let mut out = Vec::new();
         for c in self.containers() {
-            for var in c.get("environment").and_then(Value::as_array).into_iter().flatten() {
+            for var in c
+                .get("environment")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let name = var.get("name").and_then(Value::as_str).unwrap_or_default();
                 if let Some(value) = var.get("value").and_then(Value::as_str)
                     && looks_secret(name)
@@ -398,7 +446,11 @@ impl TaskDefSpec {
             return Ok(());
         };
         for c in containers.iter_mut().filter_map(Value::as_object_mut) {
-            let name = c.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+            let name = c
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             if let Some(image) = images.get(&name) {
                 c.insert("image".to_string(), Value::String(image.clone()));
             }
@@ -407,8 +459,13 @@ impl TaskDefSpec {
                 if !env.is_array() {
                     *env = json!([]);
                 }
-                let list = env.as_array_mut().expect("BUG: environment was just made a list");
-                match list.iter_mut().find(|v| v.get("name").and_then(Value::as_str) == Some(&e.name)) {
+                let list = env
+                    .as_array_mut()
+                    .expect("BUG: environment was just made a list");
+                match list
+                    .iter_mut()
+                    .find(|v| v.get("name").and_then(Value::as_str) == Some(&e.name))
+                {
                     Some(existing) => existing["value"] = Value::String(e.value.clone()),
                     None => list.push(json!({"name": e.name, "value": e.value})),
                 }
@@ -453,7 +510,9 @@ fn normalize_task(v: &mut Value) {
         // ECS registers EC2 task definitions without a network mode as `bridge`.
         map.insert("networkMode".into(), json!("bridge"));
     }
-    let awsvpc = map.get("networkMode").is_some_and(|m| m == "awsvpc" || m == "host");
+    let awsvpc = map
+        .get("networkMode")
+        .is_some_and(|m| m == "awsvpc" || m == "host");
     if let Some(Value::Array(containers)) = map.get_mut("containerDefinitions") {
         for c in containers.iter_mut().filter_map(Value::as_object_mut) {
             // Defaults ECS writes into every container definition.
@@ -471,7 +530,10 @@ fn normalize_task(v: &mut Value) {
                     if p.get("protocol") == Some(&json!("tcp")) {
                         p.remove("protocol");
                     }
-                    if awsvpc && p.get("hostPort").is_some() && p.get("hostPort") == p.get("containerPort") {
+                    if awsvpc
+                        && p.get("hostPort").is_some()
+                        && p.get("hostPort") == p.get("containerPort")
+                    {
                         p.remove("hostPort");
                     }
                 }
@@ -524,7 +586,12 @@ fn is_empty(v: &Value) -> bool {
 
 /// A readable unified diff between two task definitions, with secret-looking environment values
 /// and secret references redacted. Empty when they are the same.
-pub fn render_diff(old: &TaskDefSpec, new: &TaskDefSpec, old_label: &str, new_label: &str) -> String {
+pub fn render_diff(
+    old: &TaskDefSpec,
+    new: &TaskDefSpec,
+    old_label: &str,
+    new_label: &str,
+) -> String {
     let mut a = old.normalized();
     let mut b = new.normalized();
     redact_pair(&mut a, &mut b);
@@ -558,7 +625,10 @@ fn redact_pair(old: &mut Value, new: &mut Value) {
 }
 
 fn secret_entries(v: &mut Value) -> BTreeMap<(String, String, String), Value> {
-    secret_slots(v).into_iter().map(|(k, slot)| (k, slot.clone())).collect()
+    secret_slots(v)
+        .into_iter()
+        .map(|(k, slot)| (k, slot.clone()))
+        .collect()
 }
 
 /// Mutable references to every value to redact, keyed by (container, list, variable).
@@ -568,7 +638,11 @@ fn secret_slots(v: &mut Value) -> Vec<((String, String, String), &mut Value)> {
         return out;
     };
     for c in containers.iter_mut().filter_map(Value::as_object_mut) {
-        let cname = c.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let cname = c
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         // One pass over the container's fields: each list is borrowed once.
         for (list, value) in c.iter_mut() {
             let (field, all) = match list.as_str() {
@@ -578,7 +652,11 @@ fn secret_slots(v: &mut Value) -> Vec<((String, String, String), &mut Value)> {
             };
             let Value::Array(items) = value else { continue };
             for item in items.iter_mut().filter_map(Value::as_object_mut) {
-                let name = item.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+                let name = item
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 if !(all || looks_secret(&name)) {
                     continue;
                 }

@@ -14,7 +14,17 @@ const THEIRS: &str = "ecs-svc/1281894607538416024";
 const T0: i64 = 1_619_150_000_000;
 
 #[allow(clippy::too_many_arguments)]
-fn dep(id: &str, status: &str, td: &str, desired: i32, running: i32, pending: i32, failed: i32, state: Option<RolloutState>, reason: &str) -> Deployment {
+fn dep(
+    id: &str,
+    status: &str,
+    td: &str,
+    desired: i32,
+    running: i32,
+    pending: i32,
+    failed: i32,
+    state: Option<RolloutState>,
+    reason: &str,
+) -> Deployment {
     Deployment {
         id: id.into(),
         status: status.into(),
@@ -29,19 +39,33 @@ fn dep(id: &str, status: &str, td: &str, desired: i32, running: i32, pending: i3
     }
 }
 
-fn service(breaker: Option<CircuitBreaker>, deployments: Vec<Deployment>, events: &[(i64, &str)]) -> ServiceSnapshot {
-    let primary_td = deployments.iter().find(|d| d.is_primary()).map(|d| d.task_definition.clone());
+fn service(
+    breaker: Option<CircuitBreaker>,
+    deployments: Vec<Deployment>,
+    events: &[(i64, &str)],
+) -> ServiceSnapshot {
+    let primary_td = deployments
+        .iter()
+        .find(|d| d.is_primary())
+        .map(|d| d.task_definition.clone());
     let mut evs: Vec<ServiceEvent> = events
         .iter()
         .enumerate()
-        .map(|(i, (t, m))| ServiceEvent { id: format!("e{i}-{t}"), created_at_ms: T0 + t, message: (*m).into() })
+        .map(|(i, (t, m))| ServiceEvent {
+            id: format!("e{i}-{t}"),
+            created_at_ms: T0 + t,
+            message: (*m).into(),
+        })
         .collect();
     evs.sort_by_key(|e| std::cmp::Reverse(e.created_at_ms));
     ServiceSnapshot {
         arn: "arn:aws:ecs:ap-southeast-2:291971919224:service/c/web".into(),
         name: "web".into(),
         status: "ACTIVE".into(),
-        desired_count: deployments.iter().find(|d| d.is_primary()).map_or(0, |d| d.desired_count),
+        desired_count: deployments
+            .iter()
+            .find(|d| d.is_primary())
+            .map_or(0, |d| d.desired_count),
         running_count: deployments.iter().map(|d| d.running_count).sum(),
         pending_count: deployments.iter().map(|d| d.pending_count).sum(),
         task_definition: primary_td,
@@ -65,20 +89,53 @@ fn watch(max_task_failures: u32) -> RolloutWatch {
 const IN_PROGRESS: Option<RolloutState> = Some(RolloutState::InProgress);
 const COMPLETED: Option<RolloutState> = Some(RolloutState::Completed);
 const FAILED: Option<RolloutState> = Some(RolloutState::Failed);
-const BREAKER_ROLLBACK: Option<CircuitBreaker> = Some(CircuitBreaker { enable: true, rollback: true });
-const BREAKER_ONLY: Option<CircuitBreaker> = Some(CircuitBreaker { enable: true, rollback: false });
+const BREAKER_ROLLBACK: Option<CircuitBreaker> = Some(CircuitBreaker {
+    enable: true,
+    rollback: true,
+});
+const BREAKER_ONLY: Option<CircuitBreaker> = Some(CircuitBreaker {
+    enable: true,
+    rollback: false,
+});
 
 fn in_progress_pair(running: i32, failed: i32) -> Vec<Deployment> {
     vec![
-        dep(OURS, "PRIMARY", NEW_TD, 2, running, 2 - running, failed, IN_PROGRESS, &format!("ECS deployment {OURS} in progress.")),
-        dep(OLD, "ACTIVE", OLD_TD, 0, 2, 0, 0, COMPLETED, &format!("ECS deployment {OLD} completed.")),
+        dep(
+            OURS,
+            "PRIMARY",
+            NEW_TD,
+            2,
+            running,
+            2 - running,
+            failed,
+            IN_PROGRESS,
+            &format!("ECS deployment {OURS} in progress."),
+        ),
+        dep(
+            OLD,
+            "ACTIVE",
+            OLD_TD,
+            0,
+            2,
+            0,
+            0,
+            COMPLETED,
+            &format!("ECS deployment {OLD} completed."),
+        ),
     ]
 }
 
 #[test]
 fn success_only_when_our_deployment_completes() {
     let mut w = watch(3);
-    let step = w.observe(&service(BREAKER_ROLLBACK, in_progress_pair(1, 0), &[(100, "(service web) has started 2 tasks: (task a) (task b).")]), None);
+    let step = w.observe(
+        &service(
+            BREAKER_ROLLBACK,
+            in_progress_pair(1, 0),
+            &[(100, "(service web) has started 2 tasks: (task a) (task b).")],
+        ),
+        None,
+    );
     assert_eq!(step.outcome, None);
     assert_eq!(step.new_events.len(), 1);
     let p = step.progress.unwrap();
@@ -86,8 +143,25 @@ fn success_only_when_our_deployment_completes() {
 
     let done = service(
         BREAKER_ROLLBACK,
-        vec![dep(OURS, "PRIMARY", NEW_TD, 2, 2, 0, 0, COMPLETED, "ECS deployment completed.")],
-        &[(100, "(service web) has started 2 tasks: (task a) (task b)."), (200, &format!("(service web) (deployment {OURS}) deployment completed.")), (201, "(service web) has reached a steady state.")],
+        vec![dep(
+            OURS,
+            "PRIMARY",
+            NEW_TD,
+            2,
+            2,
+            0,
+            0,
+            COMPLETED,
+            "ECS deployment completed.",
+        )],
+        &[
+            (100, "(service web) has started 2 tasks: (task a) (task b)."),
+            (
+                200,
+                &format!("(service web) (deployment {OURS}) deployment completed."),
+            ),
+            (201, "(service web) has reached a steady state."),
+        ],
     );
     let step = w.observe(&done, None);
     assert_eq!(step.outcome, Some(Outcome::Succeeded));
@@ -100,14 +174,35 @@ fn success_only_when_our_deployment_completes() {
 #[test]
 fn circuit_breaker_rollback_from_real_captures_is_never_green() {
     let mut w = watch(3);
-    w.observe(&service(BREAKER_ROLLBACK, in_progress_pair(0, 2), &[]), None);
+    w.observe(
+        &service(BREAKER_ROLLBACK, in_progress_pair(0, 2), &[]),
+        None,
+    );
     // §1.4: our deployment vanished; the PRIMARY is the old id rolling back.
     let rolling_back = service(
         BREAKER_ROLLBACK,
-        vec![dep(OLD, "PRIMARY", OLD_TD, 2, 1, 1, 0, IN_PROGRESS, &format!("ECS deployment circuit breaker: rolling back to deploymentId {OLD}."))],
+        vec![dep(
+            OLD,
+            "PRIMARY",
+            OLD_TD,
+            2,
+            1,
+            1,
+            0,
+            IN_PROGRESS,
+            &format!("ECS deployment circuit breaker: rolling back to deploymentId {OLD}."),
+        )],
         &[
-            (500, &format!("(service web) (deployment {OURS}) deployment failed: tasks failed to start.")),
-            (501, &format!("(service web) rolling back to deployment {OLD}.")),
+            (
+                500,
+                &format!(
+                    "(service web) (deployment {OURS}) deployment failed: tasks failed to start."
+                ),
+            ),
+            (
+                501,
+                &format!("(service web) rolling back to deployment {OLD}."),
+            ),
         ],
     );
     let step = w.observe(&rolling_back, None);
@@ -116,12 +211,31 @@ fn circuit_breaker_rollback_from_real_captures_is_never_green() {
     // §1.5: steady on the old revision. The ServicesStable waiter would call this success.
     let rolled_back = service(
         BREAKER_ROLLBACK,
-        vec![dep(OLD, "PRIMARY", OLD_TD, 2, 2, 0, 0, COMPLETED, &format!("ECS deployment {OLD} completed."))],
-        &[(900, &format!("(service web) (deployment {OLD}) deployment completed.")), (901, "(service web) has reached a steady state.")],
+        vec![dep(
+            OLD,
+            "PRIMARY",
+            OLD_TD,
+            2,
+            2,
+            0,
+            0,
+            COMPLETED,
+            &format!("ECS deployment {OLD} completed."),
+        )],
+        &[
+            (
+                900,
+                &format!("(service web) (deployment {OLD}) deployment completed."),
+            ),
+            (901, "(service web) has reached a steady state."),
+        ],
     );
     assert_eq!(
         w.observe(&rolled_back, None).outcome,
-        Some(Outcome::RolledBackByEcs { deployment_id: OLD.into(), task_definition: OLD_TD.into() })
+        Some(Outcome::RolledBackByEcs {
+            deployment_id: OLD.into(),
+            task_definition: OLD_TD.into()
+        })
     );
 }
 
@@ -133,7 +247,18 @@ fn rollback_is_detected_from_events_even_when_the_reason_is_missing() {
     let s = service(
         BREAKER_ROLLBACK,
         vec![d],
-        &[(500, &format!("(service web) (deployment {OURS}) deployment failed: tasks failed to start.")), (501, &format!("(service web) rolling back to deployment {OLD}."))],
+        &[
+            (
+                500,
+                &format!(
+                    "(service web) (deployment {OURS}) deployment failed: tasks failed to start."
+                ),
+            ),
+            (
+                501,
+                &format!("(service web) rolling back to deployment {OLD}."),
+            ),
+        ],
     );
     let step = w.observe(&s, None);
     assert_eq!(step.outcome, None);
@@ -145,10 +270,34 @@ fn ecs_rollback_that_fails_is_reported() {
     let mut w = watch(3);
     let s = service(
         BREAKER_ROLLBACK,
-        vec![dep(OLD, "PRIMARY", OLD_TD, 2, 0, 0, 3, FAILED, "ECS deployment circuit breaker: tasks failed to start.")],
-        &[(501, &format!("(service web) rolling back to deployment {OLD}.")), (500, &format!("(service web) (deployment {OURS}) deployment failed: tasks failed to start."))],
+        vec![dep(
+            OLD,
+            "PRIMARY",
+            OLD_TD,
+            2,
+            0,
+            0,
+            3,
+            FAILED,
+            "ECS deployment circuit breaker: tasks failed to start.",
+        )],
+        &[
+            (
+                501,
+                &format!("(service web) rolling back to deployment {OLD}."),
+            ),
+            (
+                500,
+                &format!(
+                    "(service web) (deployment {OURS}) deployment failed: tasks failed to start."
+                ),
+            ),
+        ],
     );
-    assert!(matches!(w.observe(&s, None).outcome, Some(Outcome::EcsRollbackFailed { .. })));
+    assert!(matches!(
+        w.observe(&s, None).outcome,
+        Some(Outcome::EcsRollbackFailed { .. })
+    ));
 }
 
 /// With the breaker on and rollback off, ECS leaves the FAILED deployment PRIMARY; the standard
@@ -156,18 +305,34 @@ fn ecs_rollback_that_fails_is_reported() {
 #[test]
 fn breaker_without_rollback_is_red_at_the_first_failed_snapshot() {
     let mut w = watch(3);
-    assert_eq!(w.observe(&service(BREAKER_ONLY, in_progress_pair(0, 2), &[]), None).outcome, None);
+    assert_eq!(
+        w.observe(&service(BREAKER_ONLY, in_progress_pair(0, 2), &[]), None)
+            .outcome,
+        None
+    );
     let failed = service(
         BREAKER_ONLY,
         vec![
-            dep(OURS, "PRIMARY", NEW_TD, 2, 0, 0, 3, FAILED, "ECS deployment circuit breaker: tasks failed to start."),
+            dep(
+                OURS,
+                "PRIMARY",
+                NEW_TD,
+                2,
+                0,
+                0,
+                3,
+                FAILED,
+                "ECS deployment circuit breaker: tasks failed to start.",
+            ),
             dep(OLD, "ACTIVE", OLD_TD, 2, 2, 0, 0, COMPLETED, "done"),
         ],
         &[],
     );
     assert_eq!(
         w.observe(&failed, None).outcome,
-        Some(Outcome::Failed { reason: "ECS deployment circuit breaker: tasks failed to start.".into() })
+        Some(Outcome::Failed {
+            reason: "ECS deployment circuit breaker: tasks failed to start.".into()
+        })
     );
 }
 
@@ -178,23 +343,55 @@ fn concurrent_deployment_by_someone_else_supersedes_ours() {
     let s = service(
         None,
         vec![
-            dep(THEIRS, "PRIMARY", OTHER_TD, 2, 0, 2, 0, IN_PROGRESS, &format!("ECS deployment {THEIRS} in progress.")),
-            dep(OURS, "ACTIVE", NEW_TD, 2, 1, 1, 0, IN_PROGRESS, &format!("ECS deployment {OURS} in progress.")),
+            dep(
+                THEIRS,
+                "PRIMARY",
+                OTHER_TD,
+                2,
+                0,
+                2,
+                0,
+                IN_PROGRESS,
+                &format!("ECS deployment {THEIRS} in progress."),
+            ),
+            dep(
+                OURS,
+                "ACTIVE",
+                NEW_TD,
+                2,
+                1,
+                1,
+                0,
+                IN_PROGRESS,
+                &format!("ECS deployment {OURS} in progress."),
+            ),
             dep(OLD, "ACTIVE", OLD_TD, 0, 1, 0, 0, COMPLETED, "done"),
         ],
         &[],
     );
     assert_eq!(
         w.observe(&s, None).outcome,
-        Some(Outcome::Superseded { deployment_id: THEIRS.into(), task_definition: OTHER_TD.into() })
+        Some(Outcome::Superseded {
+            deployment_id: THEIRS.into(),
+            task_definition: OTHER_TD.into()
+        })
     );
 }
 
 #[test]
 fn vanished_without_rollback_signs_is_superseded_not_success() {
     let mut w = watch(3);
-    let s = service(None, vec![dep(THEIRS, "PRIMARY", OTHER_TD, 2, 2, 0, 0, COMPLETED, "done")], &[]);
-    assert!(matches!(w.observe(&s, None).outcome, Some(Outcome::Superseded { .. })));
+    let s = service(
+        None,
+        vec![dep(
+            THEIRS, "PRIMARY", OTHER_TD, 2, 2, 0, 0, COMPLETED, "done",
+        )],
+        &[],
+    );
+    assert!(matches!(
+        w.observe(&s, None).outcome,
+        Some(Outcome::Superseded { .. })
+    ));
 }
 
 /// The ServicesStable waiter succeeds at once when the desired count is 0.
@@ -204,17 +401,38 @@ fn desired_count_zero_waits_for_our_deployment() {
     let s = service(
         None,
         vec![
-            dep(OURS, "PRIMARY", NEW_TD, 0, 0, 0, 0, IN_PROGRESS, "in progress"),
+            dep(
+                OURS,
+                "PRIMARY",
+                NEW_TD,
+                0,
+                0,
+                0,
+                0,
+                IN_PROGRESS,
+                "in progress",
+            ),
             dep(OLD, "ACTIVE", OLD_TD, 0, 1, 0, 0, COMPLETED, "done"),
         ],
         &[],
     );
     assert_eq!(w.observe(&s, None).outcome, None);
-    let s = service(None, vec![dep(OURS, "PRIMARY", NEW_TD, 0, 0, 0, 0, COMPLETED, "done")], &[]);
+    let s = service(
+        None,
+        vec![dep(OURS, "PRIMARY", NEW_TD, 0, 0, 0, 0, COMPLETED, "done")],
+        &[],
+    );
     assert_eq!(w.observe(&s, None).outcome, Some(Outcome::Succeeded));
 }
 
-fn stopped(id: &str, started_by: &str, code: &str, reason: &str, exit: Option<i32>, at: i64) -> TaskSnapshot {
+fn stopped(
+    id: &str,
+    started_by: &str,
+    code: &str,
+    reason: &str,
+    exit: Option<i32>,
+    at: i64,
+) -> TaskSnapshot {
     TaskSnapshot {
         arn: format!("arn:aws:ecs:ap-southeast-2:291971919224:task/c/{id}"),
         task_definition: NEW_TD.into(),
@@ -224,38 +442,103 @@ fn stopped(id: &str, started_by: &str, code: &str, reason: &str, exit: Option<i3
         stopped_reason: Some(reason.into()),
         created_at_ms: Some(T0 + at - 10),
         stopped_at_ms: Some(T0 + at),
-        containers: vec![ContainerState { name: "app".into(), image: None, exit_code: exit, reason: None, health_status: None }],
+        containers: vec![ContainerState {
+            name: "app".into(),
+            image: None,
+            exit_code: exit,
+            reason: None,
+            health_status: None,
+        }],
     }
 }
 
 #[test]
 fn crash_loop_with_breaker_off_is_red_after_the_failure_limit() {
     let mut w = watch(3);
-    let events = [(100, "(service web) has started 1 tasks: (task t1)."), (150, "(service web) has stopped 1 running tasks: (task t1).")];
+    let events = [
+        (100, "(service web) has started 1 tasks: (task t1)."),
+        (150, "(service web) has stopped 1 running tasks: (task t1)."),
+    ];
     let s = service(None, in_progress_pair(0, 0), &events);
     assert!(w.wants_stopped_tasks(&s));
     let tasks = [
-        stopped("t1", OURS, "EssentialContainerExited", "Essential container in task exited", Some(1), 150),
+        stopped(
+            "t1",
+            OURS,
+            "EssentialContainerExited",
+            "Essential container in task exited",
+            Some(1),
+            150,
+        ),
         // Someone else's task and an old deployment's scale-in do not count.
-        stopped("t2", OLD, "EssentialContainerExited", "Essential container in task exited", Some(1), 160),
-        stopped("t3", OURS, "ServiceSchedulerInitiated", "Scaling activity initiated by (deployment x)", Some(0), 170),
+        stopped(
+            "t2",
+            OLD,
+            "EssentialContainerExited",
+            "Essential container in task exited",
+            Some(1),
+            160,
+        ),
+        stopped(
+            "t3",
+            OURS,
+            "ServiceSchedulerInitiated",
+            "Scaling activity initiated by (deployment x)",
+            Some(0),
+            170,
+        ),
     ];
     assert_eq!(w.observe(&s, Some(&tasks)).outcome, None);
     // Nothing new happened: no need to list tasks again.
     assert!(!w.wants_stopped_tasks(&s));
 
     let tasks = [
-        stopped("t1", OURS, "EssentialContainerExited", "Essential container in task exited", Some(1), 150),
-        stopped("t4", OURS, "EssentialContainerExited", "Essential container in task exited", Some(1), 250),
-        stopped("t5", OURS, "ServiceSchedulerInitiated", "Task failed container health checks", Some(143), 350),
+        stopped(
+            "t1",
+            OURS,
+            "EssentialContainerExited",
+            "Essential container in task exited",
+            Some(1),
+            150,
+        ),
+        stopped(
+            "t4",
+            OURS,
+            "EssentialContainerExited",
+            "Essential container in task exited",
+            Some(1),
+            250,
+        ),
+        stopped(
+            "t5",
+            OURS,
+            "ServiceSchedulerInitiated",
+            "Task failed container health checks",
+            Some(143),
+            350,
+        ),
     ];
-    let s = service(None, in_progress_pair(0, 0), &[(350, "(service web) has stopped 1 running tasks: (task t5).")]);
+    let s = service(
+        None,
+        in_progress_pair(0, 0),
+        &[(350, "(service web) has stopped 1 running tasks: (task t5).")],
+    );
     let outcome = w.observe(&s, Some(&tasks)).outcome.unwrap();
     assert_eq!(
         outcome,
-        Outcome::Failed { reason: format!("3 tasks of deployment {OURS} failed and the circuit breaker is off (limit: 3)") }
+        Outcome::Failed {
+            reason: format!(
+                "3 tasks of deployment {OURS} failed and the circuit breaker is off (limit: 3)"
+            )
+        }
     );
-    assert_eq!(w.stopped_tasks().iter().map(|t| t.id().to_string()).collect::<Vec<_>>(), ["t5", "t4", "t3", "t1"]);
+    assert_eq!(
+        w.stopped_tasks()
+            .iter()
+            .map(|t| t.id().to_string())
+            .collect::<Vec<_>>(),
+        ["t5", "t4", "t3", "t1"]
+    );
 }
 
 #[test]
@@ -263,7 +546,10 @@ fn ecs_failed_task_count_also_trips_the_limit() {
     let mut w = watch(3);
     let s = service(None, in_progress_pair(0, 3), &[]);
     assert!(w.wants_stopped_tasks(&s));
-    assert!(matches!(w.observe(&s, Some(&[])).outcome, Some(Outcome::Failed { .. })));
+    assert!(matches!(
+        w.observe(&s, Some(&[])).outcome,
+        Some(Outcome::Failed { .. })
+    ));
 }
 
 #[test]
@@ -276,7 +562,11 @@ fn with_the_breaker_on_failures_are_left_to_ecs() {
 #[test]
 fn limit_zero_never_fails_early_nor_lists_tasks() {
     let mut w = watch(0);
-    let s = service(None, in_progress_pair(0, 9), &[(1, "(service web) has stopped 1 running tasks: (task x).")]);
+    let s = service(
+        None,
+        in_progress_pair(0, 9),
+        &[(1, "(service web) has stopped 1 running tasks: (task x).")],
+    );
     assert!(!w.wants_stopped_tasks(&s));
     assert_eq!(w.observe(&s, None).outcome, None);
 }
@@ -287,23 +577,56 @@ fn without_rollout_state_success_is_single_deployment_at_count() {
     let mut a = dep(OURS, "PRIMARY", NEW_TD, 2, 2, 0, 0, None, "");
     a.rollout_state_reason = None;
     let old = dep(OLD, "ACTIVE", OLD_TD, 0, 1, 0, 0, None, "");
-    assert_eq!(w.observe(&service(None, vec![a.clone(), old], &[]), None).outcome, None);
-    assert_eq!(w.observe(&service(None, vec![a], &[]), None).outcome, Some(Outcome::Succeeded));
+    assert_eq!(
+        w.observe(&service(None, vec![a.clone(), old], &[]), None)
+            .outcome,
+        None
+    );
+    assert_eq!(
+        w.observe(&service(None, vec![a], &[]), None).outcome,
+        Some(Outcome::Succeeded)
+    );
 }
 
 #[test]
 fn scale_only_succeeds_when_the_primary_reaches_the_count() {
-    let mut w = RolloutWatch::new(WatchSpec { scale_only: true, ..watch(3).spec().clone() });
-    let d = |running, pending| dep(OURS, "PRIMARY", NEW_TD, 3, running, pending, 0, COMPLETED, "done");
-    assert_eq!(w.observe(&service(None, vec![d(2, 1)], &[]), None).outcome, None);
-    assert_eq!(w.observe(&service(None, vec![d(3, 0)], &[]), None).outcome, Some(Outcome::Succeeded));
+    let mut w = RolloutWatch::new(WatchSpec {
+        scale_only: true,
+        ..watch(3).spec().clone()
+    });
+    let d = |running, pending| {
+        dep(
+            OURS, "PRIMARY", NEW_TD, 3, running, pending, 0, COMPLETED, "done",
+        )
+    };
+    assert_eq!(
+        w.observe(&service(None, vec![d(2, 1)], &[]), None).outcome,
+        None
+    );
+    assert_eq!(
+        w.observe(&service(None, vec![d(3, 0)], &[]), None).outcome,
+        Some(Outcome::Succeeded)
+    );
 }
 
 #[test]
 fn events_from_before_our_deployment_are_not_ours() {
     let mut w = watch(3);
-    let s = service(None, in_progress_pair(0, 0), &[(-5000, "(service web) has reached a steady state."), (10, "(service web) has started 2 tasks: (task a) (task b).")]);
+    let s = service(
+        None,
+        in_progress_pair(0, 0),
+        &[
+            (-5000, "(service web) has reached a steady state."),
+            (10, "(service web) has started 2 tasks: (task a) (task b)."),
+        ],
+    );
     let step = w.observe(&s, None);
-    assert_eq!(step.new_events.iter().map(|e| e.message.as_str()).collect::<Vec<_>>(), ["(service web) has started 2 tasks: (task a) (task b)."]);
+    assert_eq!(
+        step.new_events
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>(),
+        ["(service web) has started 2 tasks: (task a) (task b)."]
+    );
     assert_eq!(w.events().len(), 1);
 }

@@ -51,7 +51,11 @@ fn described() -> Value {
 }
 
 fn spec() -> TaskDefSpec {
-    TaskDefSpec::from_described(&described(), Some(&json!([{"key": "team", "value": "web"}]))).unwrap()
+    TaskDefSpec::from_described(
+        &described(),
+        Some(&json!([{"key": "team", "value": "web"}])),
+    )
+    .unwrap()
 }
 
 fn image(container: Option<&str>, image: &str) -> ImageOverride {
@@ -89,14 +93,20 @@ fn unknown_live_fields_are_carried_over_and_reported() {
     td["someNewEcsFeature"] = json!({"on": true});
     let spec = TaskDefSpec::from_described(&td, None).unwrap();
     assert_eq!(spec.unknown_fields(), ["someNewEcsFeature"]);
-    assert_eq!(spec.to_register_json()["someNewEcsFeature"], json!({"on": true}));
+    assert_eq!(
+        spec.to_register_json()["someNewEcsFeature"],
+        json!({"on": true})
+    );
 }
 
 #[test]
 fn unknown_file_fields_are_rejected() {
     let doc = json!({"family": "web", "memroy": "512", "containerDefinitions": [{"name": "a", "image": "nginx"}]});
     let err = TaskDefSpec::from_document(&doc, "td.yaml").unwrap_err();
-    assert_eq!(err.to_string(), "td.yaml: unknown field `memroy` in the task definition");
+    assert_eq!(
+        err.to_string(),
+        "td.yaml: unknown field `memroy` in the task definition"
+    );
     assert!(err.hint().unwrap().contains("memory"));
 }
 
@@ -104,19 +114,39 @@ fn unknown_file_fields_are_rejected() {
 fn file_may_be_a_describe_output_and_numbers_become_strings() {
     let doc = json!({"taskDefinition": described(), "tags": [{"key": "a", "value": "b"}]});
     let spec = TaskDefSpec::from_document(&doc, "td.json").unwrap();
-    assert_eq!(spec.to_register_json()["tags"], json!([{"key": "a", "value": "b"}]));
+    assert_eq!(
+        spec.to_register_json()["tags"],
+        json!([{"key": "a", "value": "b"}])
+    );
     let doc = json!({"family": "web", "cpu": 256, "memory": 512, "containerDefinitions": [{"name": "a", "image": "nginx"}]});
-    let body = TaskDefSpec::from_document(&doc, "td.yaml").unwrap().to_register_json();
-    assert_eq!((body["cpu"].clone(), body["memory"].clone()), (json!("256"), json!("512")));
+    let body = TaskDefSpec::from_document(&doc, "td.yaml")
+        .unwrap()
+        .to_register_json();
+    assert_eq!(
+        (body["cpu"].clone(), body["memory"].clone()),
+        (json!("256"), json!("512"))
+    );
 }
 
 #[test]
 fn file_shape_errors_name_the_path() {
     let cases = [
-        (json!([1, 2]), "td.yaml: the document is not a mapping of task definition fields"),
-        (json!({"containerDefinitions": []}), "td.yaml: `family` is missing"),
-        (json!({"family": "web", "containerDefinitions": []}), "td.yaml: `containerDefinitions` is empty"),
-        (json!({"family": "web", "containerDefinitions": [{"name": "a"}]}), "td.yaml: `containerDefinitions[0].image` must be a string"),
+        (
+            json!([1, 2]),
+            "td.yaml: the document is not a mapping of task definition fields",
+        ),
+        (
+            json!({"containerDefinitions": []}),
+            "td.yaml: `family` is missing",
+        ),
+        (
+            json!({"family": "web", "containerDefinitions": []}),
+            "td.yaml: `containerDefinitions` is empty",
+        ),
+        (
+            json!({"family": "web", "containerDefinitions": [{"name": "a"}]}),
+            "td.yaml: `containerDefinitions[0].image` must be a string",
+        ),
         (
             json!({"family": "web", "containerDefinitions": [{"name": "a", "image": "Bad Image"}]}),
             "td.yaml: `containerDefinitions[0].image`: invalid image reference `Bad Image`: it contains white space",
@@ -127,7 +157,12 @@ fn file_shape_errors_name_the_path() {
         ),
     ];
     for (doc, message) in cases {
-        assert_eq!(TaskDefSpec::from_document(&doc, "td.yaml").unwrap_err().to_string(), message);
+        assert_eq!(
+            TaskDefSpec::from_document(&doc, "td.yaml")
+                .unwrap_err()
+                .to_string(),
+            message
+        );
     }
 }
 
@@ -135,7 +170,10 @@ fn file_shape_errors_name_the_path() {
 fn images_are_set_per_container() {
     let mut s = spec();
     s.apply(&TaskDefPatch {
-        images: vec![image(Some("app"), "registry.local/web:v2"), image(Some("envoy"), "envoyproxy/envoy:v1.31")],
+        images: vec![
+            image(Some("app"), "registry.local/web:v2"),
+            image(Some("envoy"), "envoyproxy/envoy:v1.31"),
+        ],
         env: vec![],
     })
     .unwrap();
@@ -151,17 +189,31 @@ fn images_are_set_per_container() {
 #[test]
 fn bare_image_needs_exactly_one_container() {
     let err = spec()
-        .apply(&TaskDefPatch { images: vec![image(None, "web:v2")], env: vec![] })
+        .apply(&TaskDefPatch {
+            images: vec![image(None, "web:v2")],
+            env: vec![],
+        })
         .unwrap_err();
-    assert!(matches!(err, TaskDefError::AmbiguousImage { count: 2, .. }), "{err}");
-    assert_eq!(err.hint().unwrap(), "name the container: --image app=web:v2");
+    assert!(
+        matches!(err, TaskDefError::AmbiguousImage { count: 2, .. }),
+        "{err}"
+    );
+    assert_eq!(
+        err.hint().unwrap(),
+        "name the container: --image app=web:v2"
+    );
 
     let mut single = TaskDefSpec::from_document(
         &json!({"family": "one", "containerDefinitions": [{"name": "only", "image": "a:1"}]}),
         "x",
     )
     .unwrap();
-    single.apply(&TaskDefPatch { images: vec![image(None, "a:2")], env: vec![] }).unwrap();
+    single
+        .apply(&TaskDefPatch {
+            images: vec![image(None, "a:2")],
+            env: vec![],
+        })
+        .unwrap();
     assert_eq!(single.container_images()[0].1, "a:2");
 }
 
@@ -171,18 +223,27 @@ fn unknown_container_is_an_error_and_changes_nothing() {
     let before = s.clone();
     let err = s
         .apply(&TaskDefPatch {
-            images: vec![image(Some("app"), "web:v2"), image(Some("worker"), "web:v2")],
+            images: vec![
+                image(Some("app"), "web:v2"),
+                image(Some("worker"), "web:v2"),
+            ],
             env: vec![],
         })
         .unwrap_err();
-    assert_eq!(err.to_string(), "container `worker` is not in task definition family `web` (it has: app, envoy)");
+    assert_eq!(
+        err.to_string(),
+        "container `worker` is not in task definition family `web` (it has: app, envoy)"
+    );
     assert_eq!(s, before);
 }
 
 #[test]
 fn conflicting_images_for_one_container() {
     let err = spec()
-        .apply(&TaskDefPatch { images: vec![image(Some("app"), "a:1"), image(Some("app"), "a:2")], env: vec![] })
+        .apply(&TaskDefPatch {
+            images: vec![image(Some("app"), "a:1"), image(Some("app"), "a:2")],
+            env: vec![],
+        })
         .unwrap_err();
     assert!(matches!(err, TaskDefError::ConflictingImages { .. }));
 }
@@ -193,14 +254,28 @@ fn env_overrides_update_or_append() {
     s.apply(&TaskDefPatch {
         images: vec![],
         env: vec![
-            EnvOverride { container: "app".into(), name: "PORT".into(), value: "9090".into() },
-            EnvOverride { container: "envoy".into(), name: "LOG".into(), value: "debug".into() },
+            EnvOverride {
+                container: "app".into(),
+                name: "PORT".into(),
+                value: "9090".into(),
+            },
+            EnvOverride {
+                container: "envoy".into(),
+                name: "LOG".into(),
+                value: "debug".into(),
+            },
         ],
     })
     .unwrap();
     let body = s.to_register_json();
-    assert_eq!(body["containerDefinitions"][0]["environment"][0], json!({"name": "PORT", "value": "9090"}));
-    assert_eq!(body["containerDefinitions"][1]["environment"], json!([{"name": "LOG", "value": "debug"}]));
+    assert_eq!(
+        body["containerDefinitions"][0]["environment"][0],
+        json!({"name": "PORT", "value": "9090"})
+    );
+    assert_eq!(
+        body["containerDefinitions"][1]["environment"],
+        json!([{"name": "LOG", "value": "debug"}])
+    );
 }
 
 #[test]
@@ -208,7 +283,13 @@ fn same_image_is_a_no_op_even_against_ecs_filled_defaults() {
     let live = spec();
     let mut patched = live.clone();
     patched
-        .apply(&TaskDefPatch { images: vec![image(Some("app"), "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v1")], env: vec![] })
+        .apply(&TaskDefPatch {
+            images: vec![image(
+                Some("app"),
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v1",
+            )],
+            env: vec![],
+        })
         .unwrap();
     assert!(patched.same_as(&live));
 
@@ -235,7 +316,11 @@ fn a_changed_env_value_is_a_change() {
     patched
         .apply(&TaskDefPatch {
             images: vec![],
-            env: vec![EnvOverride { container: "app".into(), name: "PORT".into(), value: "1".into() }],
+            env: vec![EnvOverride {
+                container: "app".into(),
+                name: "PORT".into(),
+                value: "1".into(),
+            }],
         })
         .unwrap();
     assert!(!patched.same_as(&live));
@@ -247,12 +332,22 @@ fn diff_shows_the_image_and_hides_secrets() {
     let mut patched = live.clone();
     patched
         .apply(&TaskDefPatch {
-            images: vec![image(Some("app"), "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v2")],
-            env: vec![EnvOverride { container: "app".into(), name: "DB_PASSWORD".into(), value: "correct-horse".into() }],
+            images: vec![image(
+                Some("app"),
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v2",
+            )],
+            env: vec![EnvOverride {
+                container: "app".into(),
+                name: "DB_PASSWORD".into(),
+                value: "correct-horse".into(),
+            }],
         })
         .unwrap();
     let diff = render_diff(&live, &patched, "web:7 (live)", "web (new revision)");
-    assert!(!diff.contains("hunter2") && !diff.contains("correct-horse"), "{diff}");
+    assert!(
+        !diff.contains("hunter2") && !diff.contains("correct-horse"),
+        "{diff}"
+    );
     assert!(!diff.contains("parameter/token"), "{diff}");
     insta::assert_snapshot!(diff);
 }

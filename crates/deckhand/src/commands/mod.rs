@@ -1,0 +1,17 @@
+//! One module per command area; each command returns the exit status.
+
+mod ecs;
+mod result;
+
+use crate::cli::{Cli, Command, EcsCommand};
+use crate::exit::ExitStatus;
+use crate::printer::Printer;
+
+pub(crate) async fn run(cli: Cli, printer: &Printer) -> ExitStatus {
+    let region = cli.region.clone();
+    match cli.command {
+        Command::Ecs(EcsCommand::Deploy(args)) => ecs::deploy(region, args, printer).await,
+        Command::Ecs(EcsCommand::Diff(args)) => ecs::diff(region, args, printer).await,
+        Command::Ecs(EcsCommand::Rollback(args)) => ecs::rollback(region, args, printer).await,
+    }
+}

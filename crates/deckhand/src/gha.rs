@@ -1,0 +1,144 @@
+//! The GitHub Actions contract: outputs, step summary, groups, annotations and masking.
+//!
+//! Workflow commands go to stderr (the runner reads commands from both streams) so stdout stays
+//! reserved for `--output json`.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Outputs `ecs deploy` writes to `$GITHUB_OUTPUT` (the action mirrors these; a test checks).
+pub const ECS_DEPLOY_OUTPUTS: &[&str] = &[
+    "verdict",
+    "exit-code",
+    "task-definition-arn",
+    "previous-task-definition-arn",
+    "deployment-id",
+    "failure-report",
+];
+
+/// Where the Actions runner wants things, read from the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Actions {
+    /// Running inside GitHub Actions (`GITHUB_ACTIONS=true`): emit workflow commands.
+    pub enabled: bool,
+    /// `$GITHUB_OUTPUT`.
+    pub output_file: Option<PathBuf>,
+    /// `$GITHUB_STEP_SUMMARY`.
+    pub summary_file: Option<PathBuf>,
+}
+
+impl Actions {
+    /// Reads the runner's environment.
+    pub fn from_env() -> Self {
+        let path = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        Self {
+            enabled: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
+            output_file: path("GITHUB_OUTPUT"),
+            summary_file: path("GITHUB_STEP_SUMMARY"),
+        }
+    }
+
+    /// Appends outputs to `$GITHUB_OUTPUT`; multi-line values use the heredoc form with a
+    /// delimiter that does not occur in the value.
+    pub fn write_outputs(&self, outputs: &[(&str, String)]) -> std::io::Result<()> {
+        let Some(path) = &self.output_file else {
+            return Ok(());
+        };
+        let mut text = String::new();
+        for (name, value) in outputs {
+            text.push_str(&format_output(name, value));
+        }
+        append(path, &text)
+    }
+
+    /// Appends Markdown to `$GITHUB_STEP_SUMMARY`.
+    pub fn write_summary(&self, markdown: &str) -> std::io::Result<()> {
+        let Some(path) = &self.summary_file else {
+            return Ok(());
+        };
+        append(path, markdown)
+    }
+}
+
+fn append(path: &PathBuf, text: &str) -> std::io::Result<()> {
+    let mut f = OpenOptions::new().create(true).append(true).open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+/// One output in `$GITHUB_OUTPUT` syntax.
+pub fn format_output(name: &str, value: &str) -> String {
+    if !value.contains('\n') && !value.contains('\r') {
+        return format!("{name}={value}\n");
+    }
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut delimiter = format!("ghadelimiter_{seed:x}_{}", std::process::id());
+    while value.lines().any(|l| l == delimiter) {
+        delimiter.push('_');
+    }
+    format!("{name}<<{delimiter}\n{value}\n{delimiter}\n")
+}
+
+/// Escapes a workflow command's message.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// `::error title=...::message`.
+pub fn error_command(title: &str, message: &str) -> String {
+    format!(
+        "::error title={}::{}",
+        escape_property(title),
+        escape_data(message)
+    )
+}
+
+/// `::add-mask::value`.
+pub fn mask_command(value: &str) -> String {
+    format!("::add-mask::{}", escape_data(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_line_output() {
+        assert_eq!(format_output("verdict", "succeeded"), "verdict=succeeded\n");
+    }
+
+    #[test]
+    fn multi_line_output_uses_a_heredoc() {
+        let out = format_output("failure-report", "line one\nline two");
+        let mut lines = out.lines();
+        let first = lines.next().unwrap();
+        let delimiter = first.strip_prefix("failure-report<<").unwrap();
+        assert_eq!(lines.next(), Some("line one"));
+        assert_eq!(lines.next(), Some("line two"));
+        assert_eq!(lines.next(), Some(delimiter));
+        assert_eq!(lines.next(), None);
+    }
+
+    #[test]
+    fn commands_are_escaped() {
+        assert_eq!(
+            error_command("deploy: web, prod", "50% failed\nsee log"),
+            "::error title=deploy%3A web%2C prod::50%25 failed%0Asee log"
+        );
+        assert_eq!(mask_command("a\nb"), "::add-mask::a%0Ab");
+    }
+}

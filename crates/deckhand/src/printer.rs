@@ -1,0 +1,90 @@
+//! The only writer of the terminal: human output and logs to stderr, `--output json` to stdout.
+#![allow(clippy::print_stderr, clippy::print_stdout)]
+
+use crate::cli::OutputFormat;
+use crate::gha::{self, Actions};
+
+/// Writes everything the user sees.
+#[derive(Debug, Clone)]
+pub(crate) struct Printer {
+    output: OutputFormat,
+    verbose: u8,
+    pub(crate) actions: Actions,
+}
+
+impl Printer {
+    pub(crate) fn new(output: OutputFormat, verbose: u8) -> Self {
+        Self {
+            output,
+            verbose,
+            actions: Actions::from_env(),
+        }
+    }
+
+    /// A line of human output.
+    pub(crate) fn line(&self, text: &str) {
+        eprintln!("{text}");
+    }
+
+    /// Detail shown with `-v`.
+    pub(crate) fn detail(&self, text: &str) {
+        if self.verbose > 0 {
+            eprintln!("{text}");
+        }
+    }
+
+    /// A multi-line block.
+    pub(crate) fn block(&self, text: &str) {
+        eprint!("{text}");
+        if !text.ends_with('\n') {
+            eprintln!();
+        }
+    }
+
+    /// `error: ...` with an optional `hint:` line, as cargo prints them.
+    pub(crate) fn error_block(&self, title: &str, message: &str, hint: Option<&str>) {
+        eprintln!("error: {message}");
+        if let Some(h) = hint {
+            eprintln!("  hint: {h}");
+        }
+        if self.actions.enabled {
+            eprintln!("{}", gha::error_command(title, message));
+        }
+    }
+
+    /// Starts a collapsible group in Actions logs.
+    pub(crate) fn group(&self, title: &str) {
+        if self.actions.enabled {
+            eprintln!("::group::{title}");
+        } else {
+            eprintln!("{title}");
+        }
+    }
+
+    pub(crate) fn end_group(&self) {
+        if self.actions.enabled {
+            eprintln!("::endgroup::");
+        }
+    }
+
+    /// Registers secret values with the runner before anything could print them.
+    pub(crate) fn mask(&self, values: &[String]) {
+        if self.actions.enabled {
+            for v in values.iter().filter(|v| !v.is_empty()) {
+                eprintln!("{}", gha::mask_command(v));
+            }
+        }
+    }
+
+    pub(crate) fn is_json(&self) -> bool {
+        self.output == OutputFormat::Json
+    }
+
+    /// The machine result on stdout.
+    pub(crate) fn json(&self, value: &serde_json::Value) {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        );
+    }
+}
