@@ -39,9 +39,10 @@ impl Intercept for ApiCalls {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let op = cfg
-            .load::<Metadata>()
-            .map_or_else(|| "unknown".to_string(), |m| format!("{}.{}", m.service(), m.name()));
+        let op = cfg.load::<Metadata>().map_or_else(
+            || "unknown".to_string(),
+            |m| format!("{}.{}", m.service(), m.name()),
+        );
         if let Ok(mut counts) = self.counts.lock() {
             *counts.entry(op).or_default() += 1;
         }

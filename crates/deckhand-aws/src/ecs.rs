@@ -3,12 +3,13 @@
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecs::types::{
-    DesiredStatus, Service, ServiceField, SortOrder, Task, TaskDefinitionField, TaskDefinitionStatus,
+    DesiredStatus, Service, ServiceField, SortOrder, Task, TaskDefinitionField,
+    TaskDefinitionStatus,
 };
 use aws_smithy_types::DateTime;
 use deckhand_core::ecs::model::{
-    CircuitBreaker, ClusterSnapshot, ContainerState, Deployment, RolloutState, ServiceEvent, ServiceSnapshot,
-    TaskSnapshot,
+    CircuitBreaker, ClusterSnapshot, ContainerState, Deployment, RolloutState, ServiceEvent,
+    ServiceSnapshot, TaskSnapshot,
 };
 use serde_json::Value;
 
@@ -69,7 +70,9 @@ where
     let (code, message) = match err.as_service_error() {
         Some(service) => (
             service.code().map(str::to_string),
-            service.message().map_or_else(|| service.to_string(), str::to_string),
+            service
+                .message()
+                .map_or_else(|| service.to_string(), str::to_string),
         ),
         None => (None, error_chain(&err)),
     };
@@ -129,11 +132,16 @@ impl EcsAdapter {
         let config = aws_sdk_ecs::config::Builder::from(&ctx.sdk)
             .interceptor(ctx.calls.clone())
             .build();
-        Self { client: Client::from_conf(config) }
+        Self {
+            client: Client::from_conf(config),
+        }
     }
 
     /// DescribeClusters. `None` when the cluster does not exist.
-    pub async fn observe_cluster(&self, cluster: &str) -> Result<Option<ClusterSnapshot>, EcsError> {
+    pub async fn observe_cluster(
+        &self,
+        cluster: &str,
+    ) -> Result<Option<ClusterSnapshot>, EcsError> {
         let out = self
             .client
             .describe_clusters()
@@ -148,7 +156,11 @@ impl EcsAdapter {
     }
 
     /// DescribeServices for one service. `None` when it does not exist (ECS reports MISSING).
-    pub async fn observe_service(&self, cluster: &str, service: &str) -> Result<Option<ServiceSnapshot>, EcsError> {
+    pub async fn observe_service(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Option<ServiceSnapshot>, EcsError> {
         let resource = format!("{cluster}/{service}");
         let out = self
             .client
@@ -163,7 +175,10 @@ impl EcsAdapter {
     }
 
     /// DescribeTaskDefinition with its tags, as raw JSON.
-    pub async fn describe_task_definition(&self, task_definition: &str) -> Result<DescribedTaskDefinition, EcsError> {
+    pub async fn describe_task_definition(
+        &self,
+        task_definition: &str,
+    ) -> Result<DescribedTaskDefinition, EcsError> {
         let capture = CaptureResponse::default();
         self.client
             .describe_task_definition()
@@ -179,8 +194,11 @@ impl EcsAdapter {
             resource: task_definition.to_string(),
             problem: problem.to_string(),
         };
-        let body = capture.take().ok_or_else(|| unreadable("the response body was not captured"))?;
-        let mut doc: Value = serde_json::from_slice(&body).map_err(|e| unreadable(&e.to_string()))?;
+        let body = capture
+            .take()
+            .ok_or_else(|| unreadable("the response body was not captured"))?;
+        let mut doc: Value =
+            serde_json::from_slice(&body).map_err(|e| unreadable(&e.to_string()))?;
         let td = doc
             .get_mut("taskDefinition")
             .map(Value::take)
@@ -194,7 +212,11 @@ impl EcsAdapter {
     /// RegisterTaskDefinition with `body` (RegisterTaskDefinition JSON) sent as is. Returns the
     /// new revision's ARN.
     pub async fn register_task_definition(&self, body: &Value) -> Result<String, EcsError> {
-        let family = body.get("family").and_then(Value::as_str).unwrap_or_default().to_string();
+        let family = body
+            .get("family")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let bytes = serde_json::to_vec(body).map_err(|e| EcsError::Unreadable {
             operation: "RegisterTaskDefinition",
             resource: family.clone(),
@@ -223,7 +245,12 @@ impl EcsAdapter {
 
     /// UpdateService. Returns the service as ECS answered, whose PRIMARY deployment is the one
     /// this call started.
-    pub async fn update_service(&self, cluster: &str, service: &str, update: &ServiceUpdate) -> Result<ServiceSnapshot, EcsError> {
+    pub async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: &ServiceUpdate,
+    ) -> Result<ServiceSnapshot, EcsError> {
         let resource = format!("{cluster}/{service}");
         let out = self
             .client
@@ -236,17 +263,23 @@ impl EcsAdapter {
             .send()
             .await
             .map_err(|e| api_error("UpdateService", &resource, e))?;
-        out.service().map(service_snapshot).ok_or_else(|| EcsError::Unreadable {
-            operation: "UpdateService",
-            resource,
-            problem: "no service in the response".into(),
-        })
+        out.service()
+            .map(service_snapshot)
+            .ok_or_else(|| EcsError::Unreadable {
+                operation: "UpdateService",
+                resource,
+                problem: "no service in the response".into(),
+            })
     }
 
     /// The most recent stopped tasks of a service (ListTasks with `desiredStatus=STOPPED`, then
     /// DescribeTasks in batches of 100). Reads at most a few pages: ECS keeps stopped tasks for
     /// about an hour and the report needs the latest ones.
-    pub async fn observe_stopped_tasks(&self, cluster: &str, service: &str) -> Result<Vec<TaskSnapshot>, EcsError> {
+    pub async fn observe_stopped_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Vec<TaskSnapshot>, EcsError> {
         let resource = format!("{cluster}/{service}");
         let mut arns = Vec::new();
         let mut pages = self
@@ -320,7 +353,10 @@ pub fn service_snapshot(s: &Service) -> ServiceSnapshot {
         circuit_breaker: s
             .deployment_configuration()
             .and_then(|c| c.deployment_circuit_breaker())
-            .map(|b| CircuitBreaker { enable: b.enable(), rollback: b.rollback() }),
+            .map(|b| CircuitBreaker {
+                enable: b.enable(),
+                rollback: b.rollback(),
+            }),
         deployments: s
             .deployments()
             .iter()
@@ -393,16 +429,32 @@ mod tests {
             .strip_prefix("TaskDefinition { ")
             .and_then(|s| s.strip_suffix(" }"))
             .expect("Debug output has the derived shape");
-        let members: Vec<&str> = inner.split(", ").filter_map(|kv| kv.split(':').next()).collect();
+        let members: Vec<&str> = inner
+            .split(", ")
+            .filter_map(|kv| kv.split(':').next())
+            .collect();
         assert!(members.len() > 20, "parsed too few members: {members:?}");
-        let known: Vec<String> = READ_ONLY_FIELDS.iter().chain(REGISTER_FIELDS).map(|f| snake_case(f)).collect();
-        let unclassified: Vec<&&str> = members.iter().filter(|m| !known.contains(&(**m).to_string())).collect();
+        let known: Vec<String> = READ_ONLY_FIELDS
+            .iter()
+            .chain(REGISTER_FIELDS)
+            .map(|f| snake_case(f))
+            .collect();
+        let unclassified: Vec<&&str> = members
+            .iter()
+            .filter(|m| !known.contains(&(**m).to_string()))
+            .collect();
         assert!(
             unclassified.is_empty(),
             "TaskDefinition members neither kept nor dropped by deckhand-core's lists: {unclassified:?}"
         );
-        let missing: Vec<&String> = known.iter().filter(|k| !members.contains(&k.as_str())).collect();
-        assert!(missing.is_empty(), "fields deckhand lists that the SDK does not have: {missing:?}");
+        let missing: Vec<&String> = known
+            .iter()
+            .filter(|k| !members.contains(&k.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "fields deckhand lists that the SDK does not have: {missing:?}"
+        );
     }
 
     fn snake_case(camel: &str) -> String {

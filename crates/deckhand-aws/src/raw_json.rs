@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
 };
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
@@ -30,9 +30,11 @@ impl Intercept for CaptureResponse {
         "deckhand-capture-response"
     }
 
-    fn read_before_deserialization(
+    // After deserialization: the orchestrator has buffered the body by then (before, it is
+    // still a stream).
+    fn read_after_deserialization(
         &self,
-        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
@@ -69,7 +71,9 @@ impl Intercept for ReplaceRequestBody {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let request = context.request_mut();
-        request.headers_mut().insert("content-length", self.body.len().to_string());
+        request
+            .headers_mut()
+            .insert("content-length", self.body.len().to_string());
         *request.body_mut() = SdkBody::from(self.body.clone());
         Ok(())
     }

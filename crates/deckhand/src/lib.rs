@@ -61,10 +61,15 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     }
     if wants_json_from_raw_args() {
         let rendered = e.render().to_string();
+        // clap's message without its usage block: "the following required arguments were not
+        // provided: --cluster <CLUSTER>".
         let message = rendered
             .lines()
-            .next()
-            .unwrap_or_default()
+            .take_while(|l| !l.starts_with("Usage:"))
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
             .trim_start_matches("error: ")
             .to_string();
         let result = serde_json::json!({
