@@ -1,0 +1,418 @@
+//! Test support for deckhand: the local world (moto with deckhand's ECS rollout extension, see
+//! `world/README.md`) started as an ordinary process on 127.0.0.1, and fixtures built and
+//! checked with awscli, a client deckhand did not write.
+//!
+//! One world is started per test binary and shared by its tests; tests isolate themselves by
+//! using their own cluster and service names. The server exits when the test binary does (it
+//! watches its stdin, which only this process holds).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+/// Timings used by the tests: fast, but slow enough that a 200 ms poll sees every phase.
+pub const FAST_TIMINGS: &str = r#"{"task_start_seconds": 0.6, "task_fail_seconds": 0.6, "drain_seconds": 0.4, "replace_seconds": 0.3}"#;
+
+/// A running local world.
+pub struct World {
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    root: PathBuf,
+    _child: Mutex<Child>,
+    _stdin: Mutex<ChildStdin>,
+}
+
+static WORLD: OnceLock<World> = OnceLock::new();
+
+/// The repository root (two levels above this crate).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
+}
+
+/// The world for this test binary, started on first use with [`FAST_TIMINGS`].
+pub fn world() -> &'static World {
+    WORLD.get_or_init(|| {
+        let w = World::start().unwrap_or_else(|e| panic!("cannot start the local world: {e:#}"));
+        w.post("/_deckhand/config", FAST_TIMINGS)
+            .expect("configure world timings");
+        w
+    })
+}
+
+impl World {
+    fn start() -> Result<Self> {
+        let root = repo_root();
+        let install = Command::new("bash")
+            .arg(root.join("world/install.sh"))
+            .current_dir(&root)
+            .output()
+            .context("running world/install.sh")?;
+        if !install.status.success() {
+            bail!(
+                "world/install.sh failed:\n{}",
+                String::from_utf8_lossy(&install.stderr)
+            );
+        }
+        let mut child = Command::new(root.join(".venv/bin/python"))
+            .args([
+                "-m",
+                "deckhand_world",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--exit-on-stdin-eof",
+            ])
+            .env("PYTHONPATH", root.join("world"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting the world server (.venv/bin/python -m deckhand_world)")?;
+        let stdin = child.stdin.take().context("world stdin")?;
+        let stdout = child.stdout.take().context("world stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .context("reading the world's listening line")?;
+        let endpoint = line
+            .trim()
+            .rsplit(' ')
+            .next()
+            .filter(|u| u.starts_with("http://"))
+            .with_context(|| format!("unexpected first line from the world: {line:?}"))?
+            .to_string();
+        Ok(Self {
+            endpoint,
+            root,
+            _child: Mutex::new(child),
+            _stdin: Mutex::new(stdin),
+        })
+    }
+
+    /// `host:port` of the server.
+    fn authority(&self) -> &str {
+        self.endpoint.trim_start_matches("http://")
+    }
+
+    /// A plain HTTP/1.1 POST to the control API; returns the body.
+    pub fn post(&self, path: &str, body: &str) -> Result<String> {
+        let mut stream = TcpStream::connect(self.authority())?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.authority(),
+            body.len()
+        )?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        let status_ok =
+            response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200");
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        if !status_ok {
+            bail!(
+                "POST {path}: {}",
+                response.lines().next().unwrap_or_default()
+            );
+        }
+        Ok(body)
+    }
+
+    /// Environment for any AWS client pointed at this world (fake credentials: a test can never
+    /// reach a real account through a developer's profile).
+    pub fn aws_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_DEFAULT_REGION", "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+
+    fn clean(&self, cmd: &mut Command) {
+        for var in [
+            "AWS_PROFILE",
+            "AWS_SESSION_TOKEN",
+            "AWS_CA_BUNDLE",
+            "AWS_CONFIG_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "GITHUB_ACTIONS",
+            "GITHUB_OUTPUT",
+            "GITHUB_STEP_SUMMARY",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env_clear_deckhand();
+        for (k, v) in self.aws_env() {
+            cmd.env(k, v);
+        }
+        // The SDK would look for ~/.aws; point it at nothing.
+        cmd.env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    }
+
+    /// `aws ... --output json` (awscli from the project venv); the parsed JSON output.
+    pub fn aws(&self, args: &[&str]) -> Value {
+        self.try_aws(args)
+            .unwrap_or_else(|e| panic!("aws {}: {e}", args.join(" ")))
+    }
+
+    /// Like [`World::aws`], returning the error text instead of panicking.
+    pub fn try_aws(&self, args: &[&str]) -> std::result::Result<Value, String> {
+        let mut cmd = Command::new(self.root.join(".venv/bin/aws"));
+        self.clean(&mut cmd);
+        cmd.args(args).args(["--output", "json"]);
+        let out = cmd.output().map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).to_string());
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        if text.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))
+    }
+
+    /// A command running `binary` (the deckhand under test) against this world.
+    pub fn command(&self, binary: &str) -> Command {
+        let mut cmd = Command::new(binary);
+        self.clean(&mut cmd);
+        cmd
+    }
+}
+
+trait EnvClear {
+    fn env_clear_deckhand(&mut self) -> &mut Self;
+}
+
+impl EnvClear for Command {
+    /// A developer's `DECKHAND_*` variables must not leak into tests.
+    fn env_clear_deckhand(&mut self) -> &mut Self {
+        for (k, _) in std::env::vars() {
+            if k.starts_with("DECKHAND_") {
+                self.env_remove(k);
+            }
+        }
+        self
+    }
+}
+
+/// A container of a fixture task definition.
+#[derive(Debug, Clone)]
+pub struct ContainerSpec {
+    /// Name.
+    pub name: String,
+    /// Image.
+    pub image: String,
+}
+
+impl ContainerSpec {
+    /// `name` running `image`.
+    pub fn new(name: &str, image: &str) -> Self {
+        Self {
+            name: name.into(),
+            image: image.into(),
+        }
+    }
+}
+
+/// A cluster with one service, created through awscli and settled (its first deployment
+/// COMPLETED).
+#[derive(Debug, Clone)]
+pub struct ServiceFixture {
+    /// Cluster name.
+    pub cluster: String,
+    /// Service name.
+    pub service: String,
+    /// Task definition family.
+    pub family: String,
+    /// The task definition the service started with.
+    pub initial_task_definition: String,
+}
+
+/// Circuit breaker settings for a fixture.
+#[derive(Debug, Clone, Copy)]
+pub enum Breaker {
+    /// No circuit breaker.
+    Off,
+    /// Breaker on, rollback off.
+    On,
+    /// Breaker on with rollback.
+    WithRollback,
+}
+
+impl ServiceFixture {
+    /// Creates cluster `name`, family `name`, and service `name` with `desired` tasks.
+    pub fn create(
+        world: &World,
+        name: &str,
+        containers: &[ContainerSpec],
+        desired: i32,
+        breaker: Breaker,
+    ) -> Self {
+        world.aws(&["ecs", "create-cluster", "--cluster-name", name]);
+        let defs: Vec<Value> = containers
+            .iter()
+            .map(|c| json!({"name": c.name, "image": c.image, "memory": 128, "essential": true}))
+            .collect();
+        let td = world.aws(&[
+            "ecs",
+            "register-task-definition",
+            "--family",
+            name,
+            "--container-definitions",
+            &Value::Array(defs).to_string(),
+            "--tags",
+            r#"[{"key":"team","value":"platform"}]"#,
+        ]);
+        let td_arn = td["taskDefinition"]["taskDefinitionArn"]
+            .as_str()
+            .expect("registered arn")
+            .to_string();
+        let (enable, rollback) = match breaker {
+            Breaker::Off => (false, false),
+            Breaker::On => (true, false),
+            Breaker::WithRollback => (true, true),
+        };
+        let config = json!({
+            "deploymentCircuitBreaker": {"enable": enable, "rollback": rollback},
+            "maximumPercent": 200,
+            "minimumHealthyPercent": 100
+        });
+        world.aws(&[
+            "ecs",
+            "create-service",
+            "--cluster",
+            name,
+            "--service-name",
+            name,
+            "--task-definition",
+            &td_arn,
+            "--desired-count",
+            &desired.to_string(),
+            "--deployment-configuration",
+            &config.to_string(),
+        ]);
+        let fixture = Self {
+            cluster: name.into(),
+            service: name.into(),
+            family: name.into(),
+            initial_task_definition: td_arn,
+        };
+        fixture.wait_steady(world, Duration::from_secs(30));
+        fixture
+    }
+
+    /// DescribeServices through awscli: the service object.
+    pub fn describe(&self, world: &World) -> Value {
+        let out = world.aws(&[
+            "ecs",
+            "describe-services",
+            "--cluster",
+            &self.cluster,
+            "--services",
+            &self.service,
+        ]);
+        out["services"][0].clone()
+    }
+
+    /// Waits until the service has one deployment, COMPLETED.
+    pub fn wait_steady(&self, world: &World, timeout: Duration) -> Value {
+        let start = Instant::now();
+        loop {
+            let s = self.describe(world);
+            let deployments = s["deployments"].as_array().cloned().unwrap_or_default();
+            if deployments.len() == 1 && deployments[0]["rolloutState"] == "COMPLETED" {
+                return s;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "service {} did not settle: {s:#}",
+                self.service
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The PRIMARY deployment's task definition ARN.
+    pub fn primary_task_definition(&self, world: &World) -> String {
+        let s = self.describe(world);
+        s["deployments"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["status"] == "PRIMARY"))
+            .and_then(|d| d["taskDefinition"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// ARNs of the family's ACTIVE revisions.
+    pub fn revisions(&self, world: &World) -> Vec<String> {
+        let out = world.aws(&[
+            "ecs",
+            "list-task-definitions",
+            "--family-prefix",
+            &self.family,
+        ]);
+        out["taskDefinitionArns"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// DescribeTaskDefinition (with tags) through awscli.
+    pub fn task_definition(&self, world: &World, arn: &str) -> Value {
+        world.aws(&[
+            "ecs",
+            "describe-task-definition",
+            "--task-definition",
+            arn,
+            "--include",
+            "TAGS",
+        ])
+    }
+}
+
+/// The output of a finished deckhand run, with its JSON result parsed.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code.
+    pub code: i32,
+    /// stdout.
+    pub stdout: String,
+    /// stderr (human output and logs).
+    pub stderr: String,
+    /// The `--output json` object, when stdout held one.
+    pub json: Value,
+}
+
+impl Run {
+    /// Wraps a finished process.
+    pub fn from_output(out: &Output) -> Self {
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        Self {
+            code: out.status.code().unwrap_or(-1),
+            json: serde_json::from_str(&stdout).unwrap_or(Value::Null),
+            stdout,
+            stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+        }
+    }
+}

@@ -1,0 +1,565 @@
+//! The contract between the published actions (`actions/*/action.yml`) and the binary:
+//!
+//! - every input reaches the binary through a step's `env:` as a `DECKHAND_*` variable that a
+//!   flag of the command the action runs reads (a few explicit exceptions below);
+//! - no `${{ inputs.* }}` appears inside a `run:` script (script injection);
+//! - the action's outputs are exactly the outputs the binary writes to `$GITHUB_OUTPUT`.
+//!
+//! The flags are read from the clap definition itself, so renaming a flag or an output in the
+//! binary without updating the action fails here. The `mutation_*` tests break the real
+//! `action.yml` in memory and check that each rule catches it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use clap::CommandFactory;
+use serde_json::Value;
+
+/// What an action promises, beside its `action.yml`.
+struct Contract {
+    /// Its directory under `actions/`.
+    action: &'static str,
+    /// The `deckhand` subcommand it runs.
+    command: &'static [&'static str],
+    /// The outputs that subcommand writes to `$GITHUB_OUTPUT`.
+    outputs: &'static [&'static str],
+    /// Inputs the step's script combines into one `DECKHAND_*` variable: (input, variable).
+    combined: &'static [(&'static str, &'static str)],
+}
+
+const CONTRACTS: &[Contract] = &[Contract {
+    action: "ecs-deploy",
+    command: &["ecs", "deploy"],
+    outputs: deckhand::gha::ECS_DEPLOY_OUTPUTS,
+    // `container-name` + `image` (the names aws-actions users know) and `images` become the
+    // newline-separated list `--image` reads from DECKHAND_IMAGE.
+    combined: &[
+        ("container-name", "DECKHAND_IMAGE"),
+        ("image", "DECKHAND_IMAGE"),
+        ("images", "DECKHAND_IMAGE"),
+    ],
+}];
+
+/// The input naming the deckhand container image that the step's `docker run` starts. It is
+/// not a flag of the binary.
+const DOCKER_IMAGE_INPUT: &str = "deckhand-image";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Every `actions/*/action.yml` (or `.yaml`), by action directory name.
+fn action_files() -> Vec<(String, PathBuf)> {
+    let dir = repo_root().join("actions");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display())) {
+        let path = entry.expect("directory entry").path();
+        for file in ["action.yml", "action.yaml"] {
+            if path.join(file).is_file() {
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                found.push((name, path.join(file)));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn load(path: &Path) -> Value {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
+}
+
+/// The `DECKHAND_*` variables read by the flags of `deckhand <command...>` (its own flags and
+/// the global ones), each with the flag's default value if it has one.
+fn flag_envs(command: &[&str]) -> BTreeMap<String, Option<String>> {
+    let mut cli = deckhand::cli::Cli::command();
+    // Building propagates the global flags into the subcommands and fills implicit defaults.
+    cli.build();
+    let mut cmd = &cli;
+    for name in command {
+        cmd = cmd
+            .find_subcommand(name)
+            .unwrap_or_else(|| panic!("`deckhand {}` has no such subcommand", command.join(" ")));
+    }
+    cmd.get_arguments()
+        .filter_map(|arg| {
+            let env = arg.get_env()?.to_string_lossy().into_owned();
+            let default = arg
+                .get_default_values()
+                .first()
+                .map(|v| v.to_string_lossy().into_owned());
+            Some((env, default))
+        })
+        .collect()
+}
+
+/// The `${{ ... }}` expressions in `text`, trimmed.
+fn expressions(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${{") {
+        let after = &rest[start + 3..];
+        let Some(end) = after.find("}}") else {
+            out.push(after.trim().to_string());
+            break;
+        };
+        out.push(after[..end].trim().to_string());
+        rest = &after[end + 2..];
+    }
+    out
+}
+
+/// True when `expr` reads any input, in any notation.
+fn mentions_inputs(expr: &str) -> bool {
+    expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .any(|word| word == "inputs")
+}
+
+/// The input names `expr` reads as `inputs.NAME`.
+fn inputs_read(expr: &str) -> Vec<String> {
+    expr.match_indices("inputs.")
+        .filter(|(i, _)| {
+            !expr[..*i]
+                .ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        })
+        .map(|(i, m)| {
+            expr[i + m.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect()
+        })
+        .collect()
+}
+
+/// True when some expression in `text` reads input `name`.
+fn reads_input(text: &str, name: &str) -> bool {
+    expressions(text)
+        .iter()
+        .any(|e| inputs_read(e).iter().any(|n| n == name))
+}
+
+/// `NAME` when `value` is exactly `${{ inputs.NAME }}`.
+fn input_passthrough(value: &str) -> Option<String> {
+    let v = value.trim();
+    let inner = v.strip_prefix("${{")?.strip_suffix("}}")?.trim();
+    let name = inner.strip_prefix("inputs.")?;
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    valid.then(|| name.to_string())
+}
+
+/// True when `script` reads the shell variable `name`.
+fn reads_var(script: &str, name: &str) -> bool {
+    script.contains(&format!("${{{name}}}"))
+        || script.contains(&format!("${{{name}:"))
+        || script.match_indices(&format!("${name}")).any(|(i, m)| {
+            !script[i + m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
+fn as_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// One step of `runs.steps`, as far as the contract cares.
+struct Step {
+    id: Option<String>,
+    env: Vec<(String, String)>,
+    run: Option<String>,
+    /// Every string in the step except its `run:` (for stray `inputs` references).
+    other_text: Vec<String>,
+}
+
+fn steps(action: &Value) -> Vec<Step> {
+    let mut out = Vec::new();
+    for step in action["runs"]["steps"].as_array().into_iter().flatten() {
+        let env = step["env"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), as_text(v))).collect())
+            .unwrap_or_default();
+        let mut other_text = Vec::new();
+        if let Some(map) = step.as_object() {
+            for (k, v) in map {
+                if k != "run" && k != "env" {
+                    collect_strings(v, &mut other_text);
+                }
+            }
+        }
+        out.push(Step {
+            id: step["id"].as_str().map(str::to_string),
+            env,
+            run: step["run"].as_str().map(str::to_string),
+            other_text,
+        });
+    }
+    out
+}
+
+fn collect_strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
+        Value::Object(m) => m.values().for_each(|x| collect_strings(x, out)),
+        _ => {}
+    }
+}
+
+/// Everything wrong with `action` against `contract`; empty when it holds.
+fn check(contract: &Contract, action: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let command = contract.command.join(" ");
+    let flags = flag_envs(contract.command);
+    let steps = steps(action);
+
+    if action["runs"]["using"].as_str() != Some("composite") {
+        problems.push("runs.using must be `composite`".to_string());
+    }
+
+    // Every DECKHAND_* variable a step sets must be read by a flag of the command, and a step
+    // that sets any must run that command.
+    for step in &steps {
+        let deckhand_keys: Vec<&str> = step
+            .env
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| k.starts_with("DECKHAND_"))
+            .collect();
+        for key in &deckhand_keys {
+            if !flags.contains_key(*key) {
+                problems.push(format!(
+                    "env `{key}` is not read by any flag of `deckhand {command}`"
+                ));
+            }
+        }
+        if !deckhand_keys.is_empty() && !step.run.as_deref().is_some_and(|r| r.contains(&command)) {
+            problems.push(format!(
+                "the step that sets {deckhand_keys:?} does not run `{command}`"
+            ));
+        }
+    }
+
+    // (b) no input inside a script.
+    for step in &steps {
+        if let Some(run) = &step.run {
+            for expr in expressions(run).iter().filter(|e| mentions_inputs(e)) {
+                problems.push(format!(
+                    "`${{{{ {expr} }}}}` inside a `run:` script; pass the input through `env:`"
+                ));
+            }
+        }
+    }
+
+    // (a) every input reaches the binary through `env:`.
+    let inputs: BTreeMap<String, Value> = action["inputs"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    for (name, spec) in &inputs {
+        // Exact pass-throughs into a step's env: (step, env key).
+        let mut refs: Vec<(&Step, &str)> = Vec::new();
+        for step in &steps {
+            for (key, value) in &step.env {
+                if input_passthrough(value).as_deref() == Some(name.as_str()) {
+                    refs.push((step, key));
+                } else if reads_input(value, name) {
+                    problems.push(format!(
+                        "env `{key}` computes from input `{name}`; pass it through unchanged as `${{{{ inputs.{name} }}}}` and let the binary decide"
+                    ));
+                }
+            }
+            for text in &step.other_text {
+                if reads_input(text, name) {
+                    problems.push(format!("input `{name}` is used outside `env:` (`{text}`)"));
+                }
+            }
+        }
+        let script_of = |step: &Step| step.run.clone().unwrap_or_default();
+        let combined_into = contract
+            .combined
+            .iter()
+            .find(|(input, _)| input == name)
+            .map(|(_, var)| *var);
+
+        let ok = if name == DOCKER_IMAGE_INPUT {
+            refs.iter().any(|(step, key)| {
+                let script = script_of(step);
+                !key.starts_with("DECKHAND_")
+                    && script.contains("docker ")
+                    && reads_var(&script, key)
+            })
+        } else if let Some(var) = combined_into {
+            if !flags.contains_key(var) {
+                problems.push(format!(
+                    "input `{name}` is combined into `{var}`, which no flag of `deckhand {command}` reads"
+                ));
+            }
+            refs.iter().any(|(step, key)| {
+                let script = script_of(step);
+                !key.starts_with("DECKHAND_")
+                    && reads_var(&script, key)
+                    && script.contains(&format!("{var}="))
+            })
+        } else {
+            let mut ok = false;
+            for (step, key) in &refs {
+                if let Some(default) = flags.get(*key) {
+                    ok |= step.run.is_some();
+                    let action_default = spec.get("default").map(as_text).unwrap_or_default();
+                    if let Some(flag_default) = default
+                        && !action_default.is_empty()
+                        && &action_default != flag_default
+                    {
+                        problems.push(format!(
+                            "input `{name}` defaults to `{action_default}` but `{key}` defaults to `{flag_default}` in the binary"
+                        ));
+                    }
+                }
+            }
+            ok
+        };
+        if !ok {
+            problems.push(format!(
+                "input `{name}` does not reach `deckhand {command}` through a step's `env:` \
+                 (expected `SOME_DECKHAND_VAR: ${{{{ inputs.{name} }}}}` with a variable a flag reads)"
+            ));
+        }
+    }
+
+    // (c) outputs mirror the binary's.
+    let run_step_ids: BTreeSet<String> = steps
+        .iter()
+        .filter(|s| s.run.is_some())
+        .filter_map(|s| s.id.clone())
+        .collect();
+    let outputs: BTreeMap<String, Value> = action["outputs"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    for (key, spec) in &outputs {
+        let value = spec["value"]
+            .as_str()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        let inner = value
+            .strip_prefix("${{")
+            .and_then(|v| v.strip_suffix("}}"))
+            .map(str::trim);
+        let parts: Option<(String, String)> = inner.and_then(|i| {
+            let rest = i.strip_prefix("steps.")?;
+            let (step, output) = rest.split_once(".outputs.")?;
+            Some((step.to_string(), output.to_string()))
+        });
+        match parts {
+            None => problems.push(format!(
+                "output `{key}` is `{value}`, not `${{{{ steps.<id>.outputs.<name> }}}}`"
+            )),
+            Some((step, output)) => {
+                if !contract.outputs.contains(&output.as_str()) {
+                    problems.push(format!(
+                        "output `{key}` reads `{output}`, which `deckhand {command}` does not write (it writes {:?})",
+                        contract.outputs
+                    ));
+                }
+                if output != *key {
+                    problems.push(format!(
+                        "output `{key}` reads `{output}`; name it as the binary does"
+                    ));
+                }
+                if !run_step_ids.contains(&step) {
+                    problems.push(format!(
+                        "output `{key}` reads step `{step}`, which is not a `run:` step of this action"
+                    ));
+                }
+            }
+        }
+    }
+    for name in contract.outputs {
+        if !outputs.contains_key(*name) {
+            problems.push(format!(
+                "`deckhand {command}` writes output `{name}` but the action does not expose it"
+            ));
+        }
+    }
+    problems
+}
+
+fn contract_for(action: &str) -> Option<&'static Contract> {
+    CONTRACTS.iter().find(|c| c.action == action)
+}
+
+#[test]
+fn every_action_keeps_its_contract() {
+    let files = action_files();
+    assert!(
+        files.iter().any(|(name, _)| name == "ecs-deploy"),
+        "actions/ecs-deploy/action.yml not found under {}",
+        repo_root().display()
+    );
+    let mut problems = Vec::new();
+    for (name, path) in &files {
+        let Some(contract) = contract_for(name) else {
+            problems.push(format!(
+                "actions/{name}: no contract in {}: add which command it runs and which outputs it mirrors",
+                file!()
+            ));
+            continue;
+        };
+        for p in check(contract, &load(path)) {
+            problems.push(format!("actions/{name}: {p}"));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+}
+
+#[test]
+fn the_flag_walk_sees_command_and_global_flags() {
+    let flags = flag_envs(&["ecs", "deploy"]);
+    for env in [
+        "DECKHAND_CLUSTER",
+        "DECKHAND_IMAGE",
+        "DECKHAND_ROLLBACK",
+        "DECKHAND_REGION",
+    ] {
+        assert!(flags.contains_key(env), "{env} missing from {flags:?}");
+    }
+    assert!(
+        !flags.contains_key("DECKHAND_TO"),
+        "`--to` belongs to `ecs rollback`"
+    );
+    assert_eq!(flags["DECKHAND_TIMEOUT"].as_deref(), Some("15m"));
+}
+
+// Each rule, shown to fail on a broken copy of the real action.yml.
+
+fn ecs_deploy() -> (&'static Contract, Value) {
+    let contract = contract_for("ecs-deploy").expect("ecs-deploy contract");
+    let action = load(&repo_root().join("actions/ecs-deploy/action.yml"));
+    assert!(
+        check(contract, &action).is_empty(),
+        "the real action.yml must pass before it is broken"
+    );
+    (contract, action)
+}
+
+fn deploy_step(action: &mut Value) -> &mut Value {
+    action["runs"]["steps"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["id"] == "deploy")
+        .expect("step `deploy`")
+}
+
+fn assert_caught(contract: &Contract, action: &Value, needle: &str) {
+    let problems = check(contract, action);
+    assert!(
+        problems.iter().any(|p| p.contains(needle)),
+        "expected a problem containing {needle:?}, got {problems:#?}"
+    );
+}
+
+#[test]
+fn mutation_input_inside_a_script_is_caught() {
+    let (contract, mut action) = ecs_deploy();
+    let step = deploy_step(&mut action);
+    let run = step["run"].as_str().unwrap().to_string();
+    step["run"] = Value::String(format!("echo \"${{{{ inputs.cluster }}}}\"\n{run}"));
+    assert_caught(contract, &action, "inside a `run:` script");
+}
+
+#[test]
+fn mutation_input_not_passed_is_caught() {
+    let (contract, mut action) = ecs_deploy();
+    deploy_step(&mut action)["env"]
+        .as_object_mut()
+        .unwrap()
+        .remove("DECKHAND_TIMEOUT");
+    assert_caught(contract, &action, "input `timeout` does not reach");
+}
+
+#[test]
+fn mutation_input_under_a_name_no_flag_reads_is_caught() {
+    let (contract, mut action) = ecs_deploy();
+    let env = deploy_step(&mut action)["env"].as_object_mut().unwrap();
+    let v = env.remove("DECKHAND_MAX_TASK_FAILURES").unwrap();
+    env.insert("DECKHAND_MAX_FAILURES".into(), v);
+    assert_caught(
+        contract,
+        &action,
+        "`DECKHAND_MAX_FAILURES` is not read by any flag",
+    );
+    assert_caught(
+        contract,
+        &action,
+        "input `max-task-failures` does not reach",
+    );
+}
+
+#[test]
+fn mutation_input_the_action_declares_but_never_uses_is_caught() {
+    let (contract, mut action) = ecs_deploy();
+    action["inputs"]["wait-for-service-stability"] =
+        serde_json::json!({"description": "unused", "default": "true"});
+    assert_caught(
+        contract,
+        &action,
+        "input `wait-for-service-stability` does not reach",
+    );
+}
+
+#[test]
+fn mutation_combined_input_not_reaching_deckhand_image_is_caught() {
+    let (contract, mut action) = ecs_deploy();
+    let step = deploy_step(&mut action);
+    let run = step["run"]
+        .as_str()
+        .unwrap()
+        .replace("DECKHAND_IMAGE=", "IMAGES_FOR_LATER=");
+    step["run"] = Value::String(run);
+    assert_caught(contract, &action, "input `image` does not reach");
+}
+
+#[test]
+fn mutation_default_drifting_from_the_binary_is_caught() {
+    let (contract, mut action) = ecs_deploy();
+    action["inputs"]["timeout"]["default"] = Value::String("10m".into());
+    assert_caught(contract, &action, "defaults to `10m`");
+}
+
+#[test]
+fn mutation_output_missing_or_misnamed_is_caught() {
+    let (contract, mut action) = ecs_deploy();
+    let outputs = action["outputs"].as_object_mut().unwrap();
+    outputs.remove("deployment-id");
+    outputs["verdict"]["value"] = Value::String("${{ steps.deploy.outputs.result }}".into());
+    assert_caught(
+        contract,
+        &action,
+        "writes output `deployment-id` but the action does not expose it",
+    );
+    assert_caught(
+        contract,
+        &action,
+        "reads `result`, which `deckhand ecs deploy` does not write",
+    );
+}
+
+#[test]
+fn mutation_output_not_from_a_step_is_caught() {
+    let (contract, mut action) = ecs_deploy();
+    action["outputs"]["exit-code"]["value"] = Value::String("${{ inputs.rollback }}".into());
+    assert_caught(
+        contract,
+        &action,
+        "output `exit-code` is `${{ inputs.rollback }}`",
+    );
+}

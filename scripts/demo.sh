@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The demo (README's first command): builds deckhand, starts the local world (moto + deckhand's
+# ECS rollout extension on 127.0.0.1), creates a cluster and a service, deploys a new image,
+# then deploys a crash-looping image and shows the failure report and the verified rollback.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root="$(pwd)"
+
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+say "building deckhand (the first build takes a few minutes)"
+cargo build --locked -p deckhand --quiet
+deckhand="$root/target/debug/deckhand"
+
+say "starting the local world"
+bash world/install.sh
+eval "$(bash world/start.sh)"
+trap 'bash world/stop.sh >/dev/null 2>&1 || true' EXIT
+
+# Everything talks to the local world with throwaway credentials.
+export AWS_ENDPOINT_URL AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_EC2_METADATA_DISABLED=true
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_CA_BUNDLE
+aws() { "$root/.venv/bin/aws" "$@"; }
+# Rollouts at a watchable pace: tasks start in 2 s, crash 2 s after starting.
+"$root/.venv/bin/python" - <<'PY'
+import json, os, urllib.request
+timings = {"task_start_seconds": 2, "task_fail_seconds": 2, "drain_seconds": 1, "replace_seconds": 1}
+req = urllib.request.Request(os.environ["AWS_ENDPOINT_URL"] + "/_deckhand/config", json.dumps(timings).encode(),
+                             {"content-type": "application/json"})
+urllib.request.urlopen(req).read()
+PY
+
+say "creating cluster 'demo' and service 'web' (2 tasks of registry.local/demo/web:1.0)"
+aws ecs create-cluster --cluster-name demo >/dev/null
+aws ecs register-task-definition --family web \
+    --container-definitions '[{"name":"web","image":"registry.local/demo/web:1.0","memory":256,"portMappings":[{"containerPort":8080}],"environment":[{"name":"LOG_LEVEL","value":"info"},{"name":"DB_PASSWORD","value":"s3cr3t-from-the-vault"}]}]' >/dev/null
+aws ecs create-service --cluster demo --service-name web --task-definition web:1 --desired-count 2 \
+    --deployment-configuration '{"deploymentCircuitBreaker":{"enable":false,"rollback":false}}' >/dev/null
+for _ in $(seq 1 100); do
+    state="$(aws ecs describe-services --cluster demo --services web --query 'services[0].deployments[0].rolloutState' --output text)"
+    [ "$state" = "COMPLETED" ] && break
+    sleep 0.2
+done
+
+summary="$(mktemp)"
+export GITHUB_STEP_SUMMARY="$summary"
+
+say "deploy 1: web:1.1 (a healthy image)"
+set +e
+"$deckhand" ecs deploy --cluster demo --service web --image web=registry.local/demo/web:1.1 --poll-interval 1s
+first=$?
+
+say "deploy 2: an image that crash-loops (exit code 1 after starting), circuit breaker off"
+"$deckhand" ecs deploy --cluster demo --service web --image web=registry.local/demo/web:fault-exit --poll-interval 1s
+second=$?
+
+say "deploy 3: deploy 1 again (nothing changed: no new revision, no rollout)"
+"$deckhand" ecs deploy --cluster demo --service web --image web=registry.local/demo/web:1.1 --poll-interval 1s
+third=$?
+set -e
+
+say "checked with awscli"
+primary="$(aws ecs describe-services --cluster demo --services web --query 'services[0].deployments[?status==`PRIMARY`].taskDefinition | [0]' --output text)"
+revisions="$(aws ecs list-task-definitions --family-prefix web --query 'length(taskDefinitionArns)' --output text)"
+image="$(aws ecs describe-task-definition --task-definition "$primary" --query 'taskDefinition.containerDefinitions[0].image' --output text)"
+printf '  PRIMARY task definition: %s (%s)\n  registered revisions:    %s\n' "${primary##*/}" "$image" "$revisions" >&2
+
+say "summary"
+printf '  deploy 1 (web:1.1):        exit %s (0 = succeeded)\n' "$first" >&2
+printf '  deploy 2 (crash loop):     exit %s (3 = rolled back, rollback verified)\n' "$second" >&2
+printf '  deploy 3 (same as deploy 1): exit %s (0 = no change)\n' "$third" >&2
+printf '  the step summaries deckhand wrote are in %s\n' "$summary" >&2
+
+[ "$first" = 0 ] && [ "$second" = 3 ] && [ "$third" = 0 ] && [ "${primary##*/}" = "web:2" ]

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The test command (README's second command; .ci/run calls it). Installs what it needs itself:
+# the Python venv of the local world (moto + awscli, pinned), then runs every check.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "installing the local world (world/install.sh)"
+bash world/install.sh
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "deckhand-core stays pure (no AWS SDK, octocrab, tokio or reqwest)"
+if cargo tree -p deckhand-core -e normal --prefix none | grep -E '^(aws-[a-z0-9-]+|octocrab|tokio|reqwest) '; then
+    echo "deckhand-core must not depend on the crates above" >&2
+    exit 1
+fi
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "the ECS rollout extension's own tests (pytest)"
+PYTHONPATH=world .venv/bin/python -m pytest -q world/tests
+
+step "cargo test (unit tests, then scenarios against the local world)"
+cargo test --workspace --locked

@@ -1,0 +1,101 @@
+"""`python -m deckhand_world [--host 127.0.0.1] [--port 0] [--exit-on-stdin-eof] [--log-requests]`
+
+Serves moto's server app with the ECS rollout patches applied, plus the control API under
+/_deckhand/. Once listening, prints exactly one line to stdout:
+
+    deckhand-world listening on http://HOST:PORT
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m deckhand_world",
+        description="deckhand's local world: moto in server mode with the ECS rollout extension.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="port to bind; 0 picks a free one (default)"
+    )
+    parser.add_argument(
+        "--exit-on-stdin-eof",
+        action="store_true",
+        help="exit when stdin reaches EOF, so the server dies with the process that started it",
+    )
+    parser.add_argument("--log-requests", action="store_true", help="log every request to stderr")
+    return parser.parse_args(argv)
+
+
+def build_app() -> Any:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from . import control, ecs_rollouts
+
+    ecs_rollouts.install()
+    return control.ControlMiddleware(DomainDispatcherApplication(create_backend_app))
+
+
+def exit_on_stdin_eof() -> None:
+    def watch() -> None:
+        try:
+            # os.read, not sys.stdin: no Python-level lock that shutdown could trip over.
+            while os.read(sys.stdin.fileno(), 4096):
+                pass
+        finally:
+            os._exit(0)  # no cleanup needed; request threads must not keep us alive
+
+    threading.Thread(target=watch, name="stdin-eof", daemon=True).start()
+
+
+def _exit_cleanly(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    # Installed first, so that TERM/INT exit with status 0 at any point, even while moto imports.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    signal.signal(signal.SIGINT, _exit_cleanly)
+    if not args.log_requests:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    server = make_server(
+        args.host, args.port, build_app(), threaded=True, request_handler=MotoRequestHandler
+    )
+    port = server.server_port
+    # moto sends some requests to itself and finds its port here.
+    os.environ["MOTO_PORT"] = str(port)
+
+    try:
+        if args.exit_on_stdin_eof:
+            exit_on_stdin_eof()
+        print(f"deckhand-world listening on http://{args.host}:{port}", flush=True)
+        server.serve_forever()
+    except SystemExit:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        server.server_close()
+        # os._exit: a normal interpreter shutdown aborts while the stdin watcher thread holds
+        # stdin's lock, and tearing down moto's hundreds of modules takes about a second.
+        # Nothing is left to clean up.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""The control API under /_deckhand/, as a WSGI middleware in front of moto's server app.
+
+GET  /_deckhand/health  -> {"ok": true}
+GET  /_deckhand/config  -> the global timings
+POST /_deckhand/config  -> partial update (JSON object); unknown keys or bad values -> 400
+POST /_deckhand/reset   -> moto's reset (all backends) and timings back to defaults
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterable
+
+from werkzeug.wrappers import Request, Response
+
+from . import config
+from .ecs_rollouts import LOCK, advance_all
+
+PREFIX = "/_deckhand/"
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(json.dumps(body) + "\n", status=status, mimetype="application/json")
+
+
+def _reset_moto() -> None:
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
+def _config(request: Request) -> Response:
+    if request.method == "GET":
+        return _json(200, config.current())
+    try:
+        changes = json.loads(request.get_data(as_text=True) or "null")
+    except ValueError as error:
+        return _json(400, {"error": f"invalid JSON: {error}"})
+    try:
+        return _json(200, config.update(changes))
+    except config.ConfigError as error:
+        return _json(400, {"error": str(error)})
+
+
+def _reset(request: Request) -> Response:
+    _reset_moto()
+    config.reset()
+    return _json(200, {"ok": True})
+
+
+ROUTES: dict[str, tuple[tuple[str, ...], Callable[[Request], Response]]] = {
+    "health": (("GET",), lambda request: _json(200, {"ok": True})),
+    "config": (("GET", "POST"), _config),
+    "reset": (("POST",), _reset),
+}
+
+
+def handle(request: Request) -> Response:
+    name = request.path[len(PREFIX) :].strip("/")
+    if name not in ROUTES:
+        return _json(
+            404, {"error": f"unknown control endpoint {request.path}", "known": sorted(ROUTES)}
+        )
+    methods, handler = ROUTES[name]
+    if request.method not in methods:
+        return _json(405, {"error": f"{request.path} accepts {', '.join(methods)}"})
+    with LOCK:
+        # Control calls observe the simulation too (e.g. before a timing change).
+        advance_all()
+        return handler(request)
+
+
+class ControlMiddleware:
+    def __init__(self, app: Callable[..., Iterable[bytes]]):
+        self.app = app
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(PREFIX):
+            return handle(Request(environ))(environ, start_response)
+        if path.startswith("/moto-api/reset"):
+            # moto's reset rebuilds the backends; no ECS request may run through it.
+            with LOCK:
+                return list(self.app(environ, start_response))
+        return self.app(environ, start_response)

@@ -1,0 +1,29 @@
+"""Fixtures: one deckhand-world server subprocess per test session, reset before every test."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from helpers import FAST, World, make_ecs, start_world  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def world() -> World:
+    server = start_world()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def ecs(world: World):
+    """A boto3 ECS client against a freshly reset world with fast timings and a cluster `c`."""
+    world.post("/_deckhand/reset", {})
+    world.post("/_deckhand/config", FAST)
+    client = make_ecs(world.url)
+    client.create_cluster(clusterName="c")
+    return client
