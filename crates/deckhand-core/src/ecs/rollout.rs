@@ -187,8 +187,9 @@ impl RolloutWatch {
         &'a self,
         snapshot: &'a ServiceSnapshot,
     ) -> impl Iterator<Item = &'a ServiceEvent> {
-        // ECS clocks and ours may differ slightly; events from a second before the start count.
-        let since = self.spec.started_at_ms - 1000;
+        // Both times come from ECS (the deployment's createdAt and the events'), so no slack:
+        // the previous deployment's "deployment completed" can be a millisecond before ours.
+        let since = self.spec.started_at_ms;
         snapshot
             .events
             .iter()

@@ -400,7 +400,7 @@ pub(crate) async fn deploy(
     let spec = WatchSpec {
         deployment_id: ours.id.clone(),
         task_definition: target_arn.clone(),
-        started_at_ms: ours.created_at_ms.unwrap_or_else(now_ms),
+        started_at_ms: ours.created_at_ms.unwrap_or_else(start_fallback_ms),
         max_task_failures: timing.max_task_failures,
         scale_only: plan.scale_only,
     };
@@ -552,7 +552,7 @@ async fn roll_back(
     let spec = WatchSpec {
         deployment_id: d.id.clone(),
         task_definition: previous.to_string(),
-        started_at_ms: d.created_at_ms.unwrap_or_else(now_ms),
+        started_at_ms: d.created_at_ms.unwrap_or_else(start_fallback_ms),
         max_task_failures: timing.max_task_failures,
         scale_only: false,
     };
@@ -723,6 +723,11 @@ fn humanize(d: Duration) -> String {
     } else {
         format!("{s}s")
     }
+}
+
+/// When ECS gives no createdAt for our deployment: our clock, minus a margin for skew.
+fn start_fallback_ms() -> i64 {
+    now_ms() - 2000
 }
 
 fn now_ms() -> i64 {

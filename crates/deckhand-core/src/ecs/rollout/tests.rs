@@ -630,3 +630,24 @@ fn events_from_before_our_deployment_are_not_ours() {
     );
     assert_eq!(w.events().len(), 1);
 }
+
+/// Seen in the demo: the previous deployment's "completed" and "steady state" events land in
+/// the same second as our deployment's start and must not be reported as ours.
+#[test]
+fn events_a_millisecond_before_our_start_are_not_ours() {
+    let mut w = watch(3);
+    let s = service(
+        None,
+        in_progress_pair(0, 0),
+        &[
+            (
+                -1,
+                &format!("(service web) (deployment {OLD}) deployment completed."),
+            ),
+            (0, "(service web) has started 2 tasks: (task a) (task b)."),
+        ],
+    );
+    let step = w.observe(&s, None);
+    assert_eq!(step.new_events.len(), 1);
+    assert!(step.new_events[0].message.contains("has started"));
+}
