@@ -185,6 +185,11 @@ fn success_registers_one_revision_and_is_green_only_when_completed() {
     );
     assert_eq!(calls(&run, "RegisterTaskDefinition"), 1);
     assert_eq!(calls(&run, "UpdateService"), 1);
+    assert_eq!(
+        calls(&run, "ListTasks"),
+        0,
+        "a healthy rollout lists no stopped tasks"
+    );
 }
 
 /// aws-actions/amazon-ecs-deploy-task-definition #191, fabfuel/ecs-deploy #185.

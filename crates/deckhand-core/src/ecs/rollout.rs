@@ -120,8 +120,8 @@ pub struct RolloutWatch {
     tasks: BTreeMap<String, TaskSnapshot>,
 }
 
-/// Event wording that means tasks stopped or could not start (checked case-insensitively).
-const TROUBLE_WORDS: &[&str] = &["stopped", "failed", "unable", "unhealthy"];
+/// Event wording that means tasks failed or could not start (checked case-insensitively).
+const TROUBLE_WORDS: &[&str] = &["failed", "unable", "unhealthy"];
 
 impl RolloutWatch {
     /// Starts watching.
@@ -160,13 +160,15 @@ impl RolloutWatch {
         if self.spec.max_task_failures == 0 {
             return false;
         }
-        let failed_more = snapshot
-            .deployment(&self.spec.deployment_id)
-            .is_some_and(|d| d.failed_tasks > self.last_failed_tasks);
+        let ours = snapshot.deployment(&self.spec.deployment_id);
+        let failed_more = ours.is_some_and(|d| d.failed_tasks > self.last_failed_tasks);
+        // "has stopped N running tasks" is also how ECS drains the old deployment of a healthy
+        // rollout; it only hints at trouble while our deployment is short of tasks.
+        let short = ours.is_none_or(|d| d.running_count < d.desired_count);
         failed_more
             || self.unseen_events(snapshot).any(|e| {
                 let m = e.message.to_ascii_lowercase();
-                TROUBLE_WORDS.iter().any(|w| m.contains(w))
+                TROUBLE_WORDS.iter().any(|w| m.contains(w)) || (short && m.contains("stopped"))
             })
     }
 

@@ -651,3 +651,15 @@ fn events_a_millisecond_before_our_start_are_not_ours() {
     assert_eq!(step.new_events.len(), 1);
     assert!(step.new_events[0].message.contains("has started"));
 }
+
+/// A healthy rollout drains the old deployment ("has stopped 2 running tasks"): no need to
+/// list stopped tasks, which would cost two API calls per deploy.
+#[test]
+fn the_drain_of_a_healthy_rollout_does_not_list_tasks() {
+    let w = watch(3);
+    let drain = "(service web) has stopped 2 running tasks: (task a) (task b).";
+    assert!(!w.wants_stopped_tasks(&service(None, in_progress_pair(2, 0), &[(300, drain)])));
+    assert!(w.wants_stopped_tasks(&service(None, in_progress_pair(1, 0), &[(300, drain)])));
+    let unhealthy = "(service web) (task a) failed container health checks.";
+    assert!(w.wants_stopped_tasks(&service(None, in_progress_pair(2, 0), &[(300, unhealthy)])));
+}
