@@ -15,10 +15,8 @@ deckhand="$root/target/debug/deckhand"
 bash world/install.sh
 eval "$(bash world/start.sh)"
 trap 'bash world/stop.sh >/dev/null 2>&1 || true' EXIT
-export AWS_ENDPOINT_URL AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
-export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_EC2_METADATA_DISABLED=true
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_CA_BUNDLE
+# shellcheck source=world/client-env.sh
+source world/client-env.sh
 py="$root/.venv/bin/python"
 aws() { "$root/.venv/bin/aws" "$@"; }
 

@@ -17,11 +17,8 @@ bash world/install.sh
 eval "$(bash world/start.sh)"
 trap 'bash world/stop.sh >/dev/null 2>&1 || true' EXIT
 
-# Everything talks to the local world with throwaway credentials.
-export AWS_ENDPOINT_URL AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
-export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_EC2_METADATA_DISABLED=true
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_CA_BUNDLE
+# shellcheck source=world/client-env.sh
+source world/client-env.sh
 aws() { "$root/.venv/bin/aws" "$@"; }
 # Rollouts at a watchable pace: tasks start in 2 s, crash 2 s after starting.
 "$root/.venv/bin/python" - <<'PY'
