@@ -41,6 +41,34 @@ fn deploy(w: &World, f: &ServiceFixture, extra: &[&str]) -> Run {
     deckhand(w, &args)
 }
 
+/// Runs a deploy as the GitHub Actions runner would: returns the run, `$GITHUB_OUTPUT` and
+/// `$GITHUB_STEP_SUMMARY`.
+fn deploy_in_actions(w: &World, f: &ServiceFixture, extra: &[&str]) -> (Run, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let (outputs, summary) = (dir.path().join("output"), dir.path().join("summary"));
+    let out = w
+        .command(BIN)
+        .args([
+            "--output",
+            "json",
+            "ecs",
+            "deploy",
+            "--cluster",
+            &f.cluster,
+            "--service",
+            &f.service,
+        ])
+        .args(["--poll-interval", "200ms", "--timeout", "60s"])
+        .args(extra)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
+    (Run::from_output(&out), read(&outputs), read(&summary))
+}
+
 fn web(name: &str, desired: i32, breaker: Breaker) -> ServiceFixture {
     ServiceFixture::create(
         world(),
@@ -104,31 +132,14 @@ fn event_messages(run: &Run) -> String {
 fn success_registers_one_revision_and_is_green_only_when_completed() {
     let w = world();
     let f = web("ok", 2, Breaker::WithRollback);
-    let out_dir = tempfile::tempdir().unwrap();
-    let outputs = out_dir.path().join("output");
-    let summary = out_dir.path().join("summary");
-    let out = w
-        .command(BIN)
-        .args([
-            "--output",
-            "json",
-            "ecs",
-            "deploy",
-            "--cluster",
-            "ok",
-            "--service",
-            "ok",
-            "--image",
-            &format!("app={IMAGE_V2}"),
-            "--poll-interval",
-            "200ms",
-        ])
-        .env("GITHUB_OUTPUT", &outputs)
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .output()
-        .unwrap();
-    let run = Run::from_output(&out);
+    let (run, outputs, summary) =
+        deploy_in_actions(w, &f, &["--image", &format!("app={IMAGE_V2}")]);
     assert_exit(&run, 0, "succeeded");
+    assert!(
+        !run.stderr.contains("::error"),
+        "no annotation on a green deploy: {}",
+        run.stderr
+    );
     let new_td = run.json["task_definition_arn"]
         .as_str()
         .unwrap()
@@ -164,7 +175,12 @@ fn success_registers_one_revision_and_is_green_only_when_completed() {
     );
     assert!(run.stderr.contains("2/2 running"), "{}", run.stderr);
     // GitHub Actions outputs and summary.
-    let outputs = std::fs::read_to_string(outputs).unwrap();
+    for name in deckhand::gha::ECS_DEPLOY_OUTPUTS {
+        assert!(
+            outputs.contains(&format!("{name}=")) || outputs.contains(&format!("{name}<<")),
+            "output {name} not written: {outputs}"
+        );
+    }
     assert!(outputs.contains("verdict=succeeded\n"), "{outputs}");
     assert!(
         outputs.contains(&format!("task-definition-arn={new_td}\n")),
@@ -178,7 +194,6 @@ fn success_registers_one_revision_and_is_green_only_when_completed() {
         "{outputs}"
     );
     assert!(outputs.contains("exit-code=0\n"), "{outputs}");
-    let summary = std::fs::read_to_string(summary).unwrap();
     assert!(
         summary.contains("✅ ecs deploy `ok` / `ok`: succeeded"),
         "{summary}"
@@ -295,7 +310,7 @@ fn circuit_breaker_without_rollback_and_rollback_never_stays_failed() {
 fn crash_loop_with_breaker_off_fails_fast_and_rolls_back() {
     let w = world();
     let f = web("crashloop", 2, Breaker::Off);
-    let run = deploy(
+    let (run, outputs, summary) = deploy_in_actions(
         w,
         &f,
         &[
@@ -326,6 +341,32 @@ fn crash_loop_with_breaker_off_fails_fast_and_rolls_back() {
         service["deployments"].as_array().unwrap().len(),
         1,
         "the rollback completed and the bad deployment drained"
+    );
+    // The red path as a workflow sees it: one annotation, a heredoc failure report, a summary.
+    assert_eq!(
+        run.stderr.matches("::error title=").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(
+        outputs.contains("verdict=rolled-back\n") && outputs.contains("exit-code=3\n"),
+        "{outputs}"
+    );
+    let report_start = outputs
+        .find("failure-report<<")
+        .expect("multi-line failure report");
+    assert!(
+        outputs[report_start..].contains("container app: exit code 1"),
+        "{outputs}"
+    );
+    assert!(
+        summary.contains("❌ ecs deploy `crashloop` / `crashloop`: rolled-back"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| EssentialContainerExited | Essential container in task exited |"),
+        "{summary}"
     );
 }
 

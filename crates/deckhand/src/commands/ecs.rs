@@ -619,7 +619,6 @@ async fn watch_rollout(
     let deadline = start + timing.timeout;
     let mut watch = RolloutWatch::new(spec);
     let mut errors = 0;
-    let mut last_line: Option<(ProgressLine, Instant)> = None;
     loop {
         let polled = poll_once(ecs, cluster, service, &watch).await;
         match polled {
@@ -633,15 +632,8 @@ async fn watch_rollout(
                         e.message
                     ));
                 }
-                // Print a progress line when it changes, and about every 30 s when it does not,
-                // so a long wait visibly lives.
-                if let Some(p) = &step.progress
-                    && last_line
-                        .as_ref()
-                        .is_none_or(|(l, at)| l != p || at.elapsed() >= Duration::from_secs(30))
-                {
+                if let Some(p) = &step.progress {
                     printer.line(&progress_text(p, start.elapsed()));
-                    last_line = Some((p.clone(), Instant::now()));
                 }
                 if let Some(o) = step.outcome {
                     return (watch, WatchEnd::Outcome(o));
