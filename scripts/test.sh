@@ -21,6 +21,9 @@ fi
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "zizmor: workflow and action security lints"
+.venv/bin/zizmor --offline --persona auditor .github/workflows actions
+
 step "the ECS rollout extension's own tests (pytest)"
 PYTHONPATH=world .venv/bin/python -m pytest -q world/tests
 
