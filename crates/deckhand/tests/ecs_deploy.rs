@@ -970,3 +970,29 @@ fn rollback_command_returns_to_the_previous_revision() {
     );
     assert_exit(&bad, 2, "invalid-input");
 }
+
+#[test]
+fn a_missing_region_is_bad_configuration() {
+    let out = world()
+        .command(BIN)
+        .args([
+            "--output",
+            "json",
+            "ecs",
+            "deploy",
+            "--cluster",
+            "c",
+            "--service",
+            "s",
+            "--image",
+            IMAGE_V2,
+        ])
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .output()
+        .unwrap();
+    let run = Run::from_output(&out);
+    assert_exit(&run, 2, "invalid-input");
+    assert_eq!(run.json["error"]["message"], "no AWS region is set");
+    assert_eq!(run.json["api_calls"]["total"], 0);
+}

@@ -160,6 +160,19 @@ fn secret_inputs(patch: &TaskDefPatch) -> Vec<String> {
         .collect()
 }
 
+/// Loads the AWS settings; a missing region is bad configuration (exit 2), caught before any call.
+async fn aws(region: Option<String>) -> Result<(AwsContext, EcsAdapter), Problem> {
+    let ctx = load_context(region).await;
+    if ctx.sdk.region().is_none() {
+        return Err(Problem::new(
+            "no AWS region is set",
+            Some("pass `--region`, or set AWS_REGION (aws-actions/configure-aws-credentials sets it)".into()),
+        ));
+    }
+    let ecs = EcsAdapter::new(&ctx);
+    Ok((ctx, ecs))
+}
+
 fn aws_problem(e: &EcsError) -> Problem {
     let hint = match e.code() {
         Some("AccessDeniedException") => Some(
@@ -170,6 +183,9 @@ fn aws_problem(e: &EcsError) -> Problem {
         ) => Some(
             "check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID or the OIDC role)".into(),
         ),
+        _ if e.to_string().contains("credentials") => {
+            Some("no usable AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID, or assume a role with OIDC".into())
+        }
         _ => None,
     };
     Problem::new(e.to_string(), hint)
@@ -236,8 +252,10 @@ pub(crate) async fn diff(region: Option<String>, args: DiffArgs, printer: &Print
         Err(p) => return result.fail(Verdict::InvalidInput, p).finish(printer),
     };
     printer.mask(&secret_inputs(&inputs.patch));
-    let ctx = load_context(region).await;
-    let ecs = EcsAdapter::new(&ctx);
+    let (ctx, ecs) = match aws(region).await {
+        Ok(v) => v,
+        Err(p) => return result.fail(Verdict::InvalidInput, p).finish(printer),
+    };
     let result = match prepare(&ecs, t, &inputs, printer, &mut result).await {
         Err((verdict, p)) => result.fail(verdict, p),
         Ok((plan, _, _)) => {
@@ -310,8 +328,10 @@ pub(crate) async fn deploy(
         Err(p) => return result.fail(Verdict::InvalidInput, p).finish(printer),
     };
     printer.mask(&secret_inputs(&inputs.patch));
-    let ctx = load_context(region).await;
-    let ecs = EcsAdapter::new(&ctx);
+    let (ctx, ecs) = match aws(region).await {
+        Ok(v) => v,
+        Err(p) => return result.fail(Verdict::InvalidInput, p).finish(printer),
+    };
 
     printer.group(&format!(
         "deckhand ecs deploy: plan for `{}` in `{}`",
@@ -739,8 +759,10 @@ pub(crate) async fn rollback(
         Ok(t) => t,
         Err(p) => return result.fail(Verdict::InvalidInput, p).finish(printer),
     };
-    let ctx = load_context(region).await;
-    let ecs = EcsAdapter::new(&ctx);
+    let (ctx, ecs) = match aws(region).await {
+        Ok(v) => v,
+        Err(p) => return result.fail(Verdict::InvalidInput, p).finish(printer),
+    };
     let observed = match observe(&ecs, &args.cluster, &args.service).await {
         Ok(o) => o,
         Err((v, p)) => return done(result.fail(v, p), &ctx, started, printer),
