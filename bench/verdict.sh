@@ -39,8 +39,11 @@ service() { # NAME BREAKER_JSON
 echo "## verdict latency: breaker on, rollback off, default --poll-interval 5s"
 for i in $(seq 1 "$runs"); do
     service "lat$i" '{"enable":true,"rollback":false}'
+    # Each run fails at a different point of the 5 s poll cycle (the emulator is deterministic).
+    fail_after="$("$py" -c "print(round(1 + ($i - 1) * 5 / $runs, 2))")"
     "$deckhand" --output json ecs deploy --cluster "lat$i" --service "lat$i" \
-        --image app=registry.local/bench/app:fault-exit --rollback never >"/tmp/deckhand-bench-lat$i.json" 2>/dev/null || true
+        --image app=registry.local/bench/app:fault-exit --env "app:DECKHAND_WORLD_FAIL_SECONDS=$fail_after" \
+        --rollback never >"/tmp/deckhand-bench-lat$i.json" 2>/dev/null || true
     "$py" - "/tmp/deckhand-bench-lat$i.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
