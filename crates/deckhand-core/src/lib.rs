@@ -11,4 +11,5 @@ pub mod duration;
 pub mod ecs;
 pub mod image_ref;
 pub mod redact;
+pub mod site;
 pub mod time;

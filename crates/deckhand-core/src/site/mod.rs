@@ -1,0 +1,5 @@
+//! Static-site decisions (`deckhand site deploy`): what each file is served as, and which
+//! CloudFront paths a change must invalidate.
+
+pub mod content_type;
+pub mod invalidation;
