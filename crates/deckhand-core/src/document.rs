@@ -51,6 +51,23 @@ pub fn parse_document(path: &Path, text: &str) -> Result<Value, DocumentError> {
     }
 }
 
+/// Parses a YAML document into `T`, strictly (types with `deny_unknown_fields` reject unknown
+/// keys), with the line and column of the first problem.
+pub fn parse_yaml_as<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<T, DocumentError> {
+    serde_yaml::from_str::<T>(text).map_err(|e| {
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        DocumentError {
+            path: path.display().to_string(),
+            line,
+            column,
+            message: strip_position(&e.to_string()),
+        }
+    })
+}
+
 /// Both parsers append " at line L column C" to their messages; we print the position once.
 fn strip_position(message: &str) -> String {
     match message.find(" at line ") {

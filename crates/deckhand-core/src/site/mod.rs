@@ -2,4 +2,6 @@
 //! CloudFront paths a change must invalidate.
 
 pub mod content_type;
+pub mod glob;
 pub mod invalidation;
+pub mod rules;
