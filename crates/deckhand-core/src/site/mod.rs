@@ -4,4 +4,6 @@
 pub mod content_type;
 pub mod glob;
 pub mod invalidation;
+pub mod manifest;
+pub mod plan;
 pub mod rules;
