@@ -85,7 +85,7 @@ where
 }
 
 /// "dispatch failure: io error: connection refused", not just "dispatch failure".
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![err.to_string()];
     let mut source = err.source();
     while let Some(s) = source {

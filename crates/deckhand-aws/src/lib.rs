@@ -5,9 +5,11 @@
 //! No function here decides anything; branches that depend on a rule belong in core.
 
 pub mod calls;
+pub mod cloudfront;
 pub mod config;
 pub mod ecs;
 mod raw_json;
+pub mod s3;
 
 pub use calls::ApiCalls;
 pub use config::{AwsContext, load_context};

@@ -48,6 +48,74 @@ pub enum Command {
     /// Amazon ECS services.
     #[command(subcommand)]
     Ecs(EcsCommand),
+    /// Static sites on S3 and CloudFront.
+    #[command(subcommand)]
+    Site(SiteCommand),
+}
+
+/// Site verbs.
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Sync a built site to S3 by content hash, in a safe order, and invalidate what changed.
+    Deploy(SiteDeployArgs),
+}
+
+/// `site deploy`.
+#[derive(Debug, Clone, Args)]
+pub struct SiteDeployArgs {
+    /// The built site (for example `dist/`).
+    #[arg(long, value_name = "DIR", env = "DECKHAND_DIR")]
+    pub dir: PathBuf,
+
+    /// The S3 bucket.
+    #[arg(long, env = "DECKHAND_BUCKET")]
+    pub bucket: String,
+
+    /// Key prefix inside the bucket (`site/`); empty for the bucket root.
+    #[arg(long, default_value = "", env = "DECKHAND_PREFIX")]
+    pub prefix: String,
+
+    /// CloudFront distribution to invalidate, repeatable. From the environment: one per line.
+    #[arg(
+        long = "distribution-id",
+        value_name = "ID",
+        env = "DECKHAND_DISTRIBUTION_ID",
+        value_delimiter = '\n'
+    )]
+    pub distribution_ids: Vec<String>,
+
+    /// Header rules (YAML): Cache-Control, Content-Type and precompression by glob.
+    #[arg(long, value_name = "FILE", env = "DECKHAND_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Delete objects deckhand uploaded earlier that the build no longer has.
+    #[arg(long, env = "DECKHAND_DELETE")]
+    pub delete: bool,
+
+    /// Refuse (exit 2) when a deploy would delete more than this: a count, or a percentage of
+    /// the managed objects (`25%`). Both defaults apply unless one is given.
+    #[arg(long, value_name = "N|N%", env = "DECKHAND_MAX_DELETE")]
+    pub max_delete: Option<String>,
+
+    /// Keep the objects of this many previous deploys (for clients holding old HTML).
+    #[arg(long, default_value_t = 1, env = "DECKHAND_KEEP_PREVIOUS")]
+    pub keep_previous: u64,
+
+    /// Wait until the invalidation has completed.
+    #[arg(long, env = "DECKHAND_WAIT")]
+    pub wait: bool,
+
+    /// Give up waiting for the invalidation after this long (exit 4).
+    #[arg(long, default_value = "15m", env = "DECKHAND_WAIT_TIMEOUT")]
+    pub wait_timeout: String,
+
+    /// Uploads in flight at once.
+    #[arg(long, default_value_t = 64, env = "DECKHAND_CONCURRENCY")]
+    pub concurrency: usize,
+
+    /// Show the plan and change nothing.
+    #[arg(long, env = "DECKHAND_DRY_RUN")]
+    pub dry_run: bool,
 }
 
 /// ECS verbs.

@@ -18,6 +18,21 @@ pub const ECS_DEPLOY_OUTPUTS: &[&str] = &[
     "failure-report",
 ];
 
+/// Outputs `site deploy` writes to `$GITHUB_OUTPUT` (actions/static-site mirrors these).
+pub const SITE_DEPLOY_OUTPUTS: &[&str] = &[
+    "verdict",
+    "exit-code",
+    "uploaded",
+    "uploaded-bytes",
+    "reheadered",
+    "unchanged",
+    "unchanged-bytes",
+    "deleted",
+    "invalidation-ids",
+    "invalidation-paths",
+    "failure-report",
+];
+
 /// Where the Actions runner wants things, read from the environment.
 #[derive(Debug, Clone, Default)]
 pub struct Actions {

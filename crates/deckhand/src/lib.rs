@@ -7,6 +7,7 @@ mod commands;
 pub mod exit;
 pub mod gha;
 mod printer;
+mod site_files;
 
 use std::process::ExitCode;
 

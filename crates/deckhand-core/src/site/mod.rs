@@ -3,6 +3,7 @@
 
 pub mod content_type;
 pub mod glob;
+pub mod inputs;
 pub mod invalidation;
 pub mod manifest;
 pub mod plan;

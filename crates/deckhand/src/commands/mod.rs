@@ -2,8 +2,9 @@
 
 mod ecs;
 mod result;
+mod site;
 
-use crate::cli::{Cli, Command, EcsCommand};
+use crate::cli::{Cli, Command, EcsCommand, SiteCommand};
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
@@ -13,5 +14,6 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> ExitStatus {
         Command::Ecs(EcsCommand::Deploy(args)) => ecs::deploy(region, args, printer).await,
         Command::Ecs(EcsCommand::Diff(args)) => ecs::diff(region, args, printer).await,
         Command::Ecs(EcsCommand::Rollback(args)) => ecs::rollback(region, args, printer).await,
+        Command::Site(SiteCommand::Deploy(args)) => site::deploy(region, args, printer).await,
     }
 }

@@ -1,0 +1,147 @@
+//! CloudFront: the origins of a distribution, invalidations.
+
+use aws_sdk_cloudfront::Client;
+use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
+
+use crate::config::AwsContext;
+use crate::s3::S3Error;
+
+/// A CloudFront call that failed (same shape as [`S3Error`]).
+pub type CloudFrontError = S3Error;
+
+/// An origin of a distribution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `DomainName`, e.g. `site.s3.us-east-1.amazonaws.com`.
+    pub domain: String,
+    /// `OriginPath`, e.g. `/site` or empty.
+    pub origin_path: String,
+}
+
+/// The CloudFront side of a site deploy.
+#[derive(Debug, Clone)]
+pub struct CloudFrontAdapter {
+    client: Client,
+}
+
+fn cf_error<E, R>(
+    operation: &'static str,
+    resource: &str,
+    err: aws_sdk_cloudfront::error::SdkError<E, R>,
+) -> CloudFrontError
+where
+    E: aws_sdk_cloudfront::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let (code, message) = match err.as_service_error() {
+        Some(service) => (
+            service.code().map(str::to_string),
+            service
+                .message()
+                .map_or_else(|| service.to_string(), str::to_string),
+        ),
+        None => (None, crate::ecs::error_chain(&err)),
+    };
+    S3Error {
+        operation,
+        resource: resource.to_string(),
+        code,
+        message,
+    }
+}
+
+impl CloudFrontAdapter {
+    /// Builds the adapter; every request is counted.
+    pub fn new(ctx: &AwsContext) -> Self {
+        let config = aws_sdk_cloudfront::config::Builder::from(&ctx.sdk)
+            .interceptor(ctx.calls.clone())
+            .build();
+        Self {
+            client: Client::from_conf(config),
+        }
+    }
+
+    /// GetDistribution: its origins.
+    pub async fn origins(&self, distribution: &str) -> Result<Vec<Origin>, CloudFrontError> {
+        let out = self
+            .client
+            .get_distribution()
+            .id(distribution)
+            .send()
+            .await
+            .map_err(|e| cf_error("GetDistribution", distribution, e))?;
+        let origins = out
+            .distribution()
+            .and_then(|d| d.distribution_config())
+            .and_then(|c| c.origins())
+            .map(|o| o.items().to_vec())
+            .unwrap_or_default();
+        Ok(origins
+            .iter()
+            .map(|o| Origin {
+                domain: o.domain_name().to_string(),
+                origin_path: o.origin_path().unwrap_or_default().to_string(),
+            })
+            .collect())
+    }
+
+    /// CreateInvalidation. Returns its id and status.
+    pub async fn invalidate(
+        &self,
+        distribution: &str,
+        paths: &[String],
+        caller_reference: &str,
+    ) -> Result<(String, String), CloudFrontError> {
+        let build_err = |e: aws_sdk_cloudfront::error::BuildError| S3Error {
+            operation: "CreateInvalidation",
+            resource: distribution.to_string(),
+            code: None,
+            message: e.to_string(),
+        };
+        let quantity = i32::try_from(paths.len()).unwrap_or(i32::MAX);
+        let batch = InvalidationBatch::builder()
+            .paths(
+                Paths::builder()
+                    .quantity(quantity)
+                    .set_items(Some(paths.to_vec()))
+                    .build()
+                    .map_err(build_err)?,
+            )
+            .caller_reference(caller_reference)
+            .build()
+            .map_err(build_err)?;
+        let out = self
+            .client
+            .create_invalidation()
+            .distribution_id(distribution)
+            .invalidation_batch(batch)
+            .send()
+            .await
+            .map_err(|e| cf_error("CreateInvalidation", distribution, e))?;
+        let inv = out.invalidation();
+        Ok((
+            inv.map(|i| i.id().to_string()).unwrap_or_default(),
+            inv.map(|i| i.status().to_string()).unwrap_or_default(),
+        ))
+    }
+
+    /// GetInvalidation: its status (`InProgress`, `Completed`; moto says `COMPLETED`).
+    pub async fn invalidation_status(
+        &self,
+        distribution: &str,
+        id: &str,
+    ) -> Result<String, CloudFrontError> {
+        let out = self
+            .client
+            .get_invalidation()
+            .distribution_id(distribution)
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| cf_error("GetInvalidation", &format!("{distribution}/{id}"), e))?;
+        Ok(out
+            .invalidation()
+            .map(|i| i.status().to_string())
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,155 @@
+//! Reading the local build: walk, skip, refuse escapes, hash; and precompress.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use deckhand_core::site::manifest::hex;
+use deckhand_core::site::rules::{Compression, SiteRules};
+use sha2::{Digest, Sha256};
+
+/// A file of the build, ready to plan and upload.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceFile {
+    /// Key relative to the prefix.
+    pub(crate) key: String,
+    /// Where its bytes are (a symlink's target inside the root).
+    pub(crate) path: PathBuf,
+    /// sha256 of its bytes.
+    pub(crate) sha256: String,
+    /// Its size.
+    pub(crate) size: u64,
+}
+
+/// Walks `root` in a stable order. Errors name the file and say what is wrong.
+pub(crate) fn walk(root: &Path, rules: &SiteRules) -> Result<Vec<SourceFile>, String> {
+    let shown = root.display();
+    let meta = std::fs::metadata(root)
+        .map_err(|e| format!("site directory `{shown}` cannot be read: {e}"))?;
+    if !meta.is_dir() {
+        return Err(format!("`{shown}` is not a directory"));
+    }
+    let canonical_root = root
+        .canonicalize()
+        .map_err(|e| format!("site directory `{shown}`: {e}"))?;
+    let mut out = Vec::new();
+    let mut stack = vec![(canonical_root.clone(), String::new())];
+    while let Some((dir, prefix)) = stack.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?;
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        // Reverse, so the stack yields directories in name order.
+        for entry in entries.into_iter().rev() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                return Err(format!(
+                    "file name `{}` in `{}` is not UTF-8; S3 keys must be",
+                    name.to_string_lossy(),
+                    dir.display()
+                ));
+            };
+            let key = format!("{prefix}{name}");
+            let mut path = entry.path();
+            let mut meta = entry.metadata().map_err(|e| format!("`{key}`: {e}"))?;
+            if meta.file_type().is_symlink() {
+                let target = path
+                    .canonicalize()
+                    .map_err(|e| format!("symlink `{key}` is broken: {e}"))?;
+                if !target.starts_with(&canonical_root) {
+                    return Err(format!(
+                        "symlink `{key}` leads outside `{shown}` (to `{}`)",
+                        target.display()
+                    ));
+                }
+                meta = std::fs::metadata(&target).map_err(|e| format!("`{key}`: {e}"))?;
+                path = target;
+            }
+            if meta.is_dir() {
+                if !rules.is_skipped(&format!("{key}/")) {
+                    stack.push((path, format!("{key}/")));
+                }
+            } else if meta.is_file() && !rules.is_skipped(&key) {
+                let sha256 = hash_file(&path).map_err(|e| format!("cannot read `{key}`: {e}"))?;
+                out.push(SourceFile {
+                    key,
+                    path,
+                    sha256,
+                    size: meta.len(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut f = File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex(&h.finalize()))
+}
+
+/// Compresses deterministically (no timestamp, no file name, fixed settings), so an unchanged
+/// file compresses to the same bytes on every deploy.
+pub(crate) fn compress(bytes: &[u8], how: Compression) -> std::io::Result<Vec<u8>> {
+    match how {
+        Compression::None => Ok(bytes.to_vec()),
+        Compression::Gzip => {
+            let mut enc = flate2::GzBuilder::new()
+                .mtime(0)
+                .write(Vec::new(), flate2::Compression::best());
+            enc.write_all(bytes)?;
+            enc.finish()
+        }
+        Compression::Br => {
+            let mut out = Vec::new();
+            {
+                let mut w = brotli::CompressorWriter::new(&mut out, 64 * 1024, 11, 22);
+                w.write_all(bytes)?;
+            }
+            Ok(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_is_deterministic_and_round_trips() {
+        let text = b"<html>".repeat(500);
+        for how in [Compression::Gzip, Compression::Br] {
+            let a = compress(&text, how).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(1100));
+            assert_eq!(
+                a,
+                compress(&text, how).unwrap(),
+                "{how:?} output changed between runs"
+            );
+            assert!(a.len() < text.len() / 10);
+        }
+        let gz = compress(&text, Compression::Gzip).unwrap();
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, text);
+        let br = compress(&text, Compression::Br).unwrap();
+        let mut back = Vec::new();
+        brotli::Decompressor::new(&br[..], 4096)
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, text);
+    }
+}
