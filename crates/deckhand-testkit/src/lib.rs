@@ -416,3 +416,83 @@ impl Run {
         }
     }
 }
+
+/// A bucket (and optionally a CloudFront distribution in front of it), created with awscli.
+#[derive(Debug, Clone)]
+pub struct SiteFixture {
+    /// Bucket name.
+    pub bucket: String,
+    /// Distribution id, when one was created.
+    pub distribution: Option<String>,
+}
+
+impl SiteFixture {
+    /// Creates bucket `bucket` and a distribution whose origin is that bucket at `origin_path`.
+    pub fn create(world: &World, bucket: &str, origin_path: Option<&str>) -> Self {
+        world.aws(&["s3api", "create-bucket", "--bucket", bucket]);
+        let distribution = origin_path.map(|path| {
+            let config = json!({
+                "CallerReference": format!("fixture-{bucket}"),
+                "Origins": {"Quantity": 1, "Items": [{
+                    "Id": "s3", "DomainName": format!("{bucket}.s3.us-east-1.amazonaws.com"), "OriginPath": path,
+                    "S3OriginConfig": {"OriginAccessIdentity": ""}
+                }]},
+                "DefaultCacheBehavior": {
+                    "TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all",
+                    "ForwardedValues": {"QueryString": false, "Cookies": {"Forward": "none"}},
+                    "MinTTL": 0, "TrustedSigners": {"Enabled": false, "Quantity": 0}
+                },
+                "Comment": "", "Enabled": true
+            });
+            let out = world.aws(&["cloudfront", "create-distribution", "--distribution-config", &config.to_string()]);
+            out["Distribution"]["Id"].as_str().expect("distribution id").to_string()
+        });
+        Self {
+            bucket: bucket.into(),
+            distribution,
+        }
+    }
+
+    /// Every key in the bucket, sorted.
+    pub fn keys(&self, world: &World) -> Vec<String> {
+        let out = world.aws(&["s3api", "list-objects-v2", "--bucket", &self.bucket]);
+        let mut keys: Vec<String> = out["Contents"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|o| o["Key"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        keys.sort();
+        keys
+    }
+
+    /// HeadObject through awscli.
+    pub fn head(&self, world: &World, key: &str) -> Value {
+        world.aws(&[
+            "s3api",
+            "head-object",
+            "--bucket",
+            &self.bucket,
+            "--key",
+            key,
+        ])
+    }
+
+    /// The invalidations of the distribution (their ids), newest first as CloudFront lists them.
+    pub fn invalidations(&self, world: &World) -> Vec<String> {
+        let Some(d) = &self.distribution else {
+            return Vec::new();
+        };
+        let out = world.aws(&["cloudfront", "list-invalidations", "--distribution-id", d]);
+        out["InvalidationList"]["Items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|i| i["Id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,466 @@
+//! `deckhand site deploy` against the local world (moto S3 and CloudFront over real HTTP);
+//! results are read back with awscli.
+
+use std::path::{Path, PathBuf};
+
+use deckhand_testkit::{Run, SiteFixture, World, world};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_deckhand");
+
+/// Writes a small Vite-like build into a new temporary directory.
+fn build(version: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "index.html",
+        &format!("<!doctype html><script src=\"/assets/index-Ab12Cd34.js\"></script>{version}"),
+    );
+    write(dir.path(), "assets/index-Ab12Cd34.js", "console.log('app')");
+    write(dir.path(), "assets/index-Ef56Gh78.css", "body{margin:0}");
+    write(dir.path(), "docs/guide/index.html", "<p>guide</p>");
+    write(dir.path(), "favicon.svg", "<svg/>");
+    write(dir.path(), "fonts/inter-Xy12Zw34.woff2", "woff2-bytes");
+    write(dir.path(), "site.webmanifest", "{}");
+    write(dir.path(), ".env", "SECRET=1");
+    write(dir.path(), "my file+ü.txt", "unicode key");
+    dir
+}
+
+fn write(root: &Path, key: &str, content: &str) {
+    let path = root.join(key);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, content).unwrap();
+}
+
+/// A copy of `src` with every file rewritten (new mtimes), as a fresh CI checkout has.
+fn fresh_copy(src: &Path) -> tempfile::TempDir {
+    let dst = tempfile::tempdir().unwrap();
+    copy_tree(src, dst.path());
+    dst
+}
+
+fn copy_tree(src: &Path, dst: &Path) {
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let to = dst.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+            copy_tree(&entry.path(), &to);
+        } else {
+            std::fs::copy(entry.path(), to).unwrap();
+        }
+    }
+}
+
+fn deploy(w: &World, site: &SiteFixture, dir: &Path, extra: &[&str]) -> Run {
+    let mut cmd = w.command(BIN);
+    cmd.args([
+        "--output",
+        "json",
+        "site",
+        "deploy",
+        "--bucket",
+        &site.bucket,
+        "--dir",
+    ])
+    .arg(dir);
+    if let Some(d) = &site.distribution {
+        cmd.args(["--distribution-id", d]);
+    }
+    Run::from_output(&cmd.args(extra).output().unwrap())
+}
+
+fn assert_exit(run: &Run, code: i32, verdict: &str) {
+    assert_eq!(
+        (run.code, run.json["verdict"].as_str().unwrap_or_default()),
+        (code, verdict),
+        "stderr:\n{}\nstdout:\n{}",
+        run.stderr,
+        run.stdout
+    );
+}
+
+fn calls(run: &Run, op: &str) -> u64 {
+    run.json["api_calls"]["by_operation"][op]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+fn paths(run: &Run) -> Vec<String> {
+    run.json["invalidations"][0]["paths"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn first_deploy_then_fresh_checkout_redeploy_uploads_nothing() {
+    let w = world();
+    let site = SiteFixture::create(w, "fresh", Some(""));
+    let v1 = build("v1");
+    let run = deploy(w, &site, v1.path(), &[]);
+    assert_exit(&run, 0, "succeeded");
+    assert_eq!(run.json["uploaded"], 8, "{}", run.stdout);
+    assert!(
+        run.json["invalidations"].as_array().unwrap().is_empty(),
+        "new keys cannot be cached"
+    );
+    assert!(
+        !site.keys(w).contains(&".env".to_string()),
+        ".env is never uploaded"
+    );
+    // Entry points go last: index.html, the guide's index.html and the webmanifest are the last uploads planned.
+    let order: Vec<&str> = run.json["plan"]["uploads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &order[order.len() - 3..],
+        ["docs/guide/index.html", "index.html", "site.webmanifest"]
+    );
+
+    let copy = fresh_copy(v1.path());
+    let again = deploy(w, &site, copy.path(), &[]);
+    assert_exit(&again, 0, "no-change");
+    assert_eq!(
+        calls(&again, "S3.PutObject")
+            + calls(&again, "S3.CopyObject")
+            + calls(&again, "CloudFront.CreateInvalidation"),
+        0
+    );
+    assert_eq!(again.json["plan"]["unchanged"], 8);
+}
+
+#[test]
+fn headers_are_served_as_a_web_build_needs() {
+    let w = world();
+    let site = SiteFixture::create(w, "headers", None);
+    assert_exit(&deploy(w, &site, build("v1").path(), &[]), 0, "succeeded");
+    let cases = [
+        ("index.html", "text/html; charset=utf-8", "no-cache"),
+        (
+            "assets/index-Ab12Cd34.js",
+            "text/javascript; charset=utf-8",
+            "public, max-age=31536000, immutable",
+        ),
+        (
+            "assets/index-Ef56Gh78.css",
+            "text/css; charset=utf-8",
+            "public, max-age=31536000, immutable",
+        ),
+        ("fonts/inter-Xy12Zw34.woff2", "font/woff2", "no-cache"),
+        (
+            "site.webmanifest",
+            "application/manifest+json; charset=utf-8",
+            "no-cache",
+        ),
+        ("favicon.svg", "image/svg+xml; charset=utf-8", "no-cache"),
+        ("my file+ü.txt", "text/plain; charset=utf-8", "no-cache"),
+    ];
+    for (key, content_type, cache_control) in cases {
+        let head = site.head(w, key);
+        assert_eq!(
+            (head["ContentType"].as_str(), head["CacheControl"].as_str()),
+            (Some(content_type), Some(cache_control)),
+            "{key}"
+        );
+    }
+}
+
+#[test]
+fn a_content_change_uploads_exactly_those_keys_and_invalidates_narrowly() {
+    let w = world();
+    let site = SiteFixture::create(w, "change", Some(""));
+    let dir = build("v1");
+    assert_exit(&deploy(w, &site, dir.path(), &[]), 0, "succeeded");
+    write(dir.path(), "index.html", "<!doctype html>v2");
+    write(dir.path(), "docs/guide/index.html", "<p>guide v2</p>");
+    let run = deploy(w, &site, dir.path(), &["--wait"]);
+    assert_exit(&run, 0, "succeeded");
+    assert_eq!(run.json["uploaded"], 2);
+    assert_eq!(calls(&run, "S3.PutObject"), 3, "two files and the manifest");
+    assert_eq!(paths(&run), ["/", "/docs/guide*", "/index.html"]);
+    assert_eq!(site.invalidations(w).len(), 1);
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let out_path = out.path().to_str().unwrap();
+    w.aws(&[
+        "s3api",
+        "get-object",
+        "--bucket",
+        "change",
+        "--key",
+        "index.html",
+        out_path,
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(out.path()).unwrap(),
+        "<!doctype html>v2"
+    );
+}
+
+#[test]
+fn a_header_rule_change_reheaders_exactly_the_matching_objects() {
+    let w = world();
+    let site = SiteFixture::create(w, "rehead", None);
+    let dir = build("v1");
+    assert_exit(&deploy(w, &site, dir.path(), &[]), 0, "succeeded");
+    let rules = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        rules.path(),
+        "rules:\n  - match: '*.svg'\n    cache-control: 'public, max-age=600'\n",
+    )
+    .unwrap();
+    let run = deploy(
+        w,
+        &site,
+        dir.path(),
+        &["--config", rules.path().to_str().unwrap()],
+    );
+    assert_exit(&run, 0, "succeeded");
+    assert_eq!(calls(&run, "S3.CopyObject"), 1);
+    assert_eq!(calls(&run, "S3.PutObject"), 1, "only the manifest");
+    assert_eq!(
+        calls(&run, "S3.HeadObject"),
+        0,
+        "header drift is seen without a HEAD per object"
+    );
+    assert_eq!(
+        site.head(w, "favicon.svg")["CacheControl"],
+        "public, max-age=600"
+    );
+    assert_eq!(
+        site.head(w, "favicon.svg")["ContentType"],
+        "image/svg+xml; charset=utf-8"
+    );
+    assert_eq!(site.head(w, "index.html")["CacheControl"], "no-cache");
+}
+
+#[test]
+fn multipart_objects_with_non_md5_etags_are_not_reuploaded() {
+    let w = world();
+    let site = SiteFixture::create(w, "multipart", None);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("video-1a2b3c4d.mp4"),
+        vec![7u8; 20 * 1024 * 1024],
+    )
+    .unwrap();
+    write(dir.path(), "index.html", "<video>");
+    let run = deploy(w, &site, dir.path(), &[]);
+    assert_exit(&run, 0, "succeeded");
+    assert_eq!(calls(&run, "S3.UploadPart"), 3, "20 MiB in 8 MiB parts");
+    let etag = site.head(w, "video-1a2b3c4d.mp4")["ETag"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        etag.ends_with("-3\""),
+        "a multipart ETag is not an MD5: {etag}"
+    );
+    assert_eq!(
+        site.head(w, "video-1a2b3c4d.mp4")["ContentLength"],
+        20 * 1024 * 1024
+    );
+    let again = deploy(w, &site, fresh_copy(dir.path()).path(), &[]);
+    assert_exit(&again, 0, "no-change");
+    assert_eq!(
+        calls(&again, "S3.UploadPart") + calls(&again, "S3.PutObject"),
+        0
+    );
+}
+
+#[test]
+fn gzip_precompression_is_stored_with_its_encoding_and_stays_stable() {
+    let w = world();
+    let site = SiteFixture::create(w, "gzip", None);
+    let dir = build("v1");
+    write(
+        dir.path(),
+        "assets/app-9f8e7d6c.js",
+        &"let x = 1;\n".repeat(2000),
+    );
+    let rules = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        rules.path(),
+        "rules:\n  - match: '*.js'\n    compress: gzip\n  - match: '*.woff2'\n    compress: gzip\n",
+    )
+    .unwrap();
+    let cfg = rules.path().to_str().unwrap();
+    assert_exit(
+        &deploy(w, &site, dir.path(), &["--config", cfg]),
+        0,
+        "succeeded",
+    );
+    let head = site.head(w, "assets/app-9f8e7d6c.js");
+    assert_eq!(head["ContentEncoding"], "gzip");
+    assert!(head["ContentLength"].as_u64().unwrap() < 2000, "{head}");
+    assert!(
+        site.head(w, "fonts/inter-Xy12Zw34.woff2")
+            .get("ContentEncoding")
+            .is_none(),
+        "never on compressed types"
+    );
+    let again = deploy(w, &site, fresh_copy(dir.path()).path(), &["--config", cfg]);
+    assert_exit(&again, 0, "no-change");
+}
+
+#[test]
+fn deletes_need_delete_spare_foreign_objects_and_respect_the_guard() {
+    let w = world();
+    let site = SiteFixture::create(w, "deletes", Some(""));
+    let dir = build("v1");
+    assert_exit(&deploy(w, &site, dir.path(), &[]), 0, "succeeded");
+    let by_hand = tempfile::NamedTempFile::new().unwrap();
+    let by_hand_path = by_hand.path().to_str().unwrap();
+    w.aws(&[
+        "s3api",
+        "put-object",
+        "--bucket",
+        "deletes",
+        "--key",
+        "uploaded-by-hand.txt",
+        "--body",
+        by_hand_path,
+    ]);
+    std::fs::remove_file(dir.path().join("favicon.svg")).unwrap();
+    // Without --delete the stale object stays.
+    assert_exit(&deploy(w, &site, dir.path(), &[]), 0, "no-change");
+    assert!(site.keys(w).contains(&"favicon.svg".to_string()));
+    let run = deploy(w, &site, dir.path(), &["--delete", "--keep-previous", "0"]);
+    assert_exit(&run, 0, "succeeded");
+    let keys = site.keys(w);
+    assert!(!keys.contains(&"favicon.svg".to_string()), "{keys:?}");
+    assert!(
+        keys.contains(&"uploaded-by-hand.txt".to_string()),
+        "objects deckhand did not upload are never deleted"
+    );
+    assert_eq!(
+        paths(&run),
+        ["/favicon.svg"],
+        "deleted keys are invalidated"
+    );
+
+    // The guard: a build that lost most of its files.
+    let before = site.keys(w);
+    let nearly_empty = tempfile::tempdir().unwrap();
+    write(nearly_empty.path(), "index.html", "oops");
+    let run = deploy(
+        w,
+        &site,
+        nearly_empty.path(),
+        &["--delete", "--keep-previous", "0"],
+    );
+    assert_exit(&run, 2, "invalid-input");
+    assert!(
+        run.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the deploy would delete 6 of 7 managed objects"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(site.keys(w), before, "the guard changed nothing");
+}
+
+#[test]
+fn origin_path_maps_keys_to_paths() {
+    let w = world();
+    let site = SiteFixture::create(w, "originpath", Some("/www"));
+    let dir = build("v1");
+    assert_exit(
+        &deploy(w, &site, dir.path(), &["--prefix", "www"]),
+        0,
+        "succeeded",
+    );
+    assert!(site.keys(w).contains(&"www/index.html".to_string()));
+    write(dir.path(), "index.html", "v2");
+    let run = deploy(w, &site, dir.path(), &["--prefix", "/www/"]);
+    assert_exit(&run, 0, "succeeded");
+    assert_eq!(paths(&run), ["/", "/index.html"]);
+}
+
+#[test]
+fn bad_inputs_exit_2_and_change_nothing() {
+    let w = world();
+    let site = SiteFixture::create(w, "badsite", None);
+    let dir = build("v1");
+    let escape_dir = build("v1");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("/etc/hostname", escape_dir.path().join("leak.txt")).unwrap();
+    let rules = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        rules.path(),
+        "rules:\n  - match: '*.js'\n    cache_control: x\n",
+    )
+    .unwrap();
+    let missing: PathBuf = dir.path().join("no-such-dist");
+    let cases: Vec<(PathBuf, Vec<&str>, &str)> = vec![
+        (missing.clone(), vec![], "cannot be read"),
+        (
+            dir.path().into(),
+            vec!["--config", rules.path().to_str().unwrap()],
+            ":3:5: rules[0]: unknown field `cache_control`",
+        ),
+        (
+            escape_dir.path().into(),
+            vec![],
+            "symlink `leak.txt` leads outside",
+        ),
+        (
+            dir.path().into(),
+            vec!["--max-delete", "lots"],
+            "invalid `--max-delete lots`",
+        ),
+    ];
+    for (d, extra, message) in cases {
+        let run = deploy(w, &site, &d, &extra);
+        assert_exit(&run, 2, "invalid-input");
+        let error = run.json["error"]["message"].as_str().unwrap_or_default();
+        assert!(error.contains(message), "{extra:?}: {error}");
+    }
+    let bad_bucket = SiteFixture {
+        bucket: "Bad_Bucket".into(),
+        distribution: None,
+    };
+    let run = deploy(w, &bad_bucket, dir.path(), &[]);
+    assert_exit(&run, 2, "invalid-input");
+    assert!(
+        run.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid bucket name `Bad_Bucket`")
+    );
+    let no_bucket = SiteFixture {
+        bucket: "no-such-bucket".into(),
+        distribution: None,
+    };
+    let run = deploy(w, &no_bucket, dir.path(), &[]);
+    assert_exit(&run, 2, "invalid-input");
+    assert_eq!(
+        run.json["error"]["message"],
+        "bucket `no-such-bucket` not found"
+    );
+    assert!(
+        site.keys(w).is_empty(),
+        "bad input changed the bucket: {:?}",
+        site.keys(w)
+    );
+    let _: Value = run.json;
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let w = world();
+    let site = SiteFixture::create(w, "dry", None);
+    let run = deploy(w, &site, build("v1").path(), &["--dry-run"]);
+    assert_exit(&run, 0, "dry-run");
+    assert_eq!(run.json["plan"]["uploads"].as_array().unwrap().len(), 8);
+    assert!(site.keys(w).is_empty());
+}
