@@ -131,6 +131,35 @@ impl World {
         Ok(body)
     }
 
+    /// A plain HTTP/1.1 GET of a path on the world (moto serves S3 objects path-style without
+    /// checking signatures): the status code and the body.
+    pub fn get(&self, path: &str) -> Result<(u16, Vec<u8>)> {
+        let mut stream = TcpStream::connect(self.authority())?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.authority()
+        )?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response)?;
+        let split = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .context("no end of headers")?;
+        let head = String::from_utf8_lossy(&response[..split]);
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .context("no status")?;
+        let chunked = head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked");
+        let body = response[split + 4..].to_vec();
+        Ok((status, if chunked { dechunk(&body) } else { body }))
+    }
+
     /// Environment for any AWS client pointed at this world (fake credentials: a test can never
     /// reach a real account through a developer's profile).
     pub fn aws_env(&self) -> Vec<(&'static str, String)> {
@@ -194,6 +223,21 @@ impl World {
         self.clean(&mut cmd);
         cmd
     }
+}
+
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = body.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&body[..eol]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = eol + 2;
+        out.extend_from_slice(&body[start..(start + size).min(body.len())]);
+        body = &body[(start + size + 2).min(body.len())..];
+    }
+    out
 }
 
 trait EnvClear {

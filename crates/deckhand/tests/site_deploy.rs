@@ -464,3 +464,95 @@ fn dry_run_changes_nothing() {
     assert_eq!(run.json["plan"]["uploads"].as_array().unwrap().len(), 8);
     assert!(site.keys(w).is_empty());
 }
+
+/// aws/aws-cli#4809, #1417: a reader must never get an index.html whose assets are missing.
+/// A reader loops over index.html and every asset it references while v2 (new hashed names)
+/// replaces v1 with `--delete`.
+#[test]
+fn a_reader_never_sees_an_index_whose_assets_are_missing() {
+    let w = world();
+    let site = SiteFixture::create(w, "reader", None);
+    // Readers are anonymous, as a website bucket's are.
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::reader/*"}]}"#;
+    w.aws(&[
+        "s3api",
+        "put-bucket-policy",
+        "--bucket",
+        "reader",
+        "--policy",
+        policy,
+    ]);
+    let version = |v: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let assets: Vec<String> = (0..30)
+            .map(|i| format!("assets/chunk{i}-{v}a1b2c3d4.js"))
+            .collect();
+        for a in &assets {
+            // Half a megabyte each, so the asset phase lasts long enough for the reader to
+            // look at the bucket many times while it runs.
+            write(
+                dir.path(),
+                a,
+                &format!("// {a}\n{}", "x".repeat(512 * 1024)),
+            );
+        }
+        let scripts: String = assets
+            .iter()
+            .map(|a| format!("<script src=\"/{a}\"></script>"))
+            .collect();
+        write(
+            dir.path(),
+            "index.html",
+            &format!("<!doctype html>{scripts}"),
+        );
+        dir
+    };
+    let (v1, v2) = (version("v1"), version("v2"));
+    assert_exit(&deploy(w, &site, v1.path(), &[]), 0, "succeeded");
+
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            // Polls index.html cheaply; each time it changes, fetches every asset it names,
+            // last uploaded first, so a new index.html is checked the moment it appears.
+            let (mut versions_seen, mut missing, mut last) = (0, Vec::new(), Vec::new());
+            while !done.load(std::sync::atomic::Ordering::SeqCst) || versions_seen < 2 {
+                let (status, body) = world().get("/reader/index.html").unwrap();
+                assert_eq!(status, 200);
+                if body == last {
+                    if done.load(std::sync::atomic::Ordering::SeqCst) {
+                        break;
+                    }
+                    continue;
+                }
+                versions_seen += 1;
+                let html = String::from_utf8(body.clone()).unwrap();
+                let srcs: Vec<&str> = html
+                    .split("src=\"")
+                    .skip(1)
+                    .filter_map(|s| s.split('"').next())
+                    .collect();
+                for src in srcs.into_iter().rev() {
+                    let (status, _) = world().get(&format!("/reader{src}")).unwrap();
+                    if status != 200 {
+                        missing.push(format!("{src}: {status}"));
+                    }
+                }
+                last = body;
+            }
+            (versions_seen, missing)
+        })
+    };
+    let run = deploy(w, &site, v2.path(), &["--delete", "--concurrency", "1"]);
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (versions_seen, missing) = reader.join().unwrap();
+    assert_exit(&run, 0, "succeeded");
+    assert!(missing.is_empty(), "missing assets: {missing:?}");
+    assert_eq!(versions_seen, 2, "the reader saw v1 and then v2");
+    // v1's assets are kept for clients holding the old index.html (keep-previous 1).
+    assert!(
+        site.keys(w)
+            .contains(&"assets/chunk0-v1a1b2c3d4.js".to_string())
+    );
+}
