@@ -1,4 +1,5 @@
-"""`python -m deckhand_world [--host 127.0.0.1] [--port 0] [--exit-on-stdin-eof] [--log-requests]`
+"""`python -m deckhand_world [--host 127.0.0.1] [--port 0] [--exit-on-stdin-eof] [--log-requests]
+[--s3-max-keys N]`
 
 Serves moto's server app with the ECS rollout patches applied, plus the control API under
 /_deckhand/. Once listening, prints exactly one line to stdout:
@@ -32,7 +33,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="exit when stdin reaches EOF, so the server dies with the process that started it",
     )
     parser.add_argument("--log-requests", action="store_true", help="log every request to stderr")
+    parser.add_argument(
+        "--s3-max-keys",
+        type=_positive_int,
+        metavar="N",
+        help="S3 list calls return at most N keys per page unless the client asks for fewer "
+        "(moto's MOTO_S3_DEFAULT_MAX_KEYS; default 1000, as S3), to exercise paging",
+    )
     return parser.parse_args(argv)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def build_app() -> Any:
@@ -67,6 +85,9 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGINT, _exit_cleanly)
     if not args.log_requests:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    if args.s3_max_keys is not None:
+        # Set before moto is imported; moto reads it on every list call.
+        os.environ["MOTO_S3_DEFAULT_MAX_KEYS"] = str(args.s3_max_keys)
 
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server

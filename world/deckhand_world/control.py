@@ -1,9 +1,15 @@
 """The control API under /_deckhand/, as a WSGI middleware in front of moto's server app.
 
-GET  /_deckhand/health  -> {"ok": true}
-GET  /_deckhand/config  -> the global timings
-POST /_deckhand/config  -> partial update (JSON object); unknown keys or bad values -> 400
-POST /_deckhand/reset   -> moto's reset (all backends) and timings back to defaults
+GET    /_deckhand/health  -> {"ok": true}
+GET    /_deckhand/config  -> the global timings
+POST   /_deckhand/config  -> partial update (JSON object); unknown keys or bad values -> 400
+POST   /_deckhand/reset   -> moto's reset (all backends), timings back to defaults, faults cleared
+GET    /_deckhand/faults  -> the fault rules with their `remaining` and `failed` counts
+POST   /_deckhand/faults  -> replaces the fault rules ({"rules": [...]}); a bad rule -> 400
+DELETE /_deckhand/faults  -> clears the fault rules
+
+The middleware also fails the requests that a fault rule matches (faults.py), before moto sees
+them.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request, Response
 
-from . import config
+from . import config, faults
 from .ecs_rollouts import LOCK, advance_all
 
 PREFIX = "/_deckhand/"
@@ -45,13 +51,30 @@ def _config(request: Request) -> Response:
 def _reset(request: Request) -> Response:
     _reset_moto()
     config.reset()
+    faults.clear()
     return _json(200, {"ok": True})
+
+
+def _faults(request: Request) -> Response:
+    if request.method == "DELETE":
+        faults.clear()
+    elif request.method == "POST":
+        try:
+            body = json.loads(request.get_data(as_text=True) or "null")
+        except ValueError as error:
+            return _json(400, {"error": f"invalid JSON: {error}"})
+        try:
+            faults.set_rules(body)
+        except faults.FaultError as error:
+            return _json(400, {"error": str(error)})
+    return _json(200, {"rules": faults.current()})
 
 
 ROUTES: dict[str, tuple[tuple[str, ...], Callable[[Request], Response]]] = {
     "health": (("GET",), lambda request: _json(200, {"ok": True})),
     "config": (("GET", "POST"), _config),
     "reset": (("POST",), _reset),
+    "faults": (("GET", "POST", "DELETE"), _faults),
 }
 
 
@@ -80,6 +103,13 @@ class ControlMiddleware:
         path = environ.get("PATH_INFO", "")
         if path.startswith(PREFIX):
             return handle(Request(environ))(environ, start_response)
+        rule = faults.take(environ)
+        if rule is not None:
+            request = Request(environ)
+            # Read the whole body first, as moto would, so that a client still sending a large
+            # upload gets the error answer, not a connection closed under it.
+            request.get_data()
+            return faults.error_response(rule, request.method)(environ, start_response)
         if path.startswith("/moto-api/reset"):
             # moto's reset rebuilds the backends; no ECS request may run through it.
             with LOCK:

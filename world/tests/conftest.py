@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import FAST, World, make_ecs, start_world  # noqa: E402
+from helpers import FAST, World, make_client, make_ecs, start_world  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +28,18 @@ def ecs(world: World):
     client = make_ecs(world.url)
     client.create_cluster(clusterName="c")
     return client
+
+
+@pytest.fixture
+def aws(world: World) -> SimpleNamespace:
+    """Single-attempt S3, CloudFront and ECS clients against a freshly reset world (no fault
+    rules) with an empty bucket `bucket`."""
+    world.post("/_deckhand/reset", {})
+    s3 = make_client("s3", world.url)
+    s3.create_bucket(Bucket="bucket")
+    return SimpleNamespace(
+        world=world,
+        s3=s3,
+        cloudfront=make_client("cloudfront", world.url),
+        ecs=make_client("ecs", world.url),
+    )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import boto3
+from botocore.config import Config
 
 WORLD_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = WORLD_DIR.parent
@@ -104,6 +105,38 @@ def make_ecs(url: str):
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+def make_client(service: str, url: str):
+    """A boto3 client that makes exactly one attempt per call (an injected fault is what the
+    caller sees, not hidden by a retry) and uses S3 path-style addressing, as deckhand does."""
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"}),
+    )
+
+
+def raw_request(
+    url: str, method: str, path: str, service: str | None, body: bytes | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """One unsigned-but-scoped HTTP request: the Authorization header names `service` in its
+    credential scope (moto checks no signatures), or is left out when `service` is None."""
+    headers = {}
+    if service is not None:
+        headers["Authorization"] = (
+            "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/"
+            f"{service}/aws4_request, SignedHeaders=host, Signature=00"
+        )
+    req = urllib.request.Request(url + path, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
 
 
 # --------------------------------------------------------------------------- ECS helpers
@@ -235,3 +268,45 @@ def task_id(task: dict[str, Any]) -> str:
 
 def ids_in(message: str) -> list[str]:
     return re.findall(rf"\(task ({TASK_ID})\)", message)
+
+
+# --------------------------------------------------------------------------- S3 / CloudFront
+
+
+def create_distribution(cloudfront, bucket: str = "bucket", origin_path: str = "") -> str:
+    """A distribution in front of `bucket` (with `origin_path` when given); returns its id."""
+    origin: dict[str, Any] = {
+        "Id": "site",
+        "DomainName": f"{bucket}.s3.us-east-1.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    if origin_path:
+        origin["OriginPath"] = origin_path
+    answer = cloudfront.create_distribution(
+        DistributionConfig={
+            "CallerReference": f"dist-{time.monotonic_ns()}",
+            "Comment": "",
+            "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [origin]},
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "site",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "TrustedSigners": {"Enabled": False, "Quantity": 0},
+                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+                "MinTTL": 0,
+            },
+        }
+    )
+    return answer["Distribution"]["Id"]
+
+
+def invalidate(
+    cloudfront, distribution_id: str, paths: list[str], reference: str
+) -> dict[str, Any]:
+    return cloudfront.create_invalidation(
+        DistributionId=distribution_id,
+        InvalidationBatch={
+            "Paths": {"Quantity": len(paths), "Items": paths},
+            "CallerReference": reference,
+        },
+    )

@@ -27,18 +27,27 @@ struct Contract {
     combined: &'static [(&'static str, &'static str)],
 }
 
-const CONTRACTS: &[Contract] = &[Contract {
-    action: "ecs-deploy",
-    command: &["ecs", "deploy"],
-    outputs: deckhand::gha::ECS_DEPLOY_OUTPUTS,
-    // `container-name` + `image` (the names aws-actions users know) and `images` become the
-    // newline-separated list `--image` reads from DECKHAND_IMAGE.
-    combined: &[
-        ("container-name", "DECKHAND_IMAGE"),
-        ("image", "DECKHAND_IMAGE"),
-        ("images", "DECKHAND_IMAGE"),
-    ],
-}];
+const CONTRACTS: &[Contract] = &[
+    Contract {
+        action: "ecs-deploy",
+        command: &["ecs", "deploy"],
+        outputs: deckhand::gha::ECS_DEPLOY_OUTPUTS,
+        // `container-name` + `image` (the names aws-actions users know) and `images` become the
+        // newline-separated list `--image` reads from DECKHAND_IMAGE.
+        combined: &[
+            ("container-name", "DECKHAND_IMAGE"),
+            ("image", "DECKHAND_IMAGE"),
+            ("images", "DECKHAND_IMAGE"),
+        ],
+    },
+    Contract {
+        action: "static-site",
+        command: &["site", "deploy"],
+        outputs: deckhand::gha::SITE_DEPLOY_OUTPUTS,
+        // `distribution-id` is already the newline-separated list DECKHAND_DISTRIBUTION_ID takes.
+        combined: &[],
+    },
+];
 
 /// The input naming the deckhand container image that the step's `docker run` starts. It is
 /// not a flag of the binary.
@@ -399,11 +408,15 @@ fn contract_for(action: &str) -> Option<&'static Contract> {
 #[test]
 fn every_action_keeps_its_contract() {
     let files = action_files();
-    assert!(
-        files.iter().any(|(name, _)| name == "ecs-deploy"),
-        "actions/ecs-deploy/action.yml not found under {}",
-        repo_root().display()
-    );
+    // A contract without its action would make this test pass on nothing.
+    for contract in CONTRACTS {
+        assert!(
+            files.iter().any(|(name, _)| name == contract.action),
+            "actions/{}/action.yml not found under {}",
+            contract.action,
+            repo_root().display()
+        );
+    }
     let mut problems = Vec::new();
     for (name, path) in &files {
         let Some(contract) = contract_for(name) else {
@@ -436,18 +449,61 @@ fn the_flag_walk_sees_command_and_global_flags() {
         "`--to` belongs to `ecs rollback`"
     );
     assert_eq!(flags["DECKHAND_TIMEOUT"].as_deref(), Some("15m"));
+
+    let flags = flag_envs(&["site", "deploy"]);
+    for env in [
+        "DECKHAND_DIR",
+        "DECKHAND_BUCKET",
+        "DECKHAND_DISTRIBUTION_ID",
+        "DECKHAND_DRY_RUN",
+        "DECKHAND_REGION",
+    ] {
+        assert!(flags.contains_key(env), "{env} missing from {flags:?}");
+    }
+    assert!(
+        !flags.contains_key("DECKHAND_CLUSTER"),
+        "`--cluster` belongs to `ecs deploy`"
+    );
+    assert_eq!(flags["DECKHAND_WAIT_TIMEOUT"].as_deref(), Some("15m"));
+    assert_eq!(flags["DECKHAND_KEEP_PREVIOUS"].as_deref(), Some("1"));
+}
+
+#[test]
+fn contracts_name_distinct_actions_and_commands() {
+    let actions: BTreeSet<&str> = CONTRACTS.iter().map(|c| c.action).collect();
+    let commands: BTreeSet<String> = CONTRACTS.iter().map(|c| c.command.join(" ")).collect();
+    assert_eq!(
+        actions.len(),
+        CONTRACTS.len(),
+        "an action has two contracts"
+    );
+    assert_eq!(
+        commands.len(),
+        CONTRACTS.len(),
+        "two actions run one command"
+    );
 }
 
 // Each rule, shown to fail on a broken copy of the real action.yml.
 
-fn ecs_deploy() -> (&'static Contract, Value) {
-    let contract = contract_for("ecs-deploy").expect("ecs-deploy contract");
-    let action = load(&repo_root().join("actions/ecs-deploy/action.yml"));
+/// The contract of `action` and its real `action.yml`, which must pass before it is broken.
+fn real(action: &str) -> (&'static Contract, Value) {
+    let contract = contract_for(action).unwrap_or_else(|| panic!("{action} contract"));
+    let action_yml = load(&repo_root().join(format!("actions/{action}/action.yml")));
+    let problems = check(contract, &action_yml);
     assert!(
-        check(contract, &action).is_empty(),
-        "the real action.yml must pass before it is broken"
+        problems.is_empty(),
+        "the real actions/{action}/action.yml must pass before it is broken: {problems:#?}"
     );
-    (contract, action)
+    (contract, action_yml)
+}
+
+fn ecs_deploy() -> (&'static Contract, Value) {
+    real("ecs-deploy")
+}
+
+fn static_site() -> (&'static Contract, Value) {
+    real("static-site")
 }
 
 fn deploy_step(action: &mut Value) -> &mut Value {
@@ -561,5 +617,166 @@ fn mutation_output_not_from_a_step_is_caught() {
         contract,
         &action,
         "output `exit-code` is `${{ inputs.rollback }}`",
+    );
+}
+
+// The same rules on every action, so a new action cannot pass by having its rules missed.
+
+/// A contract with its real action.yml.
+struct RealAction {
+    contract: &'static Contract,
+    action: Value,
+    /// The inputs that pass straight through into a `DECKHAND_*` variable of the `deploy`
+    /// step: (input, variable).
+    passthroughs: Vec<(String, String)>,
+}
+
+fn every_real_action() -> Vec<RealAction> {
+    CONTRACTS
+        .iter()
+        .map(|c| {
+            let (contract, mut action) = real(c.action);
+            let passthroughs: Vec<(String, String)> = deploy_step(&mut action)["env"]
+                .as_object()
+                .expect("step `deploy` has env")
+                .iter()
+                .filter(|(key, _)| key.starts_with("DECKHAND_"))
+                .filter_map(|(key, value)| {
+                    let input = input_passthrough(value.as_str()?)?;
+                    Some((input, key.clone()))
+                })
+                .collect();
+            assert!(
+                !passthroughs.is_empty(),
+                "actions/{}: no input passes into a DECKHAND_* variable",
+                c.action
+            );
+            RealAction {
+                contract,
+                action,
+                passthroughs,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn mutation_every_action_catches_an_input_inside_its_script() {
+    for RealAction {
+        contract,
+        mut action,
+        passthroughs,
+    } in every_real_action()
+    {
+        for (input, _) in &passthroughs {
+            let mut broken = action.clone();
+            let step = deploy_step(&mut broken);
+            let run = step["run"].as_str().unwrap().to_string();
+            step["run"] = Value::String(format!("echo \"${{{{ inputs.{input} }}}}\"\n{run}"));
+            assert_caught(contract, &broken, "inside a `run:` script");
+        }
+        // Any notation of `inputs` counts, not only `inputs.NAME`.
+        let step = deploy_step(&mut action);
+        let run = step["run"].as_str().unwrap().to_string();
+        step["run"] = Value::String(format!("echo \"${{{{ toJSON(inputs) }}}}\"\n{run}"));
+        assert_caught(contract, &action, "inside a `run:` script");
+    }
+}
+
+#[test]
+fn mutation_every_action_catches_each_input_not_passed() {
+    for RealAction {
+        contract,
+        action,
+        passthroughs,
+    } in every_real_action()
+    {
+        for (input, key) in &passthroughs {
+            let mut broken = action.clone();
+            deploy_step(&mut broken)["env"]
+                .as_object_mut()
+                .unwrap()
+                .remove(key);
+            assert_caught(
+                contract,
+                &broken,
+                &format!("input `{input}` does not reach"),
+            );
+        }
+    }
+}
+
+#[test]
+fn mutation_every_action_catches_each_output_missing() {
+    for RealAction {
+        contract, action, ..
+    } in every_real_action()
+    {
+        for output in contract.outputs {
+            let mut broken = action.clone();
+            broken["outputs"].as_object_mut().unwrap().remove(*output);
+            assert_caught(
+                contract,
+                &broken,
+                &format!("writes output `{output}` but the action does not expose it"),
+            );
+        }
+    }
+}
+
+#[test]
+fn mutation_every_action_catches_running_another_command() {
+    for RealAction {
+        contract,
+        mut action,
+        ..
+    } in every_real_action()
+    {
+        let command = contract.command.join(" ");
+        let other = CONTRACTS
+            .iter()
+            .map(|c| c.command.join(" "))
+            .find(|c| *c != command)
+            .expect("a second contract");
+        let step = deploy_step(&mut action);
+        let run = step["run"]
+            .as_str()
+            .unwrap()
+            .replace(&format!("}}\" {command})"), &format!("}}\" {other})"));
+        assert_ne!(
+            step["run"].as_str().unwrap(),
+            run,
+            "actions/{}: the script does not end its docker args with `{command}`",
+            contract.action
+        );
+        step["run"] = Value::String(run);
+        assert_caught(contract, &action, &format!("does not run `{command}`"));
+    }
+}
+
+#[test]
+fn mutation_static_site_default_drifting_from_the_binary_is_caught() {
+    let (contract, mut action) = static_site();
+    action["inputs"]["wait-timeout"]["default"] = Value::String("10m".into());
+    action["inputs"]["keep-previous"]["default"] = Value::String("3".into());
+    assert_caught(contract, &action, "input `wait-timeout` defaults to `10m`");
+    assert_caught(contract, &action, "input `keep-previous` defaults to `3`");
+}
+
+#[test]
+fn mutation_static_site_ecs_only_variable_is_caught() {
+    // A variable of another command's flag is a typo here, even though the binary knows it.
+    let (contract, mut action) = static_site();
+    deploy_step(&mut action)["env"]
+        .as_object_mut()
+        .unwrap()
+        .insert(
+            "DECKHAND_CLUSTER".into(),
+            Value::String("${{ inputs.bucket }}".into()),
+        );
+    assert_caught(
+        contract,
+        &action,
+        "env `DECKHAND_CLUSTER` is not read by any flag of `deckhand site deploy`",
     );
 }
