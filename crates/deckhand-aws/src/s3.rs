@@ -116,21 +116,6 @@ impl S3Adapter {
         }
     }
 
-    /// HeadBucket: `Ok(false)` when the bucket does not exist.
-    pub async fn bucket_exists(&self, bucket: &str) -> Result<bool, S3Error> {
-        match self.client.head_bucket().bucket(bucket).send().await {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let err = sdk_error("HeadBucket", bucket, e);
-                if err.is_no_such_bucket() {
-                    Ok(false)
-                } else {
-                    Err(err)
-                }
-            }
-        }
-    }
-
     /// Every object under `prefix`, in one ListObjectsV2 pass (1,000 keys a page).
     pub async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ListedObject>, S3Error> {
         let mut out = Vec::new();

@@ -49,7 +49,21 @@ pub fn world() -> &'static World {
 }
 
 impl World {
+    /// A world of its own (not shared with other tests), with extra server flags such as
+    /// `--s3-max-keys 2`; it stops when dropped.
+    pub fn start_isolated(extra_args: &[&str]) -> Self {
+        let w = Self::start_with(extra_args)
+            .unwrap_or_else(|e| panic!("cannot start a local world: {e:#}"));
+        w.post("/_deckhand/config", FAST_TIMINGS)
+            .expect("configure world timings");
+        w
+    }
+
     fn start() -> Result<Self> {
+        Self::start_with(&[])
+    }
+
+    fn start_with(extra_args: &[&str]) -> Result<Self> {
         let root = repo_root();
         let install = Command::new("bash")
             .arg(root.join("world/install.sh"))
@@ -72,6 +86,7 @@ impl World {
                 "0",
                 "--exit-on-stdin-eof",
             ])
+            .args(extra_args)
             .env("PYTHONPATH", root.join("world"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -556,3 +556,127 @@ fn a_reader_never_sees_an_index_whose_assets_are_missing() {
             .contains(&"assets/chunk0-v1a1b2c3d4.js".to_string())
     );
 }
+
+/// Objects as awscli sees them: key, ETag, Content-Type, Cache-Control.
+fn snapshot(w: &World, site: &SiteFixture) -> Vec<(String, String, String, String)> {
+    site.keys(w)
+        .into_iter()
+        .map(|k| {
+            let h = site.head(w, &k);
+            let field = |f: &str| h[f].as_str().unwrap_or_default().to_string();
+            (
+                k,
+                field("ETag"),
+                field("ContentType"),
+                field("CacheControl"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn throttling_and_503s_are_retried_and_the_deploy_completes() {
+    let w = world();
+    let site = SiteFixture::create(w, "faults", Some(""));
+    let dir = build("v1");
+    assert_exit(&deploy(w, &site, dir.path(), &[]), 0, "succeeded");
+    write(
+        dir.path(),
+        "assets/index-Ab12Cd34.js",
+        "console.log('changed in place')",
+    );
+    write(dir.path(), "index.html", "v2");
+    let rules = r#"{"rules": [
+        {"service": "s3", "method": "PUT", "path_regex": "^/faults/assets/", "status": 503, "code": "SlowDown", "message": "Please reduce your request rate.", "count": 2},
+        {"service": "cloudfront", "operation": "CreateInvalidation", "status": 400, "code": "TooManyInvalidationsInProgress", "message": "Processing your request", "count": 2}
+    ]}"#;
+    w.post("/_deckhand/faults", rules).unwrap();
+    let run = deploy(w, &site, dir.path(), &[]);
+    let faults: Value = serde_json::from_str(
+        &w.post("/_deckhand/faults", r#"{"rules": []}"#)
+            .unwrap_or_default(),
+    )
+    .unwrap_or_default();
+    assert_exit(&run, 0, "succeeded");
+    assert!(
+        run.stderr
+            .contains("TooManyInvalidationsInProgress (attempt 1); retrying"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        calls(&run, "CloudFront.CreateInvalidation"),
+        3,
+        "two refused, one created"
+    );
+    assert!(
+        calls(&run, "S3.PutObject") >= 2 + 3,
+        "the 503s were retried: {}",
+        run.stdout
+    );
+    assert_eq!(site.invalidations(w).len(), 1);
+    let _ = faults;
+}
+
+#[test]
+fn a_failed_deploy_rerun_ends_identical_to_an_uninterrupted_one() {
+    let w = world();
+    let (broken, clean) = (
+        SiteFixture::create(w, "rerun-broken", None),
+        SiteFixture::create(w, "rerun-clean", None),
+    );
+    let (v1, v2) = (build("v1"), build("v2"));
+    for site in [&broken, &clean] {
+        assert_exit(&deploy(w, site, v1.path(), &[]), 0, "succeeded");
+    }
+    write(v2.path(), "assets/index-Zz99Yy88.js", "console.log('v2')");
+    // index.html fails more often than the SDK retries (5 attempts): the deploy stops there.
+    let rules = r#"{"rules": [{"service": "s3", "method": "PUT", "path_regex": "^/rerun-broken/index\\.html$", "status": 500, "code": "InternalError", "count": 5}]}"#;
+    w.post("/_deckhand/faults", rules).unwrap();
+    let failed = deploy(w, &broken, v2.path(), &["--delete", "--keep-previous", "0"]);
+    w.post("/_deckhand/faults", r#"{"rules": []}"#).unwrap();
+    assert_exit(&failed, 1, "error");
+    assert!(
+        failed.json["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .starts_with("re-run the deploy"),
+        "{}",
+        failed.stdout
+    );
+    // Nothing half-done is visible: the old index.html is still served, with its assets.
+    let out = tempfile::NamedTempFile::new().unwrap();
+    w.aws(&[
+        "s3api",
+        "get-object",
+        "--bucket",
+        "rerun-broken",
+        "--key",
+        "index.html",
+        out.path().to_str().unwrap(),
+    ]);
+    assert!(std::fs::read_to_string(out.path()).unwrap().ends_with("v1"));
+    assert_exit(
+        &deploy(w, &broken, v2.path(), &["--delete", "--keep-previous", "0"]),
+        0,
+        "succeeded",
+    );
+    assert_exit(
+        &deploy(w, &clean, v2.path(), &["--delete", "--keep-previous", "0"]),
+        0,
+        "succeeded",
+    );
+    assert_eq!(snapshot(w, &broken), snapshot(w, &clean));
+}
+
+#[test]
+fn listing_pages_are_followed() {
+    // A world of its own whose ListObjectsV2 pages hold 2 keys.
+    let w = World::start_isolated(&["--s3-max-keys", "2"]);
+    let site = SiteFixture::create(&w, "paged", None);
+    let dir = build("v1");
+    assert_exit(&deploy(&w, &site, dir.path(), &[]), 0, "succeeded");
+    let again = deploy(&w, &site, fresh_copy(dir.path()).path(), &[]);
+    assert_exit(&again, 0, "no-change");
+    assert_eq!(calls(&again, "S3.ListObjectsV2"), 5, "9 keys in pages of 2");
+}

@@ -264,28 +264,36 @@ pub fn looks_content_hashed(key: &str) -> bool {
     let Some((stem, _ext)) = name.rsplit_once('.') else {
         return false;
     };
-    let Some(token) = stem
+    // The token after the last `.` or `-` (`main.3f9a1c2b`, `index-2c5ba0f3b7e2f9c1`), or the
+    // last 8 characters after a `-` or `.`: Vite's base64url hashes may contain `-` themselves
+    // (`index-D-vY0C-J`).
+    let after_separator = stem
         .rsplit(['.', '-'])
         .next()
-        .filter(|t| t.len() < stem.len())
-    else {
-        return false;
-    };
-    if token.len() < 8 {
-        return false;
-    }
-    let hex =
-        token.bytes().all(|b| b.is_ascii_hexdigit()) && token.bytes().any(|b| b.is_ascii_digit());
-    let base64url = token
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        && (token.bytes().any(|b| b.is_ascii_digit())
-            || (token.bytes().any(|b| b.is_ascii_uppercase())
-                && token.bytes().any(|b| b.is_ascii_lowercase())));
-    hex || (base64url
-        && HASHED_DIRS
-            .iter()
-            .any(|d| key.starts_with(d) || key.contains(&format!("/{d}"))))
+        .filter(|t| t.len() < stem.len());
+    let vite_tail = (stem.len() > 9 && stem.is_char_boundary(stem.len() - 9))
+        .then(|| &stem[stem.len() - 9..])
+        .and_then(|t| t.strip_prefix('-').or_else(|| t.strip_prefix('.')));
+    let in_hashed_dir = HASHED_DIRS
+        .iter()
+        .any(|d| key.starts_with(d) || key.contains(&format!("/{d}")));
+    [after_separator, vite_tail]
+        .into_iter()
+        .flatten()
+        .any(|token| {
+            if token.len() < 8 {
+                return false;
+            }
+            let hex = token.bytes().all(|b| b.is_ascii_hexdigit())
+                && token.bytes().any(|b| b.is_ascii_digit());
+            let base64url = token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                && (token.bytes().any(|b| b.is_ascii_digit())
+                    || (token.bytes().any(|b| b.is_ascii_uppercase())
+                        && token.bytes().any(|b| b.is_ascii_lowercase())));
+            hex || (base64url && in_hashed_dir)
+        })
 }
 
 #[cfg(test)]
@@ -296,6 +304,9 @@ mod tests {
     fn hashed_names() {
         let cases = [
             ("assets/index-BxT3n9aQ.js", true),
+            // The demo's own Vite 7 build: hashes with `-` inside.
+            ("assets/index-D-vY0C-J.js", true),
+            ("assets/index-BBAZx0L-.css", true),
             ("assets/index-DiwrgTda.css", true),
             ("static/js/main.3f9a1c2b.js", true),
             (

@@ -295,24 +295,32 @@ async fn run(
     result: &mut SiteResult,
 ) -> Result<(), Fail> {
     let bucket = &args.bucket;
-    // Observe.
-    if !s3.bucket_exists(bucket).await.map_err(|e| op_error(&e))? {
-        return Err((
-            Verdict::InvalidInput,
-            Problem::new(
-                format!("bucket `{bucket}` not found"),
-                Some("check `--bucket` and `--region`".into()),
-            ),
-        ));
-    }
+    // Observe: one listing (which also says whether the bucket exists: no HeadBucket, which a
+    // prefix-scoped ListBucket policy would deny), then the manifest if the listing has it.
     let manifest_key = format!("{}{MANIFEST_KEY}", l.prefix);
-    let manifest = match s3.get_small(bucket, &manifest_key).await.map_err(|e| op_error(&e))? {
-        None => Manifest::new(),
-        Some(bytes) => Manifest::from_json(&bytes).map_err(|e| {
-            (Verdict::InvalidInput, Problem::new(format!("`s3://{bucket}/{manifest_key}`: {e}"), Some("upgrade deckhand, or remove the manifest to start over (every file is then uploaded once)".into())))
-        })?,
+    let listed = match s3.list(bucket, &l.prefix).await {
+        Ok(listed) => listed,
+        Err(e) if e.is_no_such_bucket() => {
+            return Err((
+                Verdict::InvalidInput,
+                Problem::new(
+                    format!("bucket `{bucket}` not found"),
+                    Some("check `--bucket` and `--region`".into()),
+                ),
+            ));
+        }
+        Err(e) => return Err(op_error(&e)),
     };
-    let listed = s3.list(bucket, &l.prefix).await.map_err(|e| op_error(&e))?;
+    let manifest = if listed.iter().any(|o| o.key == manifest_key) {
+        match s3.get_small(bucket, &manifest_key).await.map_err(|e| op_error(&e))? {
+            None => Manifest::new(),
+            Some(bytes) => Manifest::from_json(&bytes).map_err(|e| {
+                (Verdict::InvalidInput, Problem::new(format!("`s3://{bucket}/{manifest_key}`: {e}"), Some("upgrade deckhand, or remove the manifest to start over (every file is then uploaded once)".into())))
+            })?,
+        }
+    } else {
+        Manifest::new()
+    };
     let remote: Vec<RemoteObject> = listed
         .into_iter()
         .filter_map(|o| {
@@ -324,7 +332,12 @@ async fn run(
         .filter(|o| o.key != MANIFEST_KEY)
         .collect();
     let mut origins = BTreeMap::new();
-    for d in &args.distribution_ids {
+    for d in args
+        .distribution_ids
+        .iter()
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty())
+    {
         let list = cf.origins(d).await.map_err(|e| {
             let v = if e.code.as_deref() == Some("NoSuchDistribution") {
                 Verdict::InvalidInput
@@ -344,7 +357,7 @@ async fn run(
             printer.line(&format!("warning: no origin of distribution `{d}` is bucket `{bucket}`; paths are mapped without an origin path"));
             String::new()
         });
-        origins.insert(d.clone(), path);
+        origins.insert(d.to_string(), path);
     }
 
     // Plan.
