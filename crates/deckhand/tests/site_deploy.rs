@@ -114,6 +114,9 @@ fn first_deploy_then_fresh_checkout_redeploy_uploads_nothing() {
         !site.keys(w).contains(&".env".to_string()),
         ".env is never uploaded"
     );
+    // No HeadBucket (a prefix-scoped ListBucket policy denies it), and no manifest read before
+    // the listing shows one.
+    assert_eq!(calls(&run, "S3.HeadBucket") + calls(&run, "S3.GetObject"), 0);
     // Entry points go last: index.html, the guide's index.html and the webmanifest are the last uploads planned.
     let order: Vec<&str> = run.json["plan"]["uploads"]
         .as_array()
