@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo (README's first command): builds deckhand, starts the local world (moto + deckhand's
 # ECS rollout extension on 127.0.0.1), creates a cluster and a service, deploys a new image,
-# then deploys a crash-looping image and shows the failure report and the verified rollback.
+# then deploys a crash-looping image and shows the failure report and the verified rollback;
+# then deploys the example frontend to a local bucket and CloudFront distribution, and
+# redeploys it unchanged from a fresh copy (0 uploads).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
@@ -58,6 +60,30 @@ say "deploy 3: deploy 1 again (nothing changed: no new revision, no rollout)"
 third=$?
 set -e
 
+say "site: deploy examples/demo/frontend (a real Vite build) to bucket 'demo-site' behind a CloudFront distribution"
+aws s3api create-bucket --bucket demo-site >/dev/null
+dist="$(aws cloudfront create-distribution --query Distribution.Id --output text --distribution-config '{
+  "CallerReference": "demo", "Comment": "", "Enabled": true,
+  "Origins": {"Quantity": 1, "Items": [{"Id": "s3", "DomainName": "demo-site.s3.us-east-1.amazonaws.com",
+    "OriginPath": "", "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+  "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "allow-all", "MinTTL": 0,
+    "ForwardedValues": {"QueryString": false, "Cookies": {"Forward": "none"}},
+    "TrustedSigners": {"Enabled": false, "Quantity": 0}}}')"
+set +e
+"$deckhand" site deploy --dir examples/demo/frontend --bucket demo-site --distribution-id "$dist"
+site_first=$?
+say "site: redeploy the same build from a fresh copy (new mtimes, as in CI): nothing to upload"
+copy="$(mktemp -d)"
+cp -r examples/demo/frontend/. "$copy/"
+touch "$copy"/* "$copy"/assets/*
+"$deckhand" site deploy --dir "$copy" --bucket demo-site --distribution-id "$dist"
+site_again=$?
+set -e
+aws s3api head-object --bucket demo-site --key "$(cd examples/demo/frontend && ls assets/*.js)" \
+    --query '[ContentType, CacheControl]' --output text | sed 's/^/  hashed asset: /' >&2
+aws s3api head-object --bucket demo-site --key index.html --query '[ContentType, CacheControl]' --output text \
+    | sed 's/^/  index.html:   /' >&2
+
 say "checked with awscli"
 primary="$(aws ecs describe-services --cluster demo --services web --query 'services[0].deployments[?status==`PRIMARY`].taskDefinition | [0]' --output text)"
 revisions="$(aws ecs list-task-definitions --family-prefix web --query 'length(taskDefinitionArns)' --output text)"
@@ -68,6 +94,9 @@ say "summary"
 printf '  deploy 1 (web:1.1):        exit %s (0 = succeeded)\n' "$first" >&2
 printf '  deploy 2 (crash loop):     exit %s (3 = rolled back, rollback verified)\n' "$second" >&2
 printf '  deploy 3 (same as deploy 1): exit %s (0 = no change)\n' "$third" >&2
+printf '  site deploy:                 exit %s (0 = uploaded)\n' "$site_first" >&2
+printf '  site redeploy, fresh copy:   exit %s (0 = no change, 0 uploads)\n' "$site_again" >&2
 printf '  the step summaries deckhand wrote are in %s\n' "$summary" >&2
 
-[ "$first" = 0 ] && [ "$second" = 3 ] && [ "$third" = 0 ] && [ "${primary##*/}" = "web:2" ]
+[ "$first" = 0 ] && [ "$second" = 3 ] && [ "$third" = 0 ] && [ "${primary##*/}" = "web:2" ] \
+    && [ "$site_first" = 0 ] && [ "$site_again" = 0 ]

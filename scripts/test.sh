@@ -24,7 +24,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "zizmor: workflow and action security lints"
 .venv/bin/zizmor --offline --persona auditor .github/workflows actions
 
-step "the ECS rollout extension's own tests (pytest)"
+step "the local world's own tests: ECS rollouts, fault injection (pytest)"
 PYTHONPATH=world .venv/bin/python -m pytest -q world/tests
 
 step "cargo test (unit tests, then scenarios against the local world)"
