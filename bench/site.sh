@@ -66,19 +66,19 @@ run_tool() { # NAME BUCKET CMD...  (the command gets the directory as its last a
 }
 count_puts() { # NAME OUTPUT
     case "$1" in
-        deckhand) "$root/.venv/bin/python" -c 'import json,sys; r=json.loads(sys.argv[1][sys.argv[1].index("{"):]); print(r["api_calls"]["by_operation"].get("S3.PutObject", 0))' "$2" ;;
+        deckhand) "$root/.venv/bin/python" -c 'import json,sys; t=sys.stdin.read(); r=json.loads(t[t.index("{"):]); print(r["api_calls"]["by_operation"].get("S3.PutObject", 0))' <<<"$2" ;;
         aws) grep -c '^upload: ' <<<"$2" || true ;;
-        rclone) grep -oE 'Transferred: +[0-9]+ / [0-9]+' <<<"$2" | tail -1 | awk '{print $2}' ;;
+        rclone) grep -c ': Copied (' <<<"$2" || true ;;
     esac
 }
 
-deckhand_sync() { "$deckhand" --output json site deploy --bucket dh --concurrency 64 --dir "$1" 2>/dev/null; }
-aws_sync() { "$root/.venv/bin/aws" s3 sync "$1" s3://aws --no-progress; }
-rclone_sync() { rclone sync --checksum --fast-list --transfers 64 --checkers 64 --stats-one-line -v "$1" bench:rc; }
+deckhand_sync() { "$deckhand" --output json site deploy --bucket bench-deckhand --concurrency 64 --dir "$1" 2>/dev/null; }
+aws_sync() { "$root/.venv/bin/aws" s3 sync "$1" s3://bench-aws --no-progress; }
+rclone_sync() { rclone sync --checksum --fast-list --transfers 64 --checkers 64 --stats-one-line -v "$1" bench:bench-rclone; }
 
-say "deckhand";  run_tool deckhand dh deckhand_sync
-say "aws s3 sync"; run_tool aws aws aws_sync
-say "rclone";    run_tool rclone rc rclone_sync
+say "deckhand";  run_tool deckhand bench-deckhand deckhand_sync
+say "aws s3 sync"; run_tool aws bench-aws aws_sync
+say "rclone";    run_tool rclone bench-rclone rclone_sync
 
 say "results ($files files of 10 KiB, s3s-fs 0.14.1 on 127.0.0.1)"
 printf '| tool | (a) full upload | PUTs | (b) no-op from a fresh copy | PUTs |\n|---|---|---|---|---|\n'

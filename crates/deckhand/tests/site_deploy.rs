@@ -116,7 +116,10 @@ fn first_deploy_then_fresh_checkout_redeploy_uploads_nothing() {
     );
     // No HeadBucket (a prefix-scoped ListBucket policy denies it), and no manifest read before
     // the listing shows one.
-    assert_eq!(calls(&run, "S3.HeadBucket") + calls(&run, "S3.GetObject"), 0);
+    assert_eq!(
+        calls(&run, "S3.HeadBucket") + calls(&run, "S3.GetObject"),
+        0
+    );
     // Entry points go last: index.html, the guide's index.html and the webmanifest are the last uploads planned.
     let order: Vec<&str> = run.json["plan"]["uploads"]
         .as_array()
@@ -682,4 +685,85 @@ fn listing_pages_are_followed() {
     let again = deploy(&w, &site, fresh_copy(dir.path()).path(), &[]);
     assert_exit(&again, 0, "no-change");
     assert_eq!(calls(&again, "S3.ListObjectsV2"), 5, "9 keys in pages of 2");
+}
+
+/// A deploy killed (SIGKILL) midway, then re-run, ends exactly as an uninterrupted one.
+#[test]
+fn a_killed_deploy_rerun_ends_identical_to_an_uninterrupted_one() {
+    let w = world();
+    let (killed, clean) = (
+        SiteFixture::create(w, "killed", None),
+        SiteFixture::create(w, "unkilled", None),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..20 {
+        // Large enough that the deploy is still uploading when it is killed.
+        write(
+            dir.path(),
+            &format!("assets/part{i}-{i:02}a1b2c3d4.js"),
+            &"y".repeat(512 * 1024),
+        );
+    }
+    write(dir.path(), "index.html", "<!doctype html>");
+    let mut child = w
+        .command(BIN)
+        .args([
+            "site",
+            "deploy",
+            "--bucket",
+            "killed",
+            "--concurrency",
+            "1",
+            "--dir",
+        ])
+        .arg(dir.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it as soon as its first object lands.
+    while killed.keys(w).is_empty() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the deploy ended before any object was seen"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !site_has_manifest(w, &killed),
+        "killed before the end: no manifest yet"
+    );
+    assert_exit(&deploy(w, &killed, dir.path(), &[]), 0, "succeeded");
+    assert_exit(&deploy(w, &clean, dir.path(), &[]), 0, "succeeded");
+    assert_eq!(snapshot(w, &killed), snapshot(w, &clean));
+    let again = deploy(w, &killed, dir.path(), &[]);
+    assert_exit(&again, 0, "no-change");
+}
+
+fn site_has_manifest(w: &World, site: &SiteFixture) -> bool {
+    site.keys(w).iter().any(|k| k == ".deckhand/manifest.json")
+}
+
+#[cfg(unix)]
+#[test]
+fn a_non_utf8_file_name_is_an_error_naming_it() {
+    use std::os::unix::ffi::OsStrExt;
+    let w = world();
+    let site = SiteFixture::create(w, "nonutf8", None);
+    let dir = build("v1");
+    std::fs::write(
+        dir.path()
+            .join(std::ffi::OsStr::from_bytes(b"caf\xe9.html")),
+        "latin-1 name",
+    )
+    .unwrap();
+    let run = deploy(w, &site, dir.path(), &[]);
+    assert_exit(&run, 2, "invalid-input");
+    let error = run.json["error"]["message"].as_str().unwrap();
+    assert!(
+        error.contains("file name `caf\u{fffd}.html`") && error.contains("is not UTF-8"),
+        "{error}"
+    );
+    assert!(site.keys(w).is_empty());
 }
