@@ -33,15 +33,7 @@ where
     E: aws_sdk_cloudfront::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
-    let (code, message) = match err.as_service_error() {
-        Some(service) => (
-            service.code().map(str::to_string),
-            service
-                .message()
-                .map_or_else(|| service.to_string(), str::to_string),
-        ),
-        None => (None, crate::ecs::error_chain(&err)),
-    };
+    let (code, message) = crate::ecs::error_parts(&err);
     S3Error {
         operation,
         resource: resource.to_string(),

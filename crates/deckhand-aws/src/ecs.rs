@@ -67,20 +67,30 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
-    let (code, message) = match err.as_service_error() {
+    let (code, message) = error_parts(&err);
+    EcsError::Api {
+        operation,
+        resource: resource.to_string(),
+        code,
+        message,
+    }
+}
+
+/// The error code and message of any SDK call: the service's own when it answered, else the
+/// transport error's chain. Shared by every adapter.
+pub(crate) fn error_parts<E, R>(err: &SdkError<E, R>) -> (Option<String>, String)
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match err.as_service_error() {
         Some(service) => (
             service.code().map(str::to_string),
             service
                 .message()
                 .map_or_else(|| service.to_string(), str::to_string),
         ),
-        None => (None, error_chain(&err)),
-    };
-    EcsError::Api {
-        operation,
-        resource: resource.to_string(),
-        code,
-        message,
+        None => (None, error_chain(err)),
     }
 }
 

@@ -10,6 +10,8 @@ use aws_sdk_s3::types::{
     CompletedMultipartUpload, CompletedPart, Delete, MetadataDirective, ObjectIdentifier,
 };
 
+use deckhand_core::site::invalidation::encode_key;
+
 use crate::config::AwsContext;
 
 /// Files above this size are uploaded in parts of this size (S3's minimum part is 5 MiB).
@@ -47,15 +49,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
-    let (code, message) = match err.as_service_error() {
-        Some(service) => (
-            service.code().map(str::to_string),
-            service
-                .message()
-                .map_or_else(|| service.to_string(), str::to_string),
-        ),
-        None => (None, crate::ecs::error_chain(&err)),
-    };
+    let (code, message) = crate::ecs::error_parts(&err);
     S3Error {
         operation,
         resource: resource.to_string(),
@@ -330,7 +324,7 @@ impl S3Adapter {
             .copy_object()
             .bucket(bucket)
             .key(key)
-            .copy_source(format!("{bucket}/{}", encode_copy_source(key)))
+            .copy_source(format!("{bucket}/{}", encode_key(key)))
             .metadata_directive(MetadataDirective::Replace)
             .cache_control(&h.cache_control)
             .content_type(&h.content_type)
@@ -379,17 +373,4 @@ impl S3Adapter {
         }
         Ok(())
     }
-}
-
-/// CopySource is `bucket/key` with the key URL-encoded (but `/` kept).
-fn encode_copy_source(key: &str) -> String {
-    let mut out = String::new();
-    for b in key.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }

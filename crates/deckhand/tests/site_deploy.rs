@@ -220,7 +220,7 @@ fn a_header_rule_change_reheaders_exactly_the_matching_objects() {
     let rules = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(
         rules.path(),
-        "rules:\n  - match: '*.svg'\n    cache-control: 'public, max-age=600'\n",
+        "rules:\n  - match: ['*.svg', '*.txt']\n    cache-control: 'public, max-age=600'\n",
     )
     .unwrap();
     let run = deploy(
@@ -230,7 +230,11 @@ fn a_header_rule_change_reheaders_exactly_the_matching_objects() {
         &["--config", rules.path().to_str().unwrap()],
     );
     assert_exit(&run, 0, "succeeded");
-    assert_eq!(calls(&run, "S3.CopyObject"), 1);
+    assert_eq!(
+        calls(&run, "S3.CopyObject"),
+        2,
+        "favicon.svg and my file+ü.txt"
+    );
     assert_eq!(calls(&run, "S3.PutObject"), 1, "only the manifest");
     assert_eq!(
         calls(&run, "S3.HeadObject"),
@@ -246,6 +250,11 @@ fn a_header_rule_change_reheaders_exactly_the_matching_objects() {
         "image/svg+xml; charset=utf-8"
     );
     assert_eq!(site.head(w, "index.html")["CacheControl"], "no-cache");
+    // The copy source of a key with a space, `+` and `ü` is encoded right.
+    assert_eq!(
+        site.head(w, "my file+ü.txt")["CacheControl"],
+        "public, max-age=600"
+    );
 }
 
 #[test]

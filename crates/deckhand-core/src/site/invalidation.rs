@@ -76,7 +76,7 @@ pub fn plan_invalidation<'a>(
             not_served.push(key.to_string());
             continue;
         };
-        let url = format!("/{}", encode_path(path));
+        let url = format!("/{}", encode_key(path));
         if let Some(dir) = url.strip_suffix("index.html")
             && dir.ends_with('/')
         {
@@ -146,10 +146,10 @@ fn collapse(entries: &mut BTreeSet<Entry>) {
     }
 }
 
-/// Percent-encodes a key for a CloudFront path: everything but unreserved characters and `/`
-/// (s3deploy had to learn this: bep/s3deploy#46). A literal `*` becomes `%2A`, so it is never
-/// read as a wildcard.
-fn encode_path(key: &str) -> String {
+/// Percent-encodes an object key, keeping unreserved characters and `/`: for CloudFront paths
+/// (s3deploy had to learn this: bep/s3deploy#46; a literal `*` becomes `%2A`, never a wildcard)
+/// and for S3's `x-amz-copy-source`.
+pub fn encode_key(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
     for b in key.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
