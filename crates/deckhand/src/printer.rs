@@ -76,6 +76,21 @@ impl Printer {
         }
     }
 
+    /// Writes a command's outputs (which must be exactly the `declared` ones, in order) and its
+    /// step summary; a runner file that cannot be written is a warning, not a failure.
+    pub(crate) fn publish(&self, outputs: &[(&str, String)], declared: &[&str], summary: &str) {
+        debug_assert_eq!(
+            outputs.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            declared
+        );
+        if let Err(e) = self.actions.write_outputs(outputs) {
+            self.line(&format!("warning: cannot write GITHUB_OUTPUT: {e}"));
+        }
+        if let Err(e) = self.actions.write_summary(summary) {
+            self.line(&format!("warning: cannot write GITHUB_STEP_SUMMARY: {e}"));
+        }
+    }
+
     pub(crate) fn is_json(&self) -> bool {
         self.output == OutputFormat::Json
     }

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use deckhand_aws::ecs::ServiceUpdate;
-use deckhand_aws::{AwsContext, EcsAdapter, EcsError, load_context};
+use deckhand_aws::{AwsContext, EcsAdapter, EcsError};
 use deckhand_core::document::parse_document;
 use deckhand_core::duration::parse_duration;
 use deckhand_core::ecs::model::{ServiceSnapshot, TaskSnapshot};
@@ -162,13 +162,7 @@ fn secret_inputs(patch: &TaskDefPatch) -> Vec<String> {
 
 /// Loads the AWS settings; a missing region is bad configuration (exit 2), caught before any call.
 async fn aws(region: Option<String>) -> Result<(AwsContext, EcsAdapter), Problem> {
-    let ctx = load_context(region).await;
-    if ctx.sdk.region().is_none() {
-        return Err(Problem::new(
-            "no AWS region is set",
-            Some("pass `--region`, or set AWS_REGION (aws-actions/configure-aws-credentials sets it)".into()),
-        ));
-    }
+    let ctx = super::result::aws_context(region).await?;
     let ecs = EcsAdapter::new(&ctx);
     Ok((ctx, ecs))
 }

@@ -26,6 +26,31 @@ impl Problem {
             hint,
         }
     }
+
+    /// The problem as step-summary Markdown.
+    pub(crate) fn markdown(&self) -> String {
+        let hint = self
+            .hint
+            .as_ref()
+            .map(|h| format!("\n**hint:** {h}\n"))
+            .unwrap_or_default();
+        format!("\n**error:** {}\n{hint}", self.message)
+    }
+}
+
+/// Loads the AWS settings; a missing region is bad configuration (exit 2), caught before any
+/// call.
+pub(crate) async fn aws_context(
+    region: Option<String>,
+) -> Result<deckhand_aws::AwsContext, Problem> {
+    let ctx = deckhand_aws::load_context(region).await;
+    if ctx.sdk.region().is_none() {
+        return Err(Problem::new(
+            "no AWS region is set",
+            Some("pass `--region`, or set AWS_REGION (aws-actions/configure-aws-credentials sets it)".into()),
+        ));
+    }
+    Ok(ctx)
 }
 
 /// Everything known at the end of a command.
@@ -110,27 +135,11 @@ impl CommandResult {
             ("deployment-id", opt(&self.report.deployment_id)),
             ("failure-report", failure_report),
         ];
-        debug_assert_eq!(
-            outputs.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
-            ECS_DEPLOY_OUTPUTS
-        );
-        if let Err(e) = printer.actions.write_outputs(&outputs) {
-            printer.line(&format!("warning: cannot write GITHUB_OUTPUT: {e}"));
-        }
         let mut summary = self.report.render_markdown();
         if let Some(p) = &self.problem {
-            summary.push_str(&format!(
-                "\n**error:** {}\n{}",
-                p.message,
-                p.hint
-                    .as_ref()
-                    .map(|h| format!("\n**hint:** {h}\n"))
-                    .unwrap_or_default()
-            ));
+            summary.push_str(&p.markdown());
         }
-        if let Err(e) = printer.actions.write_summary(&summary) {
-            printer.line(&format!("warning: cannot write GITHUB_STEP_SUMMARY: {e}"));
-        }
+        printer.publish(&outputs, ECS_DEPLOY_OUTPUTS, &summary);
 
         let total: u64 = self.api_calls.values().sum();
         printer.detail(&format!("aws api calls: {total} {:?}", self.api_calls));

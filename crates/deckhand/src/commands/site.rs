@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use deckhand_aws::AwsContext;
 use deckhand_aws::cloudfront::CloudFrontAdapter;
 use deckhand_aws::s3::{Body, PutHeaders, S3Adapter};
-use deckhand_aws::{AwsContext, load_context};
 use deckhand_core::duration::parse_duration;
 use deckhand_core::ecs::report::Verdict;
 use deckhand_core::site::inputs::{
@@ -110,13 +110,6 @@ impl SiteResult {
                     .unwrap_or_default(),
             ),
         ];
-        debug_assert_eq!(
-            outputs.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
-            SITE_DEPLOY_OUTPUTS
-        );
-        if let Err(e) = printer.actions.write_outputs(&outputs) {
-            printer.line(&format!("warning: cannot write GITHUB_OUTPUT: {e}"));
-        }
         let icon = if self.verdict.is_ok() { "✅" } else { "❌" };
         let mut md = format!(
             "### {icon} site deploy `s3://{}/{}`: {}\n\n{}\n\n| uploaded | bytes | re-headered | unchanged | deleted |\n|---|---|---|---|---|\n| {} | {} | {} | {} | {} |\n",
@@ -143,11 +136,9 @@ impl SiteResult {
             ));
         }
         if let Some(p) = &self.problem {
-            md.push_str(&format!("\n**error:** {}\n", p.message));
+            md.push_str(&p.markdown());
         }
-        if let Err(e) = printer.actions.write_summary(&md) {
-            printer.line(&format!("warning: cannot write GITHUB_STEP_SUMMARY: {e}"));
-        }
+        printer.publish(&outputs, SITE_DEPLOY_OUTPUTS, &md);
         let api_calls = ctx.map(|c| c.calls.snapshot()).unwrap_or_default();
         if printer.is_json() {
             printer.json(&json!({
@@ -261,16 +252,14 @@ pub(crate) async fn deploy(
         }
     };
     result.prefix.clone_from(&loaded.prefix);
-    let ctx = load_context(region).await;
-    if ctx.sdk.region().is_none() {
-        let p = Problem::new(
-            "no AWS region is set",
-            Some("pass `--region`, or set AWS_REGION".into()),
-        );
-        return result
-            .fail(Verdict::InvalidInput, p)
-            .finish(printer, Some(&ctx), started);
-    }
+    let ctx = match super::result::aws_context(region).await {
+        Ok(ctx) => ctx,
+        Err(p) => {
+            return result
+                .fail(Verdict::InvalidInput, p)
+                .finish(printer, None, started);
+        }
+    };
     let s3 = S3Adapter::new(&ctx);
     let cf = CloudFrontAdapter::new(&ctx);
     let outcome = run(&args, &loaded, &s3, &cf, printer, &mut result).await;
