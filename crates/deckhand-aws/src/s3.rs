@@ -58,6 +58,19 @@ where
     }
 }
 
+/// Sets the stored headers on any of the three S3 builders that take them (PutObject,
+/// CreateMultipartUpload, CopyObject): one list, so no upload path can miss a header.
+macro_rules! with_headers {
+    ($builder:expr, $h:expr) => {
+        $builder
+            .cache_control(&$h.cache_control)
+            .content_type(&$h.content_type)
+            .set_content_encoding($h.content_encoding.clone())
+            .set_content_disposition($h.content_disposition.clone())
+            .set_content_language($h.content_language.clone())
+    };
+}
+
 /// Headers to store an object with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PutHeaders {
@@ -211,19 +224,13 @@ impl S3Adapter {
             aws_sdk_s3::config::http::HttpResponse,
         >,
     > {
-        self.client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(body)
-            .cache_control(&h.cache_control)
-            .content_type(&h.content_type)
-            .set_content_encoding(h.content_encoding.clone())
-            .set_content_disposition(h.content_disposition.clone())
-            .set_content_language(h.content_language.clone())
-            .send()
-            .await
-            .map(|_| ())
+        with_headers!(
+            self.client.put_object().bucket(bucket).key(key).body(body),
+            h
+        )
+        .send()
+        .await
+        .map(|_| ())
     }
 
     async fn put_multipart(
@@ -239,12 +246,8 @@ impl S3Adapter {
             .client
             .create_multipart_upload()
             .bucket(bucket)
-            .key(key)
-            .cache_control(&h.cache_control)
-            .content_type(&h.content_type)
-            .set_content_encoding(h.content_encoding.clone())
-            .set_content_disposition(h.content_disposition.clone())
-            .set_content_language(h.content_language.clone())
+            .key(key);
+        let created = with_headers!(created, h)
             .send()
             .await
             .map_err(|e| sdk_error("CreateMultipartUpload", &resource, e))?;
@@ -320,17 +323,14 @@ impl S3Adapter {
     /// Replaces an object's headers without sending its bytes (CopyObject onto itself).
     pub async fn reheader(&self, bucket: &str, key: &str, h: &PutHeaders) -> Result<(), S3Error> {
         let resource = format!("{bucket}/{key}");
-        self.client
+        let copy = self
+            .client
             .copy_object()
             .bucket(bucket)
             .key(key)
             .copy_source(format!("{bucket}/{}", encode_key(key)))
-            .metadata_directive(MetadataDirective::Replace)
-            .cache_control(&h.cache_control)
-            .content_type(&h.content_type)
-            .set_content_encoding(h.content_encoding.clone())
-            .set_content_disposition(h.content_disposition.clone())
-            .set_content_language(h.content_language.clone())
+            .metadata_directive(MetadataDirective::Replace);
+        with_headers!(copy, h)
             .send()
             .await
             .map_err(|e| sdk_error("CopyObject", &resource, e))?;
