@@ -464,6 +464,26 @@ pub struct Run {
 }
 
 impl Run {
+    /// Asserts the exit code and the JSON result's verdict, showing both streams when they differ.
+    #[track_caller]
+    pub fn assert_exit(&self, code: i32, verdict: &str) {
+        assert_eq!(
+            (self.code, self.json["verdict"].as_str().unwrap_or_default()),
+            (code, verdict),
+            "stderr:\n{}\nstdout:\n{}",
+            self.stderr,
+            self.stdout
+        );
+    }
+
+    /// Requests the run made for one operation (`ECS.UpdateService`, `S3.PutObject`), from its
+    /// JSON result.
+    pub fn api_calls(&self, operation: &str) -> u64 {
+        self.json["api_calls"]["by_operation"][operation]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
     /// Wraps a finished process.
     pub fn from_output(out: &Output) -> Self {
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();

@@ -79,20 +79,13 @@ fn web(name: &str, desired: i32, breaker: Breaker) -> ServiceFixture {
     )
 }
 
+#[track_caller]
 fn assert_exit(run: &Run, code: i32, verdict: &str) {
-    assert_eq!(
-        (run.code, run.json["verdict"].as_str().unwrap_or_default()),
-        (code, verdict),
-        "stderr:\n{}\nstdout:\n{}",
-        run.stderr,
-        run.stdout
-    );
+    run.assert_exit(code, verdict);
 }
 
 fn calls(run: &Run, op: &str) -> u64 {
-    run.json["api_calls"]["by_operation"][format!("ECS.{op}")]
-        .as_u64()
-        .unwrap_or(0)
+    run.api_calls(&format!("ECS.{op}"))
 }
 
 fn images_of(w: &World, f: &ServiceFixture, arn: &str) -> Vec<(String, String)> {

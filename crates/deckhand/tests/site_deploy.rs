@@ -71,20 +71,13 @@ fn deploy(w: &World, site: &SiteFixture, dir: &Path, extra: &[&str]) -> Run {
     Run::from_output(&cmd.args(extra).output().unwrap())
 }
 
+#[track_caller]
 fn assert_exit(run: &Run, code: i32, verdict: &str) {
-    assert_eq!(
-        (run.code, run.json["verdict"].as_str().unwrap_or_default()),
-        (code, verdict),
-        "stderr:\n{}\nstdout:\n{}",
-        run.stderr,
-        run.stdout
-    );
+    run.assert_exit(code, verdict);
 }
 
 fn calls(run: &Run, op: &str) -> u64 {
-    run.json["api_calls"]["by_operation"][op]
-        .as_u64()
-        .unwrap_or(0)
+    run.api_calls(op)
 }
 
 fn paths(run: &Run) -> Vec<String> {
