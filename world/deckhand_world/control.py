@@ -15,6 +15,7 @@ them.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request, Response
@@ -104,7 +105,10 @@ class ControlMiddleware:
         if path.startswith(PREFIX):
             return handle(Request(environ))(environ, start_response)
         rule = faults.take(environ)
-        if rule is not None:
+        if rule is not None and rule.delay_ms:
+            # Outside every lock: only this request's thread waits.
+            time.sleep(rule.delay_ms / 1000)
+        if rule is not None and rule.status is not None:
             request = Request(environ)
             # Read the whole body first, as moto would, so that a client still sending a large
             # upload gets the error answer, not a connection closed under it.

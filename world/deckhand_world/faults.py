@@ -1,5 +1,7 @@
 """Fault injection in front of moto: the next N requests that match a rule fail with a given
 status and error code, in the wire format of the service that was called, and never reach moto.
+A rule may also hold matching requests for `delay_ms` first (a slow network or a slow service);
+a rule with a delay and no status lets the request through to moto after the wait.
 
 Rules are set with `POST /_deckhand/faults` (see control.py and world/README.md). A request is
 matched against the rules in order; the first rule that matches it and has failures left fails
@@ -45,7 +47,18 @@ _TARGETS: dict[str, str] = {
 CLOUDFRONT_API = "/2020-05-31/"
 DEFAULT_MESSAGE = "Injected by deckhand-world."
 
-_RULE_KEYS = {"service", "operation", "method", "path_regex", "status", "code", "message", "count"}
+_RULE_KEYS = {
+    "service",
+    "operation",
+    "method",
+    "path_regex",
+    "status",
+    "code",
+    "message",
+    "count",
+    "delay_ms",
+}
+MAX_DELAY_MS = 60_000
 _METHODS = {"GET", "PUT", "POST", "DELETE", "HEAD", "PATCH"}
 # The operations recognized in S3 and CloudFront requests (JSON-protocol services name theirs in
 # X-Amz-Target, so any name is accepted for them). A rule naming another one is refused: it
@@ -72,15 +85,18 @@ class FaultError(ValueError):
 @dataclass
 class Rule:
     service: str
-    status: int
-    code: str
+    # None for a delay-only rule: the request goes on to moto after the wait.
+    status: int | None
+    code: str | None
     message: str
     count: int
+    delay_ms: int = 0
     operation: str | None = None
     method: str | None = None
     path_regex: str | None = None
     pattern: re.Pattern[str] | None = field(default=None, repr=False)
     remaining: int = 0
+    matched: int = 0
     failed: int = 0
 
     def matches(self, request: "Call") -> bool:
@@ -100,13 +116,12 @@ class Rule:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.status is not None:
+            out.update(status=self.status, code=self.code, message=self.message)
+        if self.delay_ms:
+            out["delay_ms"] = self.delay_ms
         out.update(
-            status=self.status,
-            code=self.code,
-            message=self.message,
-            count=self.count,
-            remaining=self.remaining,
-            failed=self.failed,
+            count=self.count, remaining=self.remaining, matched=self.matched, failed=self.failed
         )
         return out
 
@@ -180,16 +195,20 @@ def _parse_rule(index: int, spec: Any) -> Rule:
     if not isinstance(message, str):
         raise FaultError(f"{where}: `message` must be a string, got {message!r}")
     count = integer("count", 1, 1, 1_000_000)
+    delay_ms = integer("delay_ms", 0, 0, MAX_DELAY_MS)
+    # A rule fails requests (status and code), delays them (delay_ms), or both.
+    fails = delay_ms == 0 or "status" in spec or "code" in spec
     return Rule(
         service=service,
         operation=operation,
         method=method,
         path_regex=path_regex,
         pattern=pattern,
-        status=integer("status", None, 400, 599),
-        code=text("code", required=True),
+        status=integer("status", None, 400, 599) if fails else None,
+        code=text("code", required=True) if fails else None,
         message=message,
         count=count,
+        delay_ms=delay_ms,
         remaining=count,
     )
 
@@ -354,7 +373,8 @@ def describe_call(environ: dict[str, Any]) -> Call:
 
 
 def take(environ: dict[str, Any]) -> Rule | None:
-    """The rule that fails this request, with its counters updated; None lets it through."""
+    """The rule that fails or delays this request, with its counters updated; None lets it
+    through at once."""
     with _lock:
         if not _rules:
             return None
@@ -362,7 +382,9 @@ def take(environ: dict[str, Any]) -> Rule | None:
         for rule in _rules:
             if rule.remaining > 0 and rule.matches(call):
                 rule.remaining -= 1
-                rule.failed += 1
+                rule.matched += 1
+                if rule.status is not None:
+                    rule.failed += 1
                 return rule
     return None
 
@@ -371,6 +393,7 @@ def take(environ: dict[str, Any]) -> Rule | None:
 
 
 def error_response(rule: Rule, method: str) -> Response:
+    assert rule.status is not None and rule.code is not None, "a delay-only rule fails nothing"
     protocol = PROTOCOLS[rule.service]
     if protocol == "s3-xml":
         request_id = secrets.token_hex(8).upper()

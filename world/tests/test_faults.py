@@ -51,7 +51,7 @@ def keys(s3) -> list[str]:
 
 def test_s3_fault_fails_the_next_count_matching_requests_then_lets_them_through(aws):
     answer = set_faults(aws.world, SLOWDOWN)
-    assert answer == {"rules": [{**SLOWDOWN, "remaining": 2, "failed": 0}]}
+    assert answer == {"rules": [{**SLOWDOWN, "remaining": 2, "matched": 0, "failed": 0}]}
 
     put = lambda key: aws.s3.put_object(Bucket="bucket", Key=key, Body=b"x" * 100)  # noqa: E731
     for attempt in (1, 2):
@@ -65,7 +65,7 @@ def test_s3_fault_fails_the_next_count_matching_requests_then_lets_them_through(
             put("index.html")
     # The failed PUTs never reached moto.
     assert keys(aws.s3) == ["index.html"]
-    assert faults(aws.world) == [{**SLOWDOWN, "remaining": 0, "failed": 2}]
+    assert faults(aws.world) == [{**SLOWDOWN, "remaining": 0, "matched": 2, "failed": 2}]
 
     put("assets/app.js")
     assert keys(aws.s3) == ["assets/app.js", "index.html"]
@@ -249,6 +249,7 @@ def test_get_delete_and_reset(aws):
         **TOO_MANY_INVALIDATIONS,
         "message": "Injected by deckhand-world.",
         "remaining": 1,
+        "matched": 0,
         "failed": 0,
     }
     assert aws.world.request("DELETE", "/_deckhand/faults") == (200, {"rules": []})
@@ -291,6 +292,10 @@ def test_get_delete_and_reset(aws):
         ),
         ({"rules": [{**SLOWDOWN, "path_regex": "("}]}, "`path_regex` does not compile"),
         ({"rules": [SLOWDOWN, {**SLOWDOWN, "code": ""}]}, "rules[1]: `code` must be a non-empty"),
+        ({"rules": [{**SLOWDOWN, "delay_ms": -1}]}, "`delay_ms` must be an integer from 0"),
+        ({"rules": [{**SLOWDOWN, "delay_ms": 60_001}]}, "`delay_ms` must be an integer from 0"),
+        # A delay with half of a failure is still a failure missing its other half.
+        ({"rules": [{"service": "s3", "delay_ms": 10, "status": 503}]}, "`code` is required"),
     ],
 )
 def test_bad_rules_answer_400_and_change_nothing(aws, body, needle):
@@ -310,3 +315,34 @@ def test_invalid_json_and_methods(aws):
         urllib.request.urlopen(req, timeout=10)
     assert caught.value.code == 400
     assert aws.world.request("PUT", "/_deckhand/faults", {"rules": []})[0] == 405
+
+
+def test_a_delay_only_rule_holds_matching_requests_then_lets_them_reach_moto(aws):
+    import time
+
+    slow = {"service": "s3", "operation": "PutObject", "path_regex": "^/bucket/slow/"}
+    set_faults(aws.world, {**slow, "delay_ms": 400, "count": 2})
+    put = lambda key: aws.s3.put_object(Bucket="bucket", Key=key, Body=b"x")  # noqa: E731
+    started = time.monotonic()
+    put("fast.txt")
+    assert time.monotonic() - started < 0.4, "a request the rule does not match is not held"
+    for _ in range(2):
+        started = time.monotonic()
+        put("slow/a.txt")
+        assert time.monotonic() - started >= 0.4
+    assert keys(aws.s3) == ["fast.txt", "slow/a.txt"]
+    assert faults(aws.world) == [
+        {**slow, "delay_ms": 400, "count": 2, "remaining": 0, "matched": 2, "failed": 0}
+    ]
+
+
+def test_a_delay_with_a_status_waits_then_fails(aws):
+    import time
+
+    set_faults(aws.world, {**SLOWDOWN, "delay_ms": 300, "count": 1})
+    started = time.monotonic()
+    error = error_of(lambda: aws.s3.put_object(Bucket="bucket", Key="assets/a.js", Body=b"1"))
+    assert time.monotonic() - started >= 0.3
+    assert error.response["Error"]["Code"] == "SlowDown"
+    assert keys(aws.s3) == []
+    assert faults(aws.world)[0]["matched"] == faults(aws.world)[0]["failed"] == 1

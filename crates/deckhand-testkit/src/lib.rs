@@ -10,11 +10,37 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
+
+/// Fault rules in force on a world; dropping this clears them and passes the turn on.
+pub struct Faults<'w> {
+    world: &'w World,
+    _turn: MutexGuard<'w, ()>,
+}
+
+impl Faults<'_> {
+    /// The rules with their `remaining`, `matched` and `failed` counters.
+    pub fn rules(&self) -> Vec<Value> {
+        let (status, body) = self
+            .world
+            .get("/_deckhand/faults")
+            .expect("reading fault rules");
+        assert_eq!(status, 200, "GET /_deckhand/faults");
+        let answer: Value = serde_json::from_slice(&body).expect("fault rules are JSON");
+        answer["rules"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+impl Drop for Faults<'_> {
+    fn drop(&mut self) {
+        // Not a panic in drop: a failure here surfaces in the next test that sets rules.
+        let _ = self.world.post("/_deckhand/faults", r#"{"rules": []}"#);
+    }
+}
 
 /// Timings used by the tests: fast, but slow enough that a 200 ms poll sees every phase.
 pub const FAST_TIMINGS: &str = r#"{"task_start_seconds": 0.6, "task_fail_seconds": 0.6, "drain_seconds": 0.4, "replace_seconds": 0.3}"#;
@@ -26,6 +52,8 @@ pub struct World {
     root: PathBuf,
     _child: Mutex<Child>,
     _stdin: Mutex<ChildStdin>,
+    /// Held by the test whose fault rules are in force (see [`World::faults`]).
+    fault_turn: Mutex<()>,
 }
 
 static WORLD: OnceLock<World> = OnceLock::new();
@@ -111,6 +139,7 @@ impl World {
             root,
             _child: Mutex::new(child),
             _stdin: Mutex::new(stdin),
+            fault_turn: Mutex::new(()),
         })
     }
 
@@ -144,6 +173,23 @@ impl World {
             );
         }
         Ok(body)
+    }
+
+    /// Puts fault rules (`{"rules": [...]}`, see world/README.md) in force until the returned
+    /// guard drops. POST replaces the world's whole rule list and the tests of a binary share
+    /// one world, so tests that inject faults take turns: each waits for the previous guard.
+    pub fn faults(&self, rules: &str) -> Faults<'_> {
+        // A test that panicked while holding the turn cleared its rules on drop all the same.
+        let turn = self
+            .fault_turn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.post("/_deckhand/faults", rules)
+            .unwrap_or_else(|e| panic!("setting fault rules {rules}: {e:#}"));
+        Faults {
+            world: self,
+            _turn: turn,
+        }
     }
 
     /// A plain HTTP/1.1 GET of a path on the world (moto serves S3 objects path-style without

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use deckhand_testkit::{Run, SiteFixture, World, world};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_deckhand");
 
@@ -598,13 +598,11 @@ fn throttling_and_503s_are_retried_and_the_deploy_completes() {
         {"service": "s3", "method": "PUT", "path_regex": "^/faults/assets/", "status": 503, "code": "SlowDown", "message": "Please reduce your request rate.", "count": 2},
         {"service": "cloudfront", "operation": "CreateInvalidation", "status": 400, "code": "TooManyInvalidationsInProgress", "message": "Processing your request", "count": 2}
     ]}"#;
-    w.post("/_deckhand/faults", rules).unwrap();
+    let faults = w.faults(rules);
     let run = deploy(w, &site, dir.path(), &[]);
-    let faults: Value = serde_json::from_str(
-        &w.post("/_deckhand/faults", r#"{"rules": []}"#)
-            .unwrap_or_default(),
-    )
-    .unwrap_or_default();
+    let failed: Vec<Value> = faults.rules().iter().map(|r| r["failed"].clone()).collect();
+    drop(faults);
+    assert_eq!(failed, [json!(2), json!(2)], "every injected fault was met");
     assert_exit(&run, 0, "succeeded");
     assert!(
         run.stderr
@@ -623,7 +621,6 @@ fn throttling_and_503s_are_retried_and_the_deploy_completes() {
         run.stdout
     );
     assert_eq!(site.invalidations(w).len(), 1);
-    let _ = faults;
 }
 
 #[test]
@@ -640,9 +637,9 @@ fn a_failed_deploy_rerun_ends_identical_to_an_uninterrupted_one() {
     write(v2.path(), "assets/index-Zz99Yy88.js", "console.log('v2')");
     // index.html fails more often than the SDK retries (5 attempts): the deploy stops there.
     let rules = r#"{"rules": [{"service": "s3", "method": "PUT", "path_regex": "^/rerun-broken/index\\.html$", "status": 500, "code": "InternalError", "count": 5}]}"#;
-    w.post("/_deckhand/faults", rules).unwrap();
+    let faults = w.faults(rules);
     let failed = deploy(w, &broken, v2.path(), &["--delete", "--keep-previous", "0"]);
-    w.post("/_deckhand/faults", r#"{"rules": []}"#).unwrap();
+    drop(faults);
     assert_exit(&failed, 1, "error");
     assert!(
         failed.json["error"]["hint"]
@@ -707,6 +704,10 @@ fn a_killed_deploy_rerun_ends_identical_to_an_uninterrupted_one() {
         );
     }
     write(dir.path(), "index.html", "<!doctype html>");
+    // Every upload to this bucket is held 300 ms, so the deploy is surely mid-way when killed.
+    let slow = w.faults(
+        r#"{"rules": [{"service": "s3", "operation": "PutObject", "path_regex": "^/killed/", "delay_ms": 300, "count": 1000}]}"#,
+    );
     let mut child = w
         .command(BIN)
         .args([
@@ -722,16 +723,19 @@ fn a_killed_deploy_rerun_ends_identical_to_an_uninterrupted_one() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Kill it as soon as its first object lands.
-    while killed.keys(w).is_empty() {
+    // Kill it once its first object has landed: one upload at a time, so the second PutObject
+    // reaching the world means the first one is stored.
+    while slow.rules()[0]["matched"].as_u64() < Some(2) {
         assert!(
             child.try_wait().unwrap().is_none(),
-            "the deploy ended before any object was seen"
+            "the deploy ended before its second upload"
         );
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
     child.kill().unwrap();
     child.wait().unwrap();
+    drop(slow);
+    assert!(!killed.keys(w).is_empty(), "some objects landed");
     assert!(
         !site_has_manifest(w, &killed),
         "killed before the end: no manifest yet"
