@@ -4,10 +4,10 @@ use aws_sdk_cloudfront::Client;
 use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
 
 use crate::config::AwsContext;
-use crate::s3::S3Error;
+use crate::error::AwsCallError;
 
-/// A CloudFront call that failed (same shape as [`S3Error`]).
-pub type CloudFrontError = S3Error;
+/// A CloudFront call that failed.
+pub type CloudFrontError = AwsCallError;
 
 /// An origin of a distribution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,13 +33,7 @@ where
     E: aws_sdk_cloudfront::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
-    let (code, message) = crate::ecs::error_parts(&err);
-    S3Error {
-        operation,
-        resource: resource.to_string(),
-        code,
-        message,
-    }
+    AwsCallError::from_sdk("cloudfront", operation, resource, &err)
 }
 
 impl CloudFrontAdapter {
@@ -84,7 +78,8 @@ impl CloudFrontAdapter {
         paths: &[String],
         caller_reference: &str,
     ) -> Result<(String, String), CloudFrontError> {
-        let build_err = |e: aws_sdk_cloudfront::error::BuildError| S3Error {
+        let build_err = |e: aws_sdk_cloudfront::error::BuildError| AwsCallError {
+            service: "cloudfront",
             operation: "CreateInvalidation",
             resource: distribution.to_string(),
             code: None,

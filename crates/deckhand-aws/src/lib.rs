@@ -7,7 +7,9 @@
 pub mod calls;
 pub mod cloudfront;
 pub mod config;
+pub mod ecr;
 pub mod ecs;
+pub mod error;
 mod raw_json;
 pub mod s3;
 

@@ -13,6 +13,7 @@ use aws_sdk_s3::types::{
 use deckhand_core::site::invalidation::encode_key;
 
 use crate::config::AwsContext;
+use crate::error::AwsCallError;
 
 /// Files above this size are uploaded in parts of this size (S3's minimum part is 5 MiB).
 pub const PART_SIZE: u64 = 8 * 1024 * 1024;
@@ -20,25 +21,7 @@ pub const PART_SIZE: u64 = 8 * 1024 * 1024;
 const DELETE_BATCH: usize = 1000;
 
 /// An S3 call that failed.
-#[derive(Debug, thiserror::Error)]
-#[error("`s3:{operation}` failed for `{resource}`: {message}")]
-pub struct S3Error {
-    /// The operation.
-    pub operation: &'static str,
-    /// Bucket or bucket/key.
-    pub resource: String,
-    /// The error code S3 returned, when it returned one.
-    pub code: Option<String>,
-    /// S3's message, or the transport error.
-    pub message: String,
-}
-
-impl S3Error {
-    /// True when the bucket does not exist.
-    pub fn is_no_such_bucket(&self) -> bool {
-        matches!(self.code.as_deref(), Some("NoSuchBucket" | "NotFound"))
-    }
-}
+pub type S3Error = AwsCallError;
 
 pub(crate) fn sdk_error<E, R>(
     operation: &'static str,
@@ -49,13 +32,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
-    let (code, message) = crate::ecs::error_parts(&err);
-    S3Error {
-        operation,
-        resource: resource.to_string(),
-        code,
-        message,
-    }
+    AwsCallError::from_sdk("s3", operation, resource, &err)
 }
 
 /// Sets the stored headers on any of the three S3 builders that take them (PutObject,
@@ -156,6 +133,7 @@ impl S3Adapter {
         {
             Ok(out) => {
                 let bytes = out.body.collect().await.map_err(|e| S3Error {
+                    service: "s3",
                     operation: "GetObject",
                     resource,
                     code: None,
@@ -191,6 +169,7 @@ impl S3Adapter {
                 .map(|()| size),
             Body::File(path, size) => {
                 let stream = ByteStream::from_path(path).await.map_err(|e| S3Error {
+                    service: "s3",
                     operation: "PutObject",
                     resource: resource.clone(),
                     code: None,
@@ -265,6 +244,7 @@ impl S3Adapter {
                     .build()
                     .await
                     .map_err(|e| S3Error {
+                        service: "s3",
                         operation: "UploadPart",
                         resource: resource.clone(),
                         code: None,
@@ -349,6 +329,7 @@ impl S3Adapter {
                 .quiet(true)
                 .build()
                 .map_err(|e| S3Error {
+                    service: "s3",
                     operation: "DeleteObjects",
                     resource: bucket.to_string(),
                     code: None,
@@ -364,6 +345,7 @@ impl S3Adapter {
                 .map_err(|e| sdk_error("DeleteObjects", bucket, e))?;
             if let Some(first) = out.errors().first() {
                 return Err(S3Error {
+                    service: "s3",
                     operation: "DeleteObjects",
                     resource: format!("{bucket}/{}", first.key().unwrap_or_default()),
                     code: first.code().map(str::to_string),

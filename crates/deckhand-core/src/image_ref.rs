@@ -80,6 +80,37 @@ impl ImageRef {
     }
 }
 
+/// Docker Hub's registry API host; references without a registry live there.
+pub const DOCKER_HUB: &str = "registry-1.docker.io";
+
+impl ImageRef {
+    /// The registry host to speak the distribution API to (Docker Hub for none).
+    pub fn registry_host(&self) -> &str {
+        match self.registry.as_deref() {
+            None | Some("docker.io" | "index.docker.io" | "registry-1.docker.io") => DOCKER_HUB,
+            Some(host) => host,
+        }
+    }
+
+    /// The repository path on that registry: Docker Hub's official images live under
+    /// `library/` (`nginx` is `library/nginx`).
+    pub fn registry_repository(&self) -> String {
+        if self.registry_host() == DOCKER_HUB && !self.repository.contains('/') {
+            format!("library/{}", self.repository)
+        } else {
+            self.repository.clone()
+        }
+    }
+
+    /// What to fetch: the digest when pinned, else the tag (`latest` when neither is given).
+    pub fn manifest_reference(&self) -> &str {
+        self.digest
+            .as_deref()
+            .or(self.tag.as_deref())
+            .unwrap_or("latest")
+    }
+}
+
 impl fmt::Display for ImageRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(r) = &self.registry {
@@ -218,6 +249,26 @@ mod tests {
             let parsed = ImageRef::parse(r).unwrap_or_else(|e| panic!("{r}: {e}"));
             assert_eq!(parsed.to_string(), r);
         }
+    }
+
+    #[test]
+    fn docker_hub_names_resolve_to_its_registry_and_library() {
+        let nginx = ImageRef::parse("nginx:1.27").unwrap();
+        assert_eq!(
+            (nginx.registry_host(), nginx.registry_repository().as_str()),
+            (DOCKER_HUB, "library/nginx")
+        );
+        let team = ImageRef::parse("docker.io/team/web").unwrap();
+        assert_eq!(
+            (team.registry_host(), team.registry_repository().as_str()),
+            (DOCKER_HUB, "team/web")
+        );
+        assert_eq!(team.manifest_reference(), "latest");
+        let local = ImageRef::parse("127.0.0.1:5000/web").unwrap();
+        assert_eq!(
+            (local.registry_host(), local.registry_repository().as_str()),
+            ("127.0.0.1:5000", "web")
+        );
     }
 
     #[test]

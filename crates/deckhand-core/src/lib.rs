@@ -10,6 +10,7 @@ pub mod document;
 pub mod duration;
 pub mod ecs;
 pub mod image_ref;
+pub mod oci;
 pub mod redact;
 pub mod site;
 pub mod time;

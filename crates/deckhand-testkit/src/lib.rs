@@ -6,6 +6,8 @@
 //! using their own cluster and service names. The server exits when the test binary does (it
 //! watches its stdin, which only this process holds).
 
+pub mod images;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

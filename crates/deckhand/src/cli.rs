@@ -51,6 +51,232 @@ pub enum Command {
     /// Static sites on S3 and CloudFront.
     #[command(subcommand)]
     Site(SiteCommand),
+    /// Container images, built and pushed without a Docker daemon.
+    #[command(subcommand)]
+    Image(ImageCommand),
+    /// The nginx front: its image, validated, pushed and rolled out.
+    #[command(subcommand)]
+    Nginx(NginxCommand),
+    /// Amazon ECR.
+    #[command(subcommand)]
+    Ecr(EcrCommand),
+}
+
+/// Image verbs.
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Append files as one deterministic layer to a base image (every platform) and push it.
+    Build(ImageBuildArgs),
+}
+
+/// nginx verbs.
+#[derive(Debug, Subcommand)]
+pub enum NginxCommand {
+    /// Build the nginx image (base + html + default.conf), validate the config, push it, and
+    /// optionally roll the ECS service that runs it.
+    Build(NginxBuildArgs),
+}
+
+/// ECR verbs.
+#[derive(Debug, Subcommand)]
+pub enum EcrCommand {
+    /// Registry credentials for tools that need them (docker, buildx): masked in Actions.
+    Login(EcrLoginArgs),
+}
+
+/// Where and how an image is pushed (shared by `image build` and `nginx build`).
+#[derive(Debug, Clone, Args)]
+pub struct PushArgs {
+    /// Target `REGISTRY/REPOSITORY:TAG`, repeatable (one repository). From the environment:
+    /// one per line.
+    #[arg(
+        long = "tag",
+        value_name = "REF",
+        required = true,
+        env = "DECKHAND_TAG",
+        value_delimiter = '\n'
+    )]
+    pub tags: Vec<String>,
+
+    /// Platforms of a multi-platform base to build: `all` (default) or `OS/ARCH[/VARIANT]`,
+    /// repeatable or comma-separated.
+    #[arg(
+        long = "platform",
+        value_name = "all|OS/ARCH",
+        env = "DECKHAND_PLATFORM",
+        value_delimiter = '\n'
+    )]
+    pub platforms: Vec<String>,
+
+    /// `KEY=VALUE` image label, repeatable. From the environment: one per line.
+    #[arg(
+        long = "label",
+        value_name = "KEY=VALUE",
+        env = "DECKHAND_LABEL",
+        value_delimiter = '\n'
+    )]
+    pub labels: Vec<String>,
+
+    /// Create the ECR repository when it does not exist.
+    #[arg(long, env = "DECKHAND_ECR_CREATE")]
+    pub ecr_create: bool,
+
+    /// Tag mutability of a repository created by `--ecr-create`.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "mutable",
+        env = "DECKHAND_ECR_TAG_MUTABILITY"
+    )]
+    pub ecr_tag_mutability: TagMutability,
+
+    /// Scan on push, for a repository created by `--ecr-create`.
+    #[arg(long, env = "DECKHAND_ECR_SCAN_ON_PUSH")]
+    pub ecr_scan_on_push: bool,
+
+    /// A registry host to treat as ECR (credentials from GetAuthorizationToken, repositories
+    /// through the ECR API) besides `*.dkr.ecr.*.amazonaws.com`: for proxies and emulators.
+    #[arg(
+        long,
+        value_name = "HOST",
+        env = "DECKHAND_ECR_REGISTRY",
+        value_delimiter = ','
+    )]
+    pub ecr_registry: Vec<String>,
+
+    /// A registry host (not loopback) to speak plain HTTP to.
+    #[arg(
+        long,
+        value_name = "HOST",
+        env = "DECKHAND_INSECURE_REGISTRY",
+        value_delimiter = ','
+    )]
+    pub insecure_registry: Vec<String>,
+
+    /// Blobs above this many bytes are uploaded in chunks (of at least 5 MiB).
+    #[arg(long, hide = true, default_value_t = 256 * 1024 * 1024, env = "DECKHAND_UPLOAD_CHUNK_THRESHOLD")]
+    pub upload_chunk_threshold: u64,
+
+    /// Show the plan and push nothing.
+    #[arg(long, env = "DECKHAND_DRY_RUN")]
+    pub dry_run: bool,
+}
+
+/// `--ecr-tag-mutability`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TagMutability {
+    Mutable,
+    Immutable,
+}
+
+/// `image build`.
+#[derive(Debug, Clone, Args)]
+pub struct ImageBuildArgs {
+    /// The base image (`nginx:1.27`, `REGISTRY/REPO@sha256:...`).
+    #[arg(long, value_name = "REF", env = "DECKHAND_BASE")]
+    pub base: String,
+
+    /// `SRC:DEST`, repeatable: a file or directory and where it goes in the image (a DEST
+    /// ending in `/` receives a file under its own name). From the environment: one per line.
+    #[arg(
+        long = "add",
+        value_name = "SRC:DEST",
+        required = true,
+        env = "DECKHAND_ADD",
+        value_delimiter = '\n'
+    )]
+    pub adds: Vec<String>,
+
+    /// `KEY=VALUE` environment variable of the image, repeatable.
+    #[arg(
+        long = "env",
+        value_name = "KEY=VALUE",
+        env = "DECKHAND_ENV",
+        value_delimiter = '\n'
+    )]
+    pub env: Vec<String>,
+
+    /// Target and push settings.
+    #[command(flatten)]
+    pub push: PushArgs,
+}
+
+/// `nginx build`.
+#[derive(Debug, Clone, Args)]
+pub struct NginxBuildArgs {
+    /// The site: its files go to `/usr/share/nginx/html/`.
+    #[arg(long, value_name = "DIR", env = "DECKHAND_HTML")]
+    pub html: PathBuf,
+
+    /// The server config: it becomes `/etc/nginx/conf.d/default.conf`.
+    #[arg(long, value_name = "FILE", env = "DECKHAND_CONF")]
+    pub conf: PathBuf,
+
+    /// The nginx base image.
+    #[arg(
+        long,
+        value_name = "REF",
+        default_value = "nginx:stable",
+        env = "DECKHAND_BASE"
+    )]
+    pub base: String,
+
+    /// Push without checking the config with `nginx -t` (when nginx is not installed).
+    #[arg(long, env = "DECKHAND_SKIP_VALIDATE")]
+    pub skip_validate: bool,
+
+    /// ECS cluster of the service to roll to the new image.
+    #[arg(
+        long,
+        value_name = "CLUSTER",
+        requires = "deploy_service",
+        env = "DECKHAND_DEPLOY_CLUSTER"
+    )]
+    pub deploy_cluster: Option<String>,
+
+    /// ECS service to roll to the new image (only when its image changed).
+    #[arg(
+        long,
+        value_name = "SERVICE",
+        requires = "deploy_cluster",
+        env = "DECKHAND_DEPLOY_SERVICE"
+    )]
+    pub deploy_service: Option<String>,
+
+    /// The nginx container of that service (needed when its task has several containers).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "deploy_service",
+        env = "DECKHAND_CONTAINER"
+    )]
+    pub container: Option<String>,
+
+    /// Watch settings of the rollout.
+    #[command(flatten)]
+    pub watch: WatchArgs,
+
+    /// Roll back when the rollout fails (unless ECS already did).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "on-failure",
+        env = "DECKHAND_ROLLBACK"
+    )]
+    pub rollback: RollbackMode,
+
+    /// Target and push settings.
+    #[command(flatten)]
+    pub push: PushArgs,
+}
+
+/// `ecr login`.
+#[derive(Debug, Clone, Args)]
+pub struct EcrLoginArgs {
+    /// The registry host to log in to (default: the caller's account registry, as
+    /// GetAuthorizationToken reports it).
+    #[arg(long, value_name = "HOST", env = "DECKHAND_REGISTRY")]
+    pub registry: Option<String>,
 }
 
 /// Site verbs.

@@ -33,6 +33,43 @@ pub const SITE_DEPLOY_OUTPUTS: &[&str] = &[
     "failure-report",
 ];
 
+/// Outputs `image build` writes to `$GITHUB_OUTPUT`.
+pub const IMAGE_BUILD_OUTPUTS: &[&str] = &[
+    "verdict",
+    "exit-code",
+    "image",
+    "digest",
+    "tags",
+    "bytes-uploaded",
+    "blobs-uploaded",
+    "blobs-copied",
+    "blobs-mounted",
+    "blobs-skipped",
+    "failure-report",
+];
+
+/// Outputs `nginx build` writes (actions/nginx-image mirrors these): the image's, then the
+/// rollout's when `--deploy-*` is given.
+pub const NGINX_BUILD_OUTPUTS: &[&str] = &[
+    "verdict",
+    "exit-code",
+    "image",
+    "digest",
+    "tags",
+    "bytes-uploaded",
+    "blobs-uploaded",
+    "blobs-copied",
+    "blobs-mounted",
+    "blobs-skipped",
+    "failure-report",
+    "deploy-verdict",
+    "task-definition-arn",
+    "deployment-id",
+];
+
+/// Outputs `ecr login` writes; the password is masked first.
+pub const ECR_LOGIN_OUTPUTS: &[&str] = &["registry", "username", "password"];
+
 /// Where the Actions runner wants things, read from the environment.
 #[derive(Debug, Clone, Default)]
 pub struct Actions {

@@ -1,8 +1,18 @@
 //! The only writer of the terminal: human output and logs to stderr, `--output json` to stdout.
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
+use std::sync::{Arc, Mutex};
+
 use crate::cli::OutputFormat;
 use crate::gha::{self, Actions};
+
+/// What a nested command would have published (see [`Printer::nested`]).
+#[derive(Debug, Default)]
+pub(crate) struct Captured {
+    pub(crate) outputs: Vec<(String, String)>,
+    pub(crate) summary: String,
+    pub(crate) json: Option<serde_json::Value>,
+}
 
 /// Writes everything the user sees.
 #[derive(Debug, Clone)]
@@ -10,6 +20,9 @@ pub(crate) struct Printer {
     output: OutputFormat,
     verbose: u8,
     pub(crate) actions: Actions,
+    /// Set for a command run inside another (`nginx build --deploy-*` runs `ecs deploy`): its
+    /// outputs, summary and JSON are kept for the outer command to publish as one result.
+    captured: Option<Arc<Mutex<Captured>>>,
 }
 
 impl Printer {
@@ -18,7 +31,19 @@ impl Printer {
             output,
             verbose,
             actions: Actions::from_env(),
+            captured: None,
         }
+    }
+
+    /// A printer for a command nested in this one: lines and annotations go out as usual;
+    /// outputs, summary and the JSON result are captured.
+    pub(crate) fn nested(&self) -> (Self, Arc<Mutex<Captured>>) {
+        let captured = Arc::new(Mutex::new(Captured::default()));
+        let mut printer = self.clone();
+        printer.captured = Some(captured.clone());
+        // The outer command reads the nested result from its JSON.
+        printer.output = OutputFormat::Json;
+        (printer, captured)
     }
 
     /// A line of human output.
@@ -83,6 +108,15 @@ impl Printer {
             outputs.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
             declared
         );
+        if let Some(c) = &self.captured {
+            let mut c = c.lock().unwrap_or_else(|p| p.into_inner());
+            c.outputs = outputs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
+            c.summary.push_str(summary);
+            return;
+        }
         if let Err(e) = self.actions.write_outputs(outputs) {
             self.line(&format!("warning: cannot write GITHUB_OUTPUT: {e}"));
         }
@@ -97,6 +131,10 @@ impl Printer {
 
     /// The machine result on stdout.
     pub(crate) fn json(&self, value: &serde_json::Value) {
+        if let Some(c) = &self.captured {
+            c.lock().unwrap_or_else(|p| p.into_inner()).json = Some(value.clone());
+            return;
+        }
         println!(
             "{}",
             serde_json::to_string_pretty(value).unwrap_or_default()

@@ -1,4 +1,5 @@
-//! Reading the local build: walk, skip, refuse escapes, hash; and precompress.
+//! Reading local files for upload (a site build, the files of an image layer): walk, skip,
+//! refuse escapes, hash; and precompress.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -19,10 +20,22 @@ pub(crate) struct SourceFile {
     pub(crate) sha256: String,
     /// Its size.
     pub(crate) size: u64,
+    /// Any execute bit set (image layers keep it).
+    pub(crate) executable: bool,
 }
 
-/// Walks `root` in a stable order. Errors name the file and say what is wrong.
+/// Walks a site build, skipping what the rules skip.
 pub(crate) fn walk(root: &Path, rules: &SiteRules) -> Result<Vec<SourceFile>, String> {
+    walk_with(root, &|key| rules.is_skipped(key))
+}
+
+/// Walks `root` in a stable order; `skipped` sees each key (directories with a trailing `/`).
+/// Symlinks are followed when they stay inside `root`. Errors name the file and say what is
+/// wrong.
+pub(crate) fn walk_with(
+    root: &Path,
+    skipped: &dyn Fn(&str) -> bool,
+) -> Result<Vec<SourceFile>, String> {
     let shown = root.display();
     let meta = std::fs::metadata(root)
         .map_err(|e| format!("site directory `{shown}` cannot be read: {e}"))?;
@@ -67,22 +80,34 @@ pub(crate) fn walk(root: &Path, rules: &SiteRules) -> Result<Vec<SourceFile>, St
                 path = target;
             }
             if meta.is_dir() {
-                if !rules.is_skipped(&format!("{key}/")) {
+                if !skipped(&format!("{key}/")) {
                     stack.push((path, format!("{key}/")));
                 }
-            } else if meta.is_file() && !rules.is_skipped(&key) {
+            } else if meta.is_file() && !skipped(&key) {
                 let sha256 = hash_file(&path).map_err(|e| format!("cannot read `{key}`: {e}"))?;
                 out.push(SourceFile {
                     key,
                     path,
                     sha256,
                     size: meta.len(),
+                    executable: is_executable(&meta),
                 });
             }
         }
     }
     out.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(out)
+}
+
+#[cfg(unix)]
+pub(crate) fn is_executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+pub(crate) fn is_executable(_meta: &std::fs::Metadata) -> bool {
+    false
 }
 
 fn hash_file(path: &Path) -> std::io::Result<String> {

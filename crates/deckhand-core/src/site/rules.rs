@@ -181,6 +181,12 @@ impl Default for SiteRules {
     }
 }
 
+/// True for what no upload should carry unless asked: version control, OS litter, secrets
+/// (`.env*`). Image layers use the same rule as site deploys.
+pub fn skipped_by_default(key: &str) -> bool {
+    defaults(DEFAULT_SKIP).iter().any(|g| g.matches(key))
+}
+
 impl SiteRules {
     /// Reads a rules file (YAML, strict: unknown keys are errors with their line).
     pub fn parse(path: &Path, text: &str) -> Result<Self, RulesError> {

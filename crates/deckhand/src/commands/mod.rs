@@ -1,10 +1,13 @@
 //! One module per command area; each command returns the exit status.
 
+mod ecr;
 mod ecs;
+mod image;
+mod nginx;
 mod result;
 mod site;
 
-use crate::cli::{Cli, Command, EcsCommand, SiteCommand};
+use crate::cli::{Cli, Command, EcrCommand, EcsCommand, ImageCommand, NginxCommand, SiteCommand};
 use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
@@ -15,5 +18,8 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> ExitStatus {
         Command::Ecs(EcsCommand::Diff(args)) => ecs::diff(region, args, printer).await,
         Command::Ecs(EcsCommand::Rollback(args)) => ecs::rollback(region, args, printer).await,
         Command::Site(SiteCommand::Deploy(args)) => site::deploy(region, args, printer).await,
+        Command::Image(ImageCommand::Build(args)) => image::build(region, args, printer).await,
+        Command::Nginx(NginxCommand::Build(args)) => nginx::build(region, args, printer).await,
+        Command::Ecr(EcrCommand::Login(args)) => ecr::login(region, args, printer).await,
     }
 }
