@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Creates the repo's Python venv (.venv at the repo root) and installs world/requirements.txt
-# into it. Idempotent and quiet on success: pip only runs when the requirements file changed
-# since the last successful install (tracked by a stamp file holding its hash).
+# Installs what the local world needs, idempotent and quiet on success:
+# - the Debian packages of the container registries and image tools (docker-registry, skopeo,
+#   umoci, nginx-light, apache2-utils), with apt-get, only when one of their binaries is missing;
+# - the repo's Python venv (.venv at the repo root) with world/requirements.txt. pip only runs
+#   when the requirements file changed since the last successful install (tracked by a stamp
+#   file holding its hash).
 set -euo pipefail
 
 world_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -9,6 +12,65 @@ repo_root="$(cd "$world_dir/.." && pwd)"
 venv="$repo_root/.venv"
 requirements="$world_dir/requirements.txt"
 stamp="$venv/.deckhand-world-requirements.sha256"
+
+log="$(mktemp)"
+policy=/usr/sbin/policy-rc.d
+policy_saved=""
+policy_ours=""
+cleanup() {
+    rm -f "$log"
+    if [ -n "$policy_ours" ]; then
+        rm -f "$policy"
+        if [ -n "$policy_saved" ]; then mv "$policy_saved" "$policy"; fi
+    fi
+}
+trap cleanup EXIT
+
+# ------------------------------------------------------------------ Debian packages
+
+# binary:package pairs. nginx and htpasswd may live in /usr/sbin, outside a user's PATH.
+missing=()
+for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci nginx:nginx-light \
+    htpasswd:apache2-utils; do
+    if ! PATH="$PATH:/usr/sbin:/sbin" command -v "${pair%%:*}" >/dev/null 2>&1; then
+        missing+=("${pair#*:}")
+    fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install.sh: missing Debian packages: ${missing[*]}" >&2
+        echo "install.sh: run it as root, or: sudo apt-get install --no-install-recommends ${missing[*]}" >&2
+        exit 1
+    fi
+    # Exit status 101 tells the packages' maintainer scripts not to start their services: the
+    # packaged nginx would listen on port 80 and the packaged registry on :5000 on every
+    # interface. The world runs its own, on 127.0.0.1. A policy already in place is put back.
+    if [ -e "$policy" ]; then
+        policy_saved="$policy.deckhand-world-saved"
+        mv "$policy" "$policy_saved"
+    fi
+    policy_ours=1
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+
+    export DEBIAN_FRONTEND=noninteractive
+    apt_install() {
+        apt-get install -y -q --no-install-recommends "$@" >>"$log" 2>&1
+    }
+    # The package lists are fetched only when the install cannot do without them (a fresh
+    # machine has none).
+    if ! apt_install "${missing[@]}"; then
+        if ! { apt-get update -q >>"$log" 2>&1 && apt_install "${missing[@]}"; }; then
+            cat "$log" >&2
+            echo "install.sh: apt-get install ${missing[*]} failed" >&2
+            exit 1
+        fi
+    fi
+    : >"$log"
+fi
+
+# ------------------------------------------------------------------ Python venv
 
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
@@ -19,8 +81,6 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
     exit 0
 fi
 
-log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
 if ! "$venv/bin/python" -m pip install --disable-pip-version-check -q -r "$requirements" >"$log" 2>&1; then
     cat "$log" >&2
     echo "install.sh: pip install -r world/requirements.txt failed" >&2

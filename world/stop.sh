@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Stops the server started by world/start.sh: SIGTERM, then SIGKILL after 5 s. Removes
-# .world/pid and .world/endpoint. Safe to run twice (does nothing when nothing runs).
+# Stops the server started by world/start.sh: SIGTERM, then SIGKILL after 5 s. On SIGTERM the
+# world stops its registry children (docker-registry) and removes their storage before it exits;
+# after a SIGKILL the kernel kills them (PR_SET_PDEATHSIG) and only their temporary directory
+# is left. Removes .world/pid, .world/endpoint and .world/registries. Safe to run twice (does
+# nothing when nothing runs).
 set -euo pipefail
 
 world_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,4 +24,4 @@ if is_world "$pid"; then
         kill -KILL "$pid" 2>/dev/null || true
     fi
 fi
-rm -f "$state/pid" "$state/endpoint" "$state/stdout"
+rm -f "$state/pid" "$state/endpoint" "$state/stdout" "$state/registries"

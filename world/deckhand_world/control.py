@@ -3,10 +3,13 @@
 GET    /_deckhand/health  -> {"ok": true}
 GET    /_deckhand/config  -> the global timings
 POST   /_deckhand/config  -> partial update (JSON object); unknown keys or bad values -> 400
-POST   /_deckhand/reset   -> moto's reset (all backends), timings back to defaults, faults cleared
+POST   /_deckhand/reset   -> moto's reset (all backends), timings back to defaults, faults cleared,
+                             registry counters zeroed (images stay in the registries)
 GET    /_deckhand/faults  -> the fault rules with their `remaining` and `failed` counts
 POST   /_deckhand/faults  -> replaces the fault rules ({"rules": [...]}); a bad rule -> 400
 DELETE /_deckhand/faults  -> clears the fault rules
+GET    /_deckhand/registries     -> {"ecr": "127.0.0.1:P1", "hub": "127.0.0.1:P2"} (--registry)
+GET    /_deckhand/registry-stats -> the registry fronts' counters (--registry)
 
 The middleware also fails the requests that a fault rule matches (faults.py), before moto sees
 them.
@@ -15,6 +18,7 @@ them.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from typing import Any, Callable, Iterable
 
@@ -53,7 +57,37 @@ def _reset(request: Request) -> Response:
     _reset_moto()
     config.reset()
     faults.clear()
+    running = _registries_running()
+    if running is not None:
+        # Images stay: tests use repository names of their own instead.
+        running.reset_counters()
     return _json(200, {"ok": True})
+
+
+def _registries_running() -> Any:
+    # Looked up, not imported: the registries module is loaded only with --registry.
+    module = sys.modules.get(f"{__package__}.registries")
+    return module.current() if module is not None else None
+
+
+def _without_registries() -> Response:
+    return _json(
+        404,
+        {
+            "error": "this world runs no container registries: start it with --registry "
+            "(python -m deckhand_world --registry, or world/start.sh --registry)"
+        },
+    )
+
+
+def _registries(request: Request) -> Response:
+    running = _registries_running()
+    return _without_registries() if running is None else _json(200, running.addresses())
+
+
+def _registry_stats(request: Request) -> Response:
+    running = _registries_running()
+    return _without_registries() if running is None else _json(200, running.stats())
 
 
 def _faults(request: Request) -> Response:
@@ -76,6 +110,8 @@ ROUTES: dict[str, tuple[tuple[str, ...], Callable[[Request], Response]]] = {
     "config": (("GET", "POST"), _config),
     "reset": (("POST",), _reset),
     "faults": (("GET", "POST", "DELETE"), _faults),
+    "registries": (("GET",), _registries),
+    "registry-stats": (("GET",), _registry_stats),
 }
 
 

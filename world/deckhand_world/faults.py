@@ -3,6 +3,10 @@ status and error code, in the wire format of the service that was called, and ne
 A rule may also hold matching requests for `delay_ms` first (a slow network or a slow service);
 a rule with a delay and no status lets the request through to moto after the wait.
 
+Rules for the service `registry` are applied by the registry fronts (registry_front.py), not by
+the moto middleware: they match the fronts' /v2 requests by method, path and `front` (`ecr` or
+`hub`), and may also `drop` the connection without answering.
+
 Rules are set with `POST /_deckhand/faults` (see control.py and world/README.md). A request is
 matched against the rules in order; the first rule that matches it and has failures left fails
 it, and its `remaining` count goes down by one. Exhausted rules stay listed (with `remaining` 0)
@@ -35,6 +39,8 @@ PROTOCOLS: dict[str, str] = {
     "ecs": "json",
     "ecr": "json",
     "logs": "json",
+    # The registry fronts (registry_front.py) write this one: distribution's {"errors": [...]}.
+    "registry": "distribution",
 }
 
 # X-Amz-Target prefixes of unsigned JSON-protocol requests.
@@ -57,7 +63,11 @@ _RULE_KEYS = {
     "message",
     "count",
     "delay_ms",
+    "front",
+    "drop",
 }
+# The registry fronts a `registry` rule can name; without `front` it matches both.
+FRONTS = ("ecr", "hub")
 MAX_DELAY_MS = 60_000
 _METHODS = {"GET", "PUT", "POST", "DELETE", "HEAD", "PATCH"}
 # The operations recognized in S3 and CloudFront requests (JSON-protocol services name theirs in
@@ -91,6 +101,9 @@ class Rule:
     message: str
     count: int
     delay_ms: int = 0
+    # Registry rules only: which front (None: both), and whether to drop the connection.
+    front: str | None = None
+    drop: bool = False
     operation: str | None = None
     method: str | None = None
     path_regex: str | None = None
@@ -102,22 +115,28 @@ class Rule:
     def matches(self, request: "Call") -> bool:
         if request.service != self.service:
             return False
+        if self.service == "registry" and request.front is None:
+            return False  # a SigV4 scope naming "registry" is not a front's request
         if self.method is not None and request.method != self.method:
             return False
         if self.operation is not None and request.operation != self.operation:
             return False
         if self.pattern is not None and not self.pattern.search(request.path):
             return False
+        if self.front is not None and request.front != self.front:
+            return False
         return True
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"service": self.service}
-        for key in ("operation", "method", "path_regex"):
+        for key in ("front", "operation", "method", "path_regex"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
         if self.status is not None:
             out.update(status=self.status, code=self.code, message=self.message)
+        if self.drop:
+            out["drop"] = True
         if self.delay_ms:
             out["delay_ms"] = self.delay_ms
         out.update(
@@ -134,6 +153,8 @@ class Call:
     operation: str | None
     method: str
     path: str
+    # The registry front that received the request; None for requests to moto.
+    front: str | None = None
 
 
 _lock = threading.Lock()
@@ -178,6 +199,24 @@ def _parse_rule(index: int, spec: Any) -> Rule:
     if method is not None and method not in _METHODS:
         raise FaultError(f"{where}: `method` must be one of {sorted(_METHODS)}, got {method!r}")
     operation = text("operation")
+    front = text("front")
+    drop = spec.get("drop", False)
+    if not isinstance(drop, bool):
+        raise FaultError(f"{where}: `drop` must be true or false, got {drop!r}")
+    if service == "registry":
+        if operation is not None:
+            raise FaultError(
+                f"{where}: `operation` does not apply to service 'registry'; "
+                "match requests with `method` and `path_regex`"
+            )
+        if front is not None and front not in FRONTS:
+            raise FaultError(f"{where}: `front` must be one of {list(FRONTS)}, got {front!r}")
+    elif front is not None or "drop" in spec:
+        raise FaultError(f"{where}: `front` and `drop` apply only to service 'registry'")
+    if drop and ("status" in spec or "code" in spec):
+        raise FaultError(
+            f"{where}: a rule that drops the connection answers no `status` or `code`"
+        )
     known = KNOWN_OPERATIONS.get(service)
     if operation is not None and known is not None and operation not in known:
         raise FaultError(
@@ -196,10 +235,13 @@ def _parse_rule(index: int, spec: Any) -> Rule:
         raise FaultError(f"{where}: `message` must be a string, got {message!r}")
     count = integer("count", 1, 1, 1_000_000)
     delay_ms = integer("delay_ms", 0, 0, MAX_DELAY_MS)
-    # A rule fails requests (status and code), delays them (delay_ms), or both.
-    fails = delay_ms == 0 or "status" in spec or "code" in spec
+    # A rule fails requests (status and code, or a dropped connection), delays them (delay_ms),
+    # or both.
+    fails = not drop and (delay_ms == 0 or "status" in spec or "code" in spec)
     return Rule(
         service=service,
+        front=front,
+        drop=drop,
         operation=operation,
         method=method,
         path_regex=path_regex,
@@ -373,19 +415,31 @@ def describe_call(environ: dict[str, Any]) -> Call:
 
 
 def take(environ: dict[str, Any]) -> Rule | None:
-    """The rule that fails or delays this request, with its counters updated; None lets it
-    through at once."""
+    """The rule that fails or delays this request to moto, with its counters updated; None lets
+    it through at once."""
     with _lock:
         if not _rules:
             return None
-        call = describe_call(environ)
-        for rule in _rules:
-            if rule.remaining > 0 and rule.matches(call):
-                rule.remaining -= 1
-                rule.matched += 1
-                if rule.status is not None:
-                    rule.failed += 1
-                return rule
+        return _take(describe_call(environ))
+
+
+def take_registry(front: str, method: str, path: str) -> Rule | None:
+    """The same for a request to a registry front (`path` percent-decoded, without the query)."""
+    with _lock:
+        if not _rules:
+            return None
+        call = Call(service="registry", operation=None, method=method, path=path, front=front)
+        return _take(call)
+
+
+def _take(call: Call) -> Rule | None:
+    for rule in _rules:
+        if rule.remaining > 0 and rule.matches(call):
+            rule.remaining -= 1
+            rule.matched += 1
+            if rule.status is not None or rule.drop:
+                rule.failed += 1
+            return rule
     return None
 
 
@@ -395,6 +449,7 @@ def take(environ: dict[str, Any]) -> Rule | None:
 def error_response(rule: Rule, method: str) -> Response:
     assert rule.status is not None and rule.code is not None, "a delay-only rule fails nothing"
     protocol = PROTOCOLS[rule.service]
+    assert protocol != "distribution", "the registry fronts answer registry rules themselves"
     if protocol == "s3-xml":
         request_id = secrets.token_hex(8).upper()
         host_id = secrets.token_urlsafe(48)

@@ -1,4 +1,5 @@
-"""Fixtures: one deckhand-world server subprocess per test session, reset before every test."""
+"""Fixtures: one deckhand-world server subprocess per test session, reset before every test, and
+a second one with container registries (--registry) for the registry tests."""
 
 from __future__ import annotations
 
@@ -18,6 +19,28 @@ def world() -> World:
     server = start_world()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def registry_world() -> World:
+    server = start_world("--registry")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def registries(registry_world: World) -> SimpleNamespace:
+    """The registry world, reset (no fault rules, counters at zero; images stay), with the
+    fronts' addresses and a single-attempt ECR client."""
+    registry_world.post("/_deckhand/reset", {})
+    status, addresses = registry_world.request("GET", "/_deckhand/registries")
+    assert status == 200, addresses
+    return SimpleNamespace(
+        world=registry_world,
+        ecr=addresses["ecr"],
+        hub=addresses["hub"],
+        ecr_api=make_client("ecr", registry_world.url),
+    )
 
 
 @pytest.fixture

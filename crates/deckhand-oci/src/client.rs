@@ -213,11 +213,9 @@ impl Registry {
                     service,
                     scope: wanted,
                 }) => {
-                    let scope_asked = if scope.is_empty() {
-                        wanted.unwrap_or_default()
-                    } else {
-                        scope.to_string()
-                    };
+                    // The registry knows best what a request needs (a mount also needs pull on
+                    // its source repository): ask for the challenge's scope when it names one.
+                    let scope_asked = wanted.unwrap_or_else(|| scope.to_string());
                     let token = self
                         .fetch_token(&realm, service.as_deref(), &scope_asked)
                         .await?;
@@ -543,12 +541,19 @@ impl Registry {
                 .await?
                 .expect("no mount asked");
             if bytes.len() as u64 > self.options.chunk_threshold {
+                // Every part by PATCH (the last may be short), then an empty closing PUT: the
+                // sequence docker itself sends, which ECR is known to take.
                 let chunk = self.options.chunk_size.max(MIN_CHUNK) as usize;
                 let mut location = session;
                 for (i, part) in bytes.chunks(chunk).enumerate() {
                     let start = i * chunk;
                     location = self
-                        .patch_chunk(repo, &location, start as u64, Bytes::copy_from_slice(part))
+                        .patch_chunk(
+                            repo,
+                            &location,
+                            start as u64,
+                            bytes.slice(start..start + part.len()),
+                        )
                         .await?;
                 }
                 self.finish_upload(repo, &location, digest, None).await
@@ -682,8 +687,12 @@ impl Registry {
                     }
                 }
                 self.check_copied(&hash, digest, &url)?;
-                let last = (!buffer.is_empty()).then(|| Bytes::from(buffer));
-                self.finish_upload(repo, &location, digest, last).await
+                if !buffer.is_empty() {
+                    location = self
+                        .patch_chunk(repo, &location, offset, Bytes::from(buffer))
+                        .await?;
+                }
+                self.finish_upload(repo, &location, digest, None).await
             } else {
                 let separator = if session.contains('?') { '&' } else { '?' };
                 let put_url = format!("{session}{separator}digest={digest}");

@@ -44,6 +44,10 @@ impl Drop for Faults<'_> {
     }
 }
 
+/// The one credential the world's ECR front accepts: what moto's GetAuthorizationToken hands
+/// out for account 123456789012 (`user:password`, as skopeo's `--creds` takes it).
+pub const ECR_CREDS: &str = "AWS:123456789012-auth-token";
+
 /// Timings used by the tests: fast, but slow enough that a 200 ms poll sees every phase.
 pub const FAST_TIMINGS: &str = r#"{"task_start_seconds": 0.6, "task_fail_seconds": 0.6, "drain_seconds": 0.4, "replace_seconds": 0.3}"#;
 
@@ -90,7 +94,40 @@ impl World {
     }
 
     fn start() -> Result<Self> {
-        Self::start_with(&[])
+        // With the registries (world/README.md, "Registries"): two docker-registry children
+        // and their fronts, a fraction of a second to start.
+        Self::start_with(&["--registry"])
+    }
+
+    /// `host:port` of a registry front of this world: `ecr` (Basic auth with moto's ECR token)
+    /// or `hub` (anonymous bearer tokens).
+    pub fn registry(&self, name: &str) -> String {
+        let (status, body) = self
+            .get("/_deckhand/registries")
+            .expect("GET /_deckhand/registries");
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let all: Value = serde_json::from_slice(&body).expect("registries are JSON");
+        all[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no registry `{name}` in {all}"))
+            .to_string()
+    }
+
+    /// The registry fronts' counters for one repository (`requests`, `bytes_received`,
+    /// `blob_uploads_completed`, `blob_bytes_uploaded`, `manifest_puts`, `mounts`,
+    /// `blob_heads`, `by_method`); zeros when it saw nothing.
+    pub fn registry_stats(&self, front: &str, repository: &str) -> Value {
+        let (status, body) = self
+            .get("/_deckhand/registry-stats")
+            .expect("GET /_deckhand/registry-stats");
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let all: Value = serde_json::from_slice(&body).expect("stats are JSON");
+        let repo = &all[front]["repositories"][repository];
+        if repo.is_null() {
+            json!({"requests": 0, "bytes_received": 0, "blob_uploads_completed": 0, "blob_bytes_uploaded": 0, "manifest_puts": 0, "mounts": 0, "blob_heads": 0})
+        } else {
+            repo.clone()
+        }
     }
 
     fn start_with(extra_args: &[&str]) -> Result<Self> {

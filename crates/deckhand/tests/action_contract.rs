@@ -47,6 +47,21 @@ const CONTRACTS: &[Contract] = &[
         // `distribution-id` is already the newline-separated list DECKHAND_DISTRIBUTION_ID takes.
         combined: &[],
     },
+    Contract {
+        action: "nginx-image",
+        command: &["nginx", "build"],
+        outputs: deckhand::gha::NGINX_BUILD_OUTPUTS,
+        // `repository` (+ `registry` when it is a bare name) and `tags` become the
+        // `REGISTRY/REPOSITORY:TAG` lines of DECKHAND_TAG; `validate` runs `nginx -t` of the
+        // base itself in the script (the deckhand image has no nginx), so the binary skips its
+        // own check.
+        combined: &[
+            ("repository", "DECKHAND_TAG"),
+            ("registry", "DECKHAND_TAG"),
+            ("tags", "DECKHAND_TAG"),
+            ("validate", "DECKHAND_SKIP_VALIDATE"),
+        ],
+    },
 ];
 
 /// The input naming the deckhand container image that the step's `docker run` starts. It is

@@ -1084,6 +1084,7 @@ pub(crate) async fn run_build(
         result.bytes_uploaded,
         tag_steps
             .iter()
+            .filter(|t| t.action == TagAction::Put)
             .map(|t| format!("`{}`", t.tag))
             .collect::<Vec<_>>()
             .join(", ")
@@ -1136,6 +1137,23 @@ fn print_plan(printer: &Printer, result: &ImageResult, repo: &str) {
     printer.end_group();
 }
 
+/// The history entry: what went where in the image, never where it came from on this machine
+/// (a checkout path would make every build's digest differ).
+fn created_by(adds: &[String]) -> String {
+    let dests: Vec<String> = adds
+        .iter()
+        .filter_map(|a| AddSpec::parse(a).ok())
+        .map(|a| {
+            if a.dest_is_dir {
+                format!("{}/", a.dest.trim_end_matches('/'))
+            } else {
+                a.dest
+            }
+        })
+        .collect();
+    format!("deckhand image build: add {}", dests.join(" "))
+}
+
 /// `image build`.
 pub(crate) async fn build(
     region: Option<String>,
@@ -1150,7 +1168,7 @@ pub(crate) async fn build(
         &args.adds,
         &args.env,
         &args.push,
-        format!("deckhand image build: {}", args.adds.join(" ")),
+        created_by(&args.adds),
     ) {
         Ok(s) => s,
         Err(f) => return result.fail(f).finish(printer, None, started),

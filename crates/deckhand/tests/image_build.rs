@@ -1,0 +1,828 @@
+//! `deckhand image build` / `nginx build` / `ecr login` against the local world: moto's ECR
+//! control plane, the world's ECR registry front (Basic auth with moto's token, ECR's quirks)
+//! and its Docker-Hub-like front (anonymous bearer tokens), both real CNCF registries.
+//! Results are checked with skopeo and umoci, and the nginx image is run from a chroot.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use deckhand_testkit::images::{
+    ChrootNginx, SyntheticBase, free_port, listen_on, push_nginx_base, skopeo_digest,
+    skopeo_inspect_config, skopeo_inspect_raw, unpack,
+};
+use deckhand_testkit::{ECR_CREDS, Run, ServiceFixture, World, world};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_deckhand");
+
+fn ecr(w: &World) -> String {
+    w.registry("ecr")
+}
+
+fn hub(w: &World) -> String {
+    w.registry("hub")
+}
+
+/// An ECR repository in moto (the world's ECR front refuses pushes to others).
+fn create_repository(w: &World, name: &str, mutability: &str) {
+    w.aws(&[
+        "ecr",
+        "create-repository",
+        "--repository-name",
+        name,
+        "--image-tag-mutability",
+        mutability,
+    ]);
+}
+
+/// The real nginx base (Debian's nginx, built by scripts/nginx-base.sh), pushed once per run.
+fn nginx_base(w: &World) -> String {
+    static BASE: OnceLock<String> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let reference = format!("{}/library/nginx:1.22", hub(w));
+        push_nginx_base(&reference);
+        reference
+    })
+    .clone()
+}
+
+/// A two-platform OCI base with buildx attestations and a Healthcheck, pushed once per run.
+fn two_platform_base(w: &World) -> String {
+    static BASE: OnceLock<String> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let reference = format!("{}/library/multi:1", hub(w));
+        SyntheticBase::new()
+            .attestations(true)
+            .push(&reference, None);
+        reference
+    })
+    .clone()
+}
+
+struct Site {
+    dir: tempfile::TempDir,
+}
+
+impl Site {
+    fn new(index: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Self { dir };
+        s.write("html/index.html", index);
+        s.write("html/assets/app-1a2b3c.js", "console.log('app')");
+        s.write("html/.env", "SECRET=1");
+        s.write(
+            "default.conf",
+            "server {\n  listen 80;\n  location / { root /usr/share/nginx/html; }\n}\n",
+        );
+        s
+    }
+
+    fn write(&self, rel: &str, content: &str) {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+
+    fn html(&self) -> PathBuf {
+        self.dir.path().join("html")
+    }
+
+    fn conf(&self) -> PathBuf {
+        self.dir.path().join("default.conf")
+    }
+
+    fn add_html(&self) -> String {
+        format!("{}:/usr/share/nginx/html/", self.html().display())
+    }
+}
+
+fn run(w: &World, args: &[&str]) -> Run {
+    let out = w
+        .command(BIN)
+        .args(["--output", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    Run::from_output(&out)
+}
+
+/// `image build` into the world's ECR front (`--ecr-registry` marks it as ECR).
+fn image_build(w: &World, base: &str, adds: &[String], tags: &[&str], extra: &[&str]) -> Run {
+    let ecr = ecr(w);
+    let mut args: Vec<String> = vec![
+        "image".into(),
+        "build".into(),
+        "--base".into(),
+        base.into(),
+        "--ecr-registry".into(),
+        ecr,
+    ];
+    for a in adds {
+        args.extend(["--add".into(), a.clone()]);
+    }
+    for t in tags {
+        args.extend(["--tag".into(), t.to_string()]);
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(w, &refs)
+}
+
+fn nginx_build(w: &World, site: &Site, tag: &str, extra: &[&str]) -> Run {
+    let ecr = ecr(w);
+    let base = nginx_base(w);
+    let html = site.html().display().to_string();
+    let conf = site.conf().display().to_string();
+    let mut args = vec![
+        "nginx",
+        "build",
+        "--html",
+        &html,
+        "--conf",
+        &conf,
+        "--base",
+        &base,
+        "--tag",
+        tag,
+        "--ecr-registry",
+        &ecr,
+    ];
+    args.extend_from_slice(extra);
+    run(w, &args)
+}
+
+fn num(v: &Value, key: &str) -> u64 {
+    v[key].as_u64().unwrap_or(0)
+}
+
+fn digest_of(run: &Run) -> String {
+    run.json["digest"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn an_unchanged_rebuild_has_the_same_digest_and_sends_nothing() {
+    let w = world();
+    create_repository(w, "same", "MUTABLE");
+    create_repository(w, "same-twin", "MUTABLE");
+    let site = Site::new("<h1>v1</h1>");
+    let tag = format!("{}/same:v1", ecr(w));
+    let first = image_build(w, &nginx_base(w), &[site.add_html()], &[tag.as_str()], &[]);
+    first.assert_exit(0, "succeeded");
+    let before = w.registry_stats("ecr", "same");
+
+    // A fresh checkout: same bytes, new mtimes.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let again = Site::new("<h1>v1</h1>");
+    let second = image_build(w, &nginx_base(w), &[again.add_html()], &[tag.as_str()], &[]);
+    second.assert_exit(0, "no-change");
+    assert_eq!(digest_of(&second), digest_of(&first));
+    assert_eq!(second.json["bytes_uploaded"], 0);
+    let after = w.registry_stats("ecr", "same");
+    assert_eq!(
+        num(&after, "bytes_received"),
+        num(&before, "bytes_received"),
+        "nothing sent: {after}"
+    );
+    assert_eq!(
+        num(&after, "blob_heads"),
+        num(&before, "blob_heads"),
+        "not even a blob HEAD"
+    );
+    assert_eq!(num(&after, "manifest_puts"), num(&before, "manifest_puts"));
+    assert_eq!(skopeo_digest(&tag, Some(ECR_CREDS)), digest_of(&first));
+
+    // Another repository, another day: the same inputs are the same image.
+    let twin = image_build(
+        w,
+        &nginx_base(w),
+        &[again.add_html()],
+        &[format!("{}/same-twin:x", ecr(w)).as_str()],
+        &[],
+    );
+    twin.assert_exit(0, "succeeded");
+    assert_eq!(digest_of(&twin), digest_of(&first));
+}
+
+#[test]
+fn a_changed_page_sends_only_the_new_layer_and_config() {
+    let w = world();
+    create_repository(w, "changed", "MUTABLE");
+    let site = Site::new("<h1>v1</h1>");
+    let tag = format!("{}/changed:main", ecr(w));
+    image_build(w, &nginx_base(w), &[site.add_html()], &[tag.as_str()], &[])
+        .assert_exit(0, "succeeded");
+    let before = w.registry_stats("ecr", "changed");
+    site.write("html/index.html", "<h1>v2</h1>");
+    let second = image_build(w, &nginx_base(w), &[site.add_html()], &[tag.as_str()], &[]);
+    second.assert_exit(0, "succeeded");
+    let after = w.registry_stats("ecr", "changed");
+    let layer_size = second.json["layer"]["size"].as_u64().unwrap();
+    let received = num(&after, "bytes_received") - num(&before, "bytes_received");
+    assert!(
+        received <= layer_size + 16 * 1024,
+        "received {received} bytes for a {layer_size}-byte layer"
+    );
+    assert_eq!(
+        num(&after, "blob_uploads_completed") - num(&before, "blob_uploads_completed"),
+        2,
+        "the layer and the config"
+    );
+    let actions: Vec<&str> = second.json["blobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["present", "upload", "upload"],
+        "{}",
+        second.stdout
+    );
+    // skopeo sees the new layer on top of the base's.
+    let manifest: Value =
+        serde_json::from_slice(&skopeo_inspect_raw(&tag, Some(ECR_CREDS))).unwrap();
+    let layers = manifest["layers"].as_array().unwrap();
+    assert_eq!(
+        layers.last().unwrap()["digest"],
+        second.json["layer"]["digest"]
+    );
+    assert_eq!(layers.len(), 2);
+    // The .env file was not packed.
+    assert_eq!(second.json["layer"]["files"], 2);
+}
+
+#[test]
+fn every_platform_of_an_index_gets_the_layer_and_attestations_are_dropped() {
+    let w = world();
+    create_repository(w, "multi", "MUTABLE");
+    let site = Site::new("<h1>multi</h1>");
+    let tag = format!("{}/multi:v1", ecr(w));
+    let built = image_build(
+        w,
+        &two_platform_base(w),
+        &[site.add_html()],
+        &[tag.as_str()],
+        &["--label", "org.opencontainers.image.revision=abc123"],
+    );
+    built.assert_exit(0, "succeeded");
+    let index: Value = serde_json::from_slice(&skopeo_inspect_raw(&tag, Some(ECR_CREDS))).unwrap();
+    assert_eq!(
+        index["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let platforms: Vec<String> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!(
+                "{}/{}",
+                m["platform"]["os"].as_str().unwrap(),
+                m["platform"]["architecture"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        platforms,
+        ["linux/amd64", "linux/arm64"],
+        "attestations are gone"
+    );
+    let layer = built.json["layer"]["digest"].as_str().unwrap().to_string();
+    let diff_id = built.json["layer"]["diff_id"].as_str().unwrap().to_string();
+    for (os, arch) in [("linux", "amd64"), ("linux", "arm64")] {
+        let config = skopeo_inspect_config(&tag, Some(ECR_CREDS), Some((os, arch)));
+        assert_eq!(config["architecture"], arch);
+        assert_eq!(
+            config["rootfs"]["diff_ids"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap(),
+            &diff_id
+        );
+        assert_eq!(
+            config["config"]["Healthcheck"]["Test"][0], "CMD",
+            "Docker-only fields survive"
+        );
+        assert_eq!(
+            config["config"]["Labels"]["org.opencontainers.image.revision"],
+            "abc123"
+        );
+        assert_eq!(config["config"]["Labels"]["com.example.base"], "true");
+        let unpacked = unpack(&tag, Some(ECR_CREDS), Some((os, arch)));
+        let rootfs = unpacked.rootfs();
+        assert_eq!(
+            std::fs::read_to_string(rootfs.join("usr/share/nginx/html/index.html")).unwrap(),
+            "<h1>multi</h1>"
+        );
+        assert_eq!(
+            std::fs::read_to_string(rootfs.join("etc/synthetic-base/platform"))
+                .unwrap()
+                .trim(),
+            format!("{os}/{arch}")
+        );
+    }
+    let layer_uploads = built.json["blobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["digest"] == layer.as_str())
+        .count();
+    assert_eq!(layer_uploads, 1, "one layer blob serves both platforms");
+
+    // One platform only.
+    create_repository(w, "multi-arm", "MUTABLE");
+    let arm_tag = format!("{}/multi-arm:v1", ecr(w));
+    let arm = image_build(
+        w,
+        &two_platform_base(w),
+        &[site.add_html()],
+        &[arm_tag.as_str()],
+        &["--platform", "linux/arm64"],
+    );
+    arm.assert_exit(0, "succeeded");
+    assert_eq!(arm.json["platforms"], serde_json::json!(["linux/arm64"]));
+    let index: Value =
+        serde_json::from_slice(&skopeo_inspect_raw(&arm_tag, Some(ECR_CREDS))).unwrap();
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
+    let missing = image_build(
+        w,
+        &two_platform_base(w),
+        &[site.add_html()],
+        &[&arm_tag],
+        &["--platform", "linux/s390x"],
+    );
+    missing.assert_exit(2, "invalid-input");
+    assert!(
+        missing
+            .stderr
+            .contains("has no `linux/s390x` image; it has: linux/amd64, linux/arm64"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn a_docker_v2_base_gets_a_docker_layer() {
+    let w = world();
+    create_repository(w, "dockerish", "MUTABLE");
+    let base = format!("{}/library/dockerish:1", hub(w));
+    SyntheticBase::new()
+        .docker()
+        .platforms(&["linux/amd64"])
+        .single_manifest()
+        .push(&base, None);
+    let site = Site::new("<h1>docker</h1>");
+    let tag = format!("{}/dockerish:v1", ecr(w));
+    image_build(w, &base, &[site.add_html()], &[tag.as_str()], &[]).assert_exit(0, "succeeded");
+    let manifest: Value =
+        serde_json::from_slice(&skopeo_inspect_raw(&tag, Some(ECR_CREDS))).unwrap();
+    assert_eq!(
+        manifest["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.docker.container.image.v1+json"
+    );
+    for layer in manifest["layers"].as_array().unwrap() {
+        assert_eq!(
+            layer["mediaType"],
+            "application/vnd.docker.image.rootfs.diff.tar.gzip"
+        );
+    }
+}
+
+#[test]
+fn the_built_nginx_image_serves_the_new_page() {
+    let w = world();
+    create_repository(w, "front", "MUTABLE");
+    let port = free_port();
+    let site = Site::new("<h1>served from the built image</h1>");
+    let tag = format!("{}/front:v1", ecr(w));
+    let built = nginx_build(w, &site, &tag, &[]);
+    built.assert_exit(0, "succeeded");
+    let unpacked = unpack(&tag, Some(ECR_CREDS), None);
+    let rootfs = unpacked.rootfs();
+    let meta = std::fs::metadata(rootfs.join("usr/share/nginx/html/index.html")).unwrap();
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    assert_eq!(
+        (meta.uid(), meta.gid(), meta.permissions().mode() & 0o777),
+        (0, 0, 0o644)
+    );
+    assert!(
+        !rootfs.join("usr/share/nginx/html/.env").exists(),
+        ".env files are not packed"
+    );
+    // The base's own files are still there (the layer wrote no directory entries over them).
+    assert!(rootfs.join("etc/nginx/nginx.conf").is_file());
+    listen_on(&rootfs, port);
+    let nginx = ChrootNginx::start(&rootfs, port);
+    let page = nginx.get("/");
+    assert_eq!(page.status, 200);
+    assert_eq!(page.text(), "<h1>served from the built image</h1>");
+    assert_eq!(
+        nginx.get("/assets/app-1a2b3c.js").text(),
+        "console.log('app')"
+    );
+}
+
+#[test]
+fn a_broken_nginx_config_exits_2_and_pushes_nothing() {
+    let w = world();
+    let site = Site::new("<h1>x</h1>");
+    site.write(
+        "default.conf",
+        "server {\n  listen 80;\n  servr_name example.com;\n}\n",
+    );
+    let tag = format!("{}/broken-conf:v1", ecr(w));
+    let run = nginx_build(w, &site, &tag, &["--ecr-create"]);
+    run.assert_exit(2, "invalid-input");
+    assert!(
+        run.stderr.contains("unknown directive \"servr_name\""),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("default.conf:3"),
+        "the file and line: {}",
+        run.stderr
+    );
+    assert_eq!(num(&w.registry_stats("ecr", "broken-conf"), "requests"), 0);
+    let repos = w.try_aws(&[
+        "ecr",
+        "describe-repositories",
+        "--repository-names",
+        "broken-conf",
+    ]);
+    assert!(repos.is_err(), "no repository was created");
+}
+
+#[test]
+fn an_immutable_tag_rerun_succeeds_and_a_moved_tag_fails_clearly() {
+    let w = world();
+    create_repository(w, "frozen", "IMMUTABLE");
+    let site = Site::new("<h1>v1</h1>");
+    let tag = format!("{}/frozen:release-1", ecr(w));
+    let first = image_build(w, &nginx_base(w), &[site.add_html()], &[tag.as_str()], &[]);
+    first.assert_exit(0, "succeeded");
+    // The front refuses any PUT to an existing immutable tag: a re-run must write none.
+    let again = image_build(w, &nginx_base(w), &[site.add_html()], &[tag.as_str()], &[]);
+    again.assert_exit(0, "no-change");
+    site.write("html/index.html", "<h1>v2</h1>");
+    let moved = image_build(w, &nginx_base(w), &[site.add_html()], &[tag.as_str()], &[]);
+    moved.assert_exit(1, "failed");
+    let message = moved.json["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("tag `release-1` of the immutable repository `frozen` already points at"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&digest_of(&first)) && message.contains(&digest_of(&moved)),
+        "{message}"
+    );
+    assert_eq!(
+        skopeo_digest(&tag, Some(ECR_CREDS)),
+        digest_of(&first),
+        "the tag did not move"
+    );
+    // A new tag in the same repository is fine.
+    let new_tag = format!("{}/frozen:release-2", ecr(w));
+    image_build(w, &nginx_base(w), &[site.add_html()], &[&new_tag], &[])
+        .assert_exit(0, "succeeded");
+}
+
+#[test]
+fn a_missing_ecr_repository_is_bad_input_unless_created() {
+    let w = world();
+    let site = Site::new("<h1>x</h1>");
+    let tag = format!("{}/made-on-push:v1", ecr(w));
+    let missing = image_build(w, &nginx_base(w), &[site.add_html()], &[tag.as_str()], &[]);
+    missing.assert_exit(2, "invalid-input");
+    assert!(
+        missing
+            .stderr
+            .contains("ECR repository `made-on-push` does not exist"),
+        "{}",
+        missing.stderr
+    );
+    assert!(
+        missing.stderr.contains("--ecr-create"),
+        "{}",
+        missing.stderr
+    );
+    assert_eq!(num(&w.registry_stats("ecr", "made-on-push"), "requests"), 0);
+    let created = image_build(
+        w,
+        &nginx_base(w),
+        &[site.add_html()],
+        &[tag.as_str()],
+        &["--ecr-create", "--ecr-tag-mutability", "immutable"],
+    );
+    created.assert_exit(0, "succeeded");
+    assert_eq!(created.json["repository_created"], true);
+    let repo = w.aws(&[
+        "ecr",
+        "describe-repositories",
+        "--repository-names",
+        "made-on-push",
+    ]);
+    assert_eq!(repo["repositories"][0]["imageTagMutability"], "IMMUTABLE");
+    assert_eq!(skopeo_digest(&tag, Some(ECR_CREDS)), digest_of(&created));
+    let bad_name = image_build(
+        w,
+        &nginx_base(w),
+        &[site.add_html()],
+        &[format!("{}/Bad_Name-:v1", ecr(w)).as_str()],
+        &["--ecr-create"],
+    );
+    bad_name.assert_exit(2, "invalid-input");
+}
+
+#[test]
+fn layer_escapes_are_refused_before_anything_is_pushed() {
+    let w = world();
+    create_repository(w, "escapes", "MUTABLE");
+    let site = Site::new("<h1>x</h1>");
+    let tag = format!("{}/escapes:v1", ecr(w));
+    std::os::unix::fs::symlink("/etc/passwd", site.html().join("passwd")).unwrap();
+    let symlink = image_build(w, &nginx_base(w), &[site.add_html()], &[tag.as_str()], &[]);
+    symlink.assert_exit(2, "invalid-input");
+    assert!(
+        symlink.stderr.contains("leads outside"),
+        "{}",
+        symlink.stderr
+    );
+    std::fs::remove_file(site.html().join("passwd")).unwrap();
+    let dotdot = image_build(
+        w,
+        &nginx_base(w),
+        &[format!("{}:/usr/share/../../etc/", site.html().display())],
+        &[tag.as_str()],
+        &[],
+    );
+    dotdot.assert_exit(2, "invalid-input");
+    assert!(dotdot.stderr.contains("contains `..`"), "{}", dotdot.stderr);
+    let relative = image_build(
+        w,
+        &nginx_base(w),
+        &[format!("{}:srv", site.html().display())],
+        &[&tag],
+        &[],
+    );
+    relative.assert_exit(2, "invalid-input");
+    assert_eq!(num(&w.registry_stats("ecr", "escapes"), "requests"), 0);
+}
+
+#[test]
+fn dropped_connections_and_registry_errors_mid_push_then_a_rerun_completes() {
+    let w = world();
+    create_repository(w, "flaky", "MUTABLE");
+    let site = Site::new("<h1>flaky</h1>");
+    let tag = format!("{}/flaky:v1", ecr(w));
+    let planned = image_build(
+        w,
+        &nginx_base(w),
+        &[site.add_html()],
+        &[tag.as_str()],
+        &["--dry-run"],
+    );
+    planned.assert_exit(0, "dry-run");
+    // One dropped upload and one 500 on a manifest PUT: retried within the run.
+    {
+        let _faults = w.faults(r#"{"rules": [
+            {"service": "registry", "front": "ecr", "method": "PUT", "path_regex": "^/v2/flaky/blobs/uploads/", "drop": true, "count": 1},
+            {"service": "registry", "front": "ecr", "method": "PUT", "path_regex": "^/v2/flaky/manifests/", "status": 500, "code": "UNKNOWN", "count": 1}
+        ]}"#);
+        let survived = image_build(w, &nginx_base(w), &[site.add_html()], &[tag.as_str()], &[]);
+        survived.assert_exit(0, "succeeded");
+        assert_eq!(digest_of(&survived), digest_of(&planned));
+    }
+    // Every upload dropped: the run fails, the tag is not written; the re-run completes.
+    site.write("html/index.html", "<h1>flaky v2</h1>");
+    let failed = {
+        let _faults = w.faults(r#"{"rules": [{"service": "registry", "front": "ecr", "method": "PUT", "path_regex": "^/v2/flaky/blobs/uploads/", "drop": true, "count": 1000}]}"#);
+        image_build(w, &nginx_base(w), &[site.add_html()], &[tag.as_str()], &[])
+    };
+    failed.assert_exit(1, "error");
+    assert_ne!(
+        skopeo_digest(&tag, Some(ECR_CREDS)),
+        digest_of(&failed),
+        "the tag still names the old image"
+    );
+    let rerun = image_build(w, &nginx_base(w), &[site.add_html()], &[tag.as_str()], &[]);
+    rerun.assert_exit(0, "succeeded");
+    assert_eq!(skopeo_digest(&tag, Some(ECR_CREDS)), digest_of(&failed));
+    let unpacked = unpack(&tag, Some(ECR_CREDS), None);
+    assert_eq!(
+        std::fs::read_to_string(unpacked.rootfs().join("usr/share/nginx/html/index.html")).unwrap(),
+        "<h1>flaky v2</h1>"
+    );
+}
+
+/// Incompressible bytes, so the gzip layer stays as large as the file.
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn large_base_layers_are_streamed_across_in_ecr_sized_chunks() {
+    let w = world();
+    create_repository(w, "chunky", "MUTABLE");
+    let base = format!("{}/library/chunky:1", hub(w));
+    SyntheticBase::new()
+        .platforms(&["linux/amd64"])
+        .single_manifest()
+        .file("opt/big.bin", &noise(12 * 1024 * 1024, 7), 0o644)
+        .push(&base, None);
+    let site = Site::new("<h1>chunky</h1>");
+    let tag = format!("{}/chunky:v1", ecr(w));
+    // Chunked above 1 MiB: the big base layer goes up as PATCHes of 8 MiB then 4 MiB and an
+    // empty closing PUT, which the ECR front answers 201 (PATCH) and would refuse if a
+    // non-final part were under 5 MiB.
+    let built = image_build(
+        w,
+        &base,
+        &[site.add_html()],
+        &[tag.as_str()],
+        &["--upload-chunk-threshold", "1048576"],
+    );
+    built.assert_exit(0, "succeeded");
+    let stats = w.registry_stats("ecr", "chunky");
+    assert_eq!(num(&stats["by_method"], "PATCH"), 2, "{stats}");
+    let copied = built.json["blobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["action"] == "copy")
+        .count();
+    assert!(copied >= 1, "{}", built.stdout);
+    let unpacked = unpack(&tag, Some(ECR_CREDS), None);
+    assert_eq!(
+        std::fs::read(unpacked.rootfs().join("opt/big.bin")).unwrap(),
+        noise(12 * 1024 * 1024, 7)
+    );
+}
+
+#[test]
+fn a_base_in_the_same_registry_is_mounted_not_copied() {
+    let w = world();
+    create_repository(w, "mirror/nginx", "MUTABLE");
+    create_repository(w, "mounted", "MUTABLE");
+    let mirror = format!("{}/mirror/nginx:1.22", ecr(w));
+    deckhand_testkit::images::push_nginx_base_with(&mirror, Some(ECR_CREDS), None);
+    let site = Site::new("<h1>mounted</h1>");
+    let built = image_build(
+        w,
+        &mirror,
+        &[site.add_html()],
+        &[format!("{}/mounted:v1", ecr(w)).as_str()],
+        &[],
+    );
+    built.assert_exit(0, "succeeded");
+    let stats = w.registry_stats("ecr", "mounted");
+    assert!(num(&stats, "mounts") >= 1, "{stats}");
+    let layer_size = built.json["layer"]["size"].as_u64().unwrap();
+    assert!(
+        num(&stats, "bytes_received") <= layer_size + 16 * 1024,
+        "{stats}"
+    );
+}
+
+#[test]
+fn dry_run_pushes_nothing_and_shows_the_plan() {
+    let w = world();
+    create_repository(w, "dry", "MUTABLE");
+    let site = Site::new("<h1>dry</h1>");
+    let run = image_build(
+        w,
+        &nginx_base(w),
+        &[site.add_html()],
+        &[format!("{}/dry:v1", ecr(w)).as_str()],
+        &["--dry-run"],
+    );
+    run.assert_exit(0, "dry-run");
+    assert!(run.json["bytes_to_send"].as_u64().unwrap() > 0);
+    let stats = w.registry_stats("ecr", "dry");
+    assert_eq!(
+        num(&stats, "manifest_puts")
+            + num(&stats, "blob_uploads_completed")
+            + num(&stats["by_method"], "POST"),
+        0,
+        "{stats}"
+    );
+}
+
+#[test]
+fn nginx_build_rolls_the_service_only_when_the_image_changed() {
+    let w = world();
+    create_repository(w, "edge", "MUTABLE");
+    let svc = ServiceFixture::create(
+        w,
+        "edge",
+        &[deckhand_testkit::ContainerSpec::new("nginx", "nginx:1.22")],
+        1,
+        deckhand_testkit::Breaker::Off,
+    );
+    let site = Site::new("<h1>edge v1</h1>");
+    let tag = format!("{}/edge:main", ecr(w));
+    let deploy = [
+        "--deploy-cluster",
+        svc.cluster.as_str(),
+        "--deploy-service",
+        svc.service.as_str(),
+        "--poll-interval",
+        "200ms",
+        "--timeout",
+        "60s",
+    ];
+    let first = nginx_build(w, &site, &tag, &deploy);
+    first.assert_exit(0, "succeeded");
+    assert_eq!(
+        first.json["deploy"]["verdict"], "succeeded",
+        "{}",
+        first.stdout
+    );
+    let image = first.json["image"].as_str().unwrap().to_string();
+    let live = svc.task_definition(w, &svc.primary_task_definition(w));
+    assert_eq!(
+        live["taskDefinition"]["containerDefinitions"][0]["image"],
+        image.as_str(),
+        "pinned by digest"
+    );
+    let revisions = svc.revisions(w).len();
+
+    let unchanged = nginx_build(w, &site, &tag, &deploy);
+    unchanged.assert_exit(0, "no-change");
+    assert_eq!(unchanged.json["deploy"]["verdict"], "no-change");
+    assert_eq!(unchanged.json["bytes_uploaded"], 0);
+    assert_eq!(svc.revisions(w).len(), revisions, "no new revision");
+    assert_eq!(
+        unchanged.json["deploy"]["api_calls"]["by_operation"]["ECS.UpdateService"],
+        Value::Null,
+        "no rollout"
+    );
+
+    site.write("html/index.html", "<h1>edge v2</h1>");
+    let changed = nginx_build(w, &site, &tag, &deploy);
+    changed.assert_exit(0, "succeeded");
+    assert_eq!(changed.json["deploy"]["verdict"], "succeeded");
+    assert_eq!(svc.revisions(w).len(), revisions + 1);
+    assert_ne!(changed.json["image"], first.json["image"]);
+}
+
+#[test]
+fn ecr_login_hands_out_moto_token_and_masks_it_in_actions() {
+    let w = world();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let plain = w
+        .command(BIN)
+        .args(["ecr", "login", "--registry", &ecr(w)])
+        .output()
+        .unwrap();
+    assert!(
+        plain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&plain.stdout).trim(),
+        "123456789012-auth-token"
+    );
+    let actions = w
+        .command(BIN)
+        .args(["ecr", "login", "--registry", &ecr(w)])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &out)
+        .output()
+        .unwrap();
+    assert!(actions.status.success());
+    assert!(
+        actions.stdout.is_empty(),
+        "no password on stdout in Actions"
+    );
+    let stderr = String::from_utf8_lossy(&actions.stderr);
+    let mask = stderr
+        .find("::add-mask::123456789012-auth-token")
+        .expect("masked");
+    assert!(!stderr[..mask].contains("123456789012-auth-token"));
+    let outputs = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        outputs.contains(&format!("registry={}", ecr(w))),
+        "{outputs}"
+    );
+    assert!(
+        outputs.contains("username=AWS") && outputs.contains("password=123456789012-auth-token"),
+        "{outputs}"
+    );
+}
