@@ -3,7 +3,10 @@
 # ECS rollout extension on 127.0.0.1), creates a cluster and a service, deploys a new image,
 # then deploys a crash-looping image and shows the failure report and the verified rollback;
 # then deploys the example frontend to a local bucket and CloudFront distribution, and
-# redeploys it unchanged from a fresh copy (0 uploads).
+# redeploys it unchanged from a fresh copy (0 uploads); then builds the example nginx image
+# (examples/demo/nginx) onto an nginx base in the local registry without a Docker daemon,
+# rolls the 'front' service to it, rebuilds it unchanged (0 bytes, no rollout), and rebuilds
+# it after an index.html change (one small layer, one rollout).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
@@ -16,7 +19,7 @@ deckhand="$root/target/debug/deckhand"
 
 say "starting the local world"
 bash world/install.sh
-eval "$(bash world/start.sh)"
+eval "$(bash world/start.sh --registry)"
 trap 'bash world/stop.sh >/dev/null 2>&1 || true' EXIT
 
 # shellcheck source=world/client-env.sh
@@ -84,6 +87,38 @@ aws s3api head-object --bucket demo-site --key "$(cd examples/demo/frontend && l
 aws s3api head-object --bucket demo-site --key index.html --query '[ContentType, CacheControl]' --output text \
     | sed 's/^/  index.html:   /' >&2
 
+say "nginx: an nginx base (Debian's nginx, packed with umoci) in the local 'hub' registry"
+hub="$DECKHAND_WORLD_HUB_REGISTRY"
+ecr="$DECKHAND_WORLD_ECR_REGISTRY"
+base_digest="$(scripts/nginx-base.sh "$hub/library/nginx:1.22")"
+echo "  $hub/library/nginx:1.22@$base_digest" >&2
+aws ecr create-repository --repository-name demo/front >/dev/null
+aws ecs register-task-definition --family front \
+    --container-definitions '[{"name":"nginx","image":"nginx:1.22","memory":128,"portMappings":[{"containerPort":80}]}]' >/dev/null
+aws ecs create-service --cluster demo --service-name front --task-definition front:1 --desired-count 1 \
+    --deployment-configuration '{"deploymentCircuitBreaker":{"enable":true,"rollback":true}}' >/dev/null
+nginx_dir="$(mktemp -d)"
+cp -r examples/demo/nginx/. "$nginx_dir/"
+outputs="$(mktemp)"
+nginx_build() { # LABEL
+    : >"$outputs"
+    GITHUB_OUTPUT="$outputs" "$deckhand" nginx build --html "$nginx_dir/html" --conf "$nginx_dir/default.conf" \
+        --base "$hub/library/nginx:1.22" --tag "$ecr/demo/front:main" --ecr-registry "$ecr" \
+        --deploy-cluster demo --deploy-service front --poll-interval 1s
+}
+output() { sed -n "s/^$1=//p" "$outputs" | head -1; }
+set +e
+say "nginx build 1: html + default.conf appended as one layer, pushed to the local ECR, service 'front' rolled"
+nginx_build; nginx_first=$?; nginx_first_bytes="$(output bytes-uploaded)"; nginx_first_image="$(output image)"
+say "nginx build 2: the same files again: same digest, 0 bytes pushed, no rollout"
+nginx_build; nginx_again=$?; nginx_again_bytes="$(output bytes-uploaded)"; nginx_again_deploy="$(output deploy-verdict)"
+say "nginx build 3: index.html changed: one small layer pushed, one rollout"
+sed -i 's/<h1>deckhand demo<\/h1>/<h1>deckhand demo, v2<\/h1>/' "$nginx_dir/html/index.html"
+nginx_build; nginx_changed=$?; nginx_changed_bytes="$(output bytes-uploaded)"; nginx_changed_image="$(output image)"
+set -e
+skopeo inspect --tls-verify=false --creds "AWS:$(aws ecr get-authorization-token --query 'authorizationData[0].authorizationToken' --output text | base64 -d | cut -d: -f2)" \
+    "docker://$ecr/demo/front:main" --format '  skopeo: {{.Name}}@{{.Digest}}, {{len .Layers}} layers' >&2
+
 say "checked with awscli"
 primary="$(aws ecs describe-services --cluster demo --services web --query 'services[0].deployments[?status==`PRIMARY`].taskDefinition | [0]' --output text)"
 revisions="$(aws ecs list-task-definitions --family-prefix web --query 'length(taskDefinitionArns)' --output text)"
@@ -96,7 +131,16 @@ printf '  deploy 2 (crash loop):     exit %s (3 = rolled back, rollback verified
 printf '  deploy 3 (same as deploy 1): exit %s (0 = no change)\n' "$third" >&2
 printf '  site deploy:                 exit %s (0 = uploaded)\n' "$site_first" >&2
 printf '  site redeploy, fresh copy:   exit %s (0 = no change, 0 uploads)\n' "$site_again" >&2
+printf '  nginx build 1:               exit %s, %s bytes pushed, %s\n' "$nginx_first" "$nginx_first_bytes" "$nginx_first_image" >&2
+printf '  nginx build 2 (unchanged):   exit %s, %s bytes pushed, rollout: %s\n' "$nginx_again" "$nginx_again_bytes" "$nginx_again_deploy" >&2
+printf '  nginx build 3 (index.html):  exit %s, %s bytes pushed, %s\n' "$nginx_changed" "$nginx_changed_bytes" "$nginx_changed_image" >&2
+front="$(aws ecs describe-services --cluster demo --services front --query 'services[0].deployments[?status==`PRIMARY`].taskDefinition | [0]' --output text)"
+front_image="$(aws ecs describe-task-definition --task-definition "$front" --query 'taskDefinition.containerDefinitions[0].image' --output text)"
+printf '  service front runs:          %s (%s)\n' "${front##*/}" "$front_image" >&2
 printf '  the step summaries deckhand wrote are in %s\n' "$summary" >&2
 
 [ "$first" = 0 ] && [ "$second" = 3 ] && [ "$third" = 0 ] && [ "${primary##*/}" = "web:2" ] \
-    && [ "$site_first" = 0 ] && [ "$site_again" = 0 ]
+    && [ "$site_first" = 0 ] && [ "$site_again" = 0 ] \
+    && [ "$nginx_first" = 0 ] && [ "$nginx_again" = 0 ] && [ "$nginx_again_bytes" = 0 ] \
+    && [ "$nginx_again_deploy" = no-change ] && [ "$nginx_changed" = 0 ] \
+    && [ "${front##*/}" = "front:3" ] && [ "$front_image" = "$nginx_changed_image" ]
