@@ -25,6 +25,10 @@ struct Contract {
     outputs: &'static [&'static str],
     /// Inputs the step's script combines into one `DECKHAND_*` variable: (input, variable).
     combined: &'static [(&'static str, &'static str)],
+    /// Inputs of the optional image build that runs before the command (`prep` step: ECR
+    /// login through `deckhand ecr login`, then docker/build-push-action): each must reach
+    /// that step's script through its `env:`.
+    build_inputs: &'static [&'static str],
 }
 
 const CONTRACTS: &[Contract] = &[
@@ -39,6 +43,14 @@ const CONTRACTS: &[Contract] = &[
             ("image", "DECKHAND_IMAGE"),
             ("images", "DECKHAND_IMAGE"),
         ],
+        build_inputs: &[
+            "build-context",
+            "build-dockerfile",
+            "build-repository",
+            "build-tags",
+            "build-args",
+            "build-cache",
+        ],
     },
     Contract {
         action: "static-site",
@@ -46,6 +58,7 @@ const CONTRACTS: &[Contract] = &[
         outputs: deckhand::gha::SITE_DEPLOY_OUTPUTS,
         // `distribution-id` is already the newline-separated list DECKHAND_DISTRIBUTION_ID takes.
         combined: &[],
+        build_inputs: &[],
     },
     Contract {
         action: "nginx-image",
@@ -61,6 +74,7 @@ const CONTRACTS: &[Contract] = &[
             ("tags", "DECKHAND_TAG"),
             ("validate", "DECKHAND_SKIP_VALIDATE"),
         ],
+        build_inputs: &[],
     },
 ];
 
@@ -312,7 +326,14 @@ fn check(contract: &Contract, action: &Value) -> Vec<String> {
             .find(|(input, _)| input == name)
             .map(|(_, var)| *var);
 
-        let ok = if name == DOCKER_IMAGE_INPUT {
+        let ok = if contract.build_inputs.contains(&name.as_str()) {
+            refs.iter().any(|(step, key)| {
+                let script = script_of(step);
+                !key.starts_with("DECKHAND_")
+                    && script.contains("ecr login")
+                    && reads_var(&script, key)
+            })
+        } else if name == DOCKER_IMAGE_INPUT {
             refs.iter().any(|(step, key)| {
                 let script = script_of(step);
                 !key.starts_with("DECKHAND_")
@@ -794,4 +815,20 @@ fn mutation_static_site_ecs_only_variable_is_caught() {
         &action,
         "env `DECKHAND_CLUSTER` is not read by any flag of `deckhand site deploy`",
     );
+}
+
+#[test]
+fn mutation_build_input_not_reaching_the_login_step_is_caught() {
+    let (contract, mut action) = ecs_deploy();
+    let prep = action["runs"]["steps"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["id"] == "prep")
+        .expect("step `prep`");
+    prep["env"]
+        .as_object_mut()
+        .unwrap()
+        .remove("INPUT_BUILD_REPOSITORY");
+    assert_caught(contract, &action, "input `build-repository` does not reach");
 }
