@@ -6,9 +6,11 @@
 //! HTTP client or async runtime (CI checks this with `cargo tree`), so every decision is
 //! unit-testable from plain data.
 
+pub mod changes;
 pub mod document;
 pub mod duration;
 pub mod ecs;
+pub mod github_event;
 pub mod image_ref;
 pub mod oci;
 pub mod redact;

@@ -60,6 +60,47 @@ pub enum Command {
     /// Amazon ECR.
     #[command(subcommand)]
     Ecr(EcrCommand),
+    /// Which path filters match the changes between two commits (dorny/paths-filter's format).
+    Changes(ChangesArgs),
+}
+
+/// `changes`.
+#[derive(Debug, Clone, Args)]
+pub struct ChangesArgs {
+    /// The filters file (paths-filter's YAML: filter name -> globs).
+    #[arg(long, value_name = "FILE", env = "DECKHAND_FILTERS")]
+    pub filters: PathBuf,
+
+    /// `some`: a file matches a filter when any of its rules match; `every`: when all do.
+    #[arg(long, default_value = "some", env = "DECKHAND_QUANTIFIER")]
+    pub quantifier: String,
+
+    /// `paths`: `!glob` rules mean what they mean in paths-filter (with `some`, a negation
+    /// widens the filter); `exclude`: `!glob` rules remove files from the filter.
+    #[arg(long, default_value = "paths", env = "DECKHAND_NEGATION")]
+    pub negation: String,
+
+    /// The commit to compare from (a SHA: `BASE..HEAD`; a branch: from the merge base).
+    /// Default in Actions: from the event.
+    #[arg(long, value_name = "REF", requires = "head", env = "DECKHAND_BASE")]
+    pub base: Option<String>,
+
+    /// The commit to compare to.
+    #[arg(long, value_name = "REF", env = "DECKHAND_HEAD")]
+    pub head: Option<String>,
+
+    /// The changed files instead of git: lines `STATUS<TAB>PATH` (`-` for stdin).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["base", "head"], env = "DECKHAND_FILES_FROM")]
+    pub files_from: Option<String>,
+
+    /// The git checkout to read the changes from.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".",
+        env = "DECKHAND_CHECKOUT"
+    )]
+    pub checkout: PathBuf,
 }
 
 /// Image verbs.

@@ -67,6 +67,10 @@ pub const NGINX_BUILD_OUTPUTS: &[&str] = &[
     "deployment-id",
 ];
 
+/// The fixed outputs `changes` writes (actions/changes mirrors these); besides them, one
+/// `<filter>`, `<filter>_count` and `<filter>_files` per filter.
+pub const CHANGES_OUTPUTS: &[&str] = &["changes", "filters"];
+
 /// Outputs `ecr login` writes; the password is masked first.
 pub const ECR_LOGIN_OUTPUTS: &[&str] = &["registry", "username", "password"];
 

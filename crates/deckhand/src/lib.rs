@@ -6,6 +6,7 @@ pub mod cli;
 mod commands;
 pub mod exit;
 pub mod gha;
+mod git;
 mod printer;
 mod site_files;
 

@@ -125,6 +125,16 @@ impl Printer {
         }
     }
 
+    /// Writes outputs whose names depend on the input (one set per filter of `changes`).
+    pub(crate) fn publish_extra(&self, outputs: &[(&str, String)]) {
+        if self.captured.is_some() {
+            return;
+        }
+        if let Err(e) = self.actions.write_outputs(outputs) {
+            self.line(&format!("warning: cannot write GITHUB_OUTPUT: {e}"));
+        }
+    }
+
     pub(crate) fn is_json(&self) -> bool {
         self.output == OutputFormat::Json
     }

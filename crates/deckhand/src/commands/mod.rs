@@ -1,5 +1,6 @@
 //! One module per command area; each command returns the exit status.
 
+mod changes;
 mod ecr;
 mod ecs;
 mod image;
@@ -21,5 +22,6 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> ExitStatus {
         Command::Image(ImageCommand::Build(args)) => image::build(region, args, printer).await,
         Command::Nginx(NginxCommand::Build(args)) => nginx::build(region, args, printer).await,
         Command::Ecr(EcrCommand::Login(args)) => ecr::login(region, args, printer).await,
+        Command::Changes(args) => changes::changes(args, printer),
     }
 }
