@@ -24,6 +24,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "zizmor: workflow and action security lints"
 .venv/bin/zizmor --offline --persona auditor .github/workflows actions
 
+step "actionlint: workflow checks (with shellcheck on run: scripts)"
+.venv/bin/actionlint
+
 step "the local world's own tests: ECS rollouts, fault injection (pytest)"
 PYTHONPATH=world .venv/bin/python -m pytest -q world/tests
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the local world needs, idempotent and quiet on success:
 # - the Debian packages of the container registries and image tools (docker-registry, skopeo,
-#   umoci, nginx-light, apache2-utils), with apt-get, only when one of their binaries is missing;
+#   umoci, nginx-light, apache2-utils) and shellcheck (for actionlint), with apt-get, only when one of their binaries is missing;
 # - the repo's Python venv (.venv at the repo root) with world/requirements.txt. pip only runs
 #   when the requirements file changed since the last successful install (tracked by a stamp
 #   file holding its hash).
@@ -31,7 +31,7 @@ trap cleanup EXIT
 # binary:package pairs. nginx and htpasswd may live in /usr/sbin, outside a user's PATH.
 missing=()
 for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci nginx:nginx-light \
-    htpasswd:apache2-utils; do
+    htpasswd:apache2-utils shellcheck:shellcheck; do
     if ! PATH="$PATH:/usr/sbin:/sbin" command -v "${pair%%:*}" >/dev/null 2>&1; then
         missing+=("${pair#*:}")
     fi

@@ -76,6 +76,13 @@ const CONTRACTS: &[Contract] = &[
         ],
         build_inputs: &[],
     },
+    Contract {
+        action: "changes",
+        command: &["changes"],
+        outputs: deckhand::gha::CHANGES_OUTPUTS,
+        combined: &[],
+        build_inputs: &[],
+    },
 ];
 
 /// The input naming the deckhand container image that the step's `docker run` starts. It is
