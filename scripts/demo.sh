@@ -6,7 +6,10 @@
 # redeploys it unchanged from a fresh copy (0 uploads); then builds the example nginx image
 # (examples/demo/nginx) onto an nginx base in the local registry without a Docker daemon,
 # rolls the 'front' service to it, rebuilds it unchanged (0 bytes, no rollout), and rebuilds
-# it after an index.html change (one small layer, one rollout).
+# it after an index.html change (one small layer, one rollout). Last, the chain as deploy.yml
+# runs it: the example app as a git repository of its own, `deckhand changes` between two
+# commits, then only the parts that changed; a commit touching only nginx/html/index.html
+# deploys only the nginx front.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
@@ -124,6 +127,62 @@ primary="$(aws ecs describe-services --cluster demo --services web --query 'serv
 revisions="$(aws ecs list-task-definitions --family-prefix web --query 'length(taskDefinitionArns)' --output text)"
 image="$(aws ecs describe-task-definition --task-definition "$primary" --query 'taskDefinition.containerDefinitions[0].image' --output text)"
 printf '  PRIMARY task definition: %s (%s)\n  registered revisions:    %s\n' "${primary##*/}" "$image" "$revisions" >&2
+front="$(aws ecs describe-services --cluster demo --services front --query 'services[0].deployments[?status==`PRIMARY`].taskDefinition | [0]' --output text)"
+front_image="$(aws ecs describe-task-definition --task-definition "$front" --query 'taskDefinition.containerDefinitions[0].image' --output text)"
+
+say "the chain: the example app as a git repository, deployed part by part as deploy.yml does"
+app="$(mktemp -d)"
+cp -r examples/demo/backend examples/demo/nginx examples/demo/frontend examples/demo/deckhand-filters.yml "$app/"
+gitc() { git -C "$app" -c user.name=demo -c user.email=demo@example.com "$@"; }
+gitc init -q -b main
+gitc commit -q --allow-empty -m "empty"
+first_commit="$(gitc rev-parse HEAD)"
+gitc add -A && gitc commit -q -m "the app: backend, nginx front, frontend"
+declare -a chain_rows=()
+chain() { # BASE HEAD LABEL: deckhand changes, then each part only when its filter matched
+    local base=$1 head=$2 label=$3 result part
+    result="$("$deckhand" --output json changes --filters "$app/deckhand-filters.yml" --checkout "$app" --base "$base" --head "$head" 2>/dev/null)"
+    for part in backend nginx frontend; do
+        local files
+        files="$("$root/.venv/bin/python" -c 'import json,sys; print(len(json.loads(sys.argv[1])["filters"][sys.argv[2]]))' "$result" "$part")"
+        if [ "$files" = 0 ]; then
+            chain_rows+=("$label|$part|skipped|no file of its filter changed")
+            continue
+        fi
+        local status=0 verdict
+        : >"$outputs"
+        case "$part" in
+            backend)
+                GITHUB_OUTPUT="$outputs" "$deckhand" ecs deploy --cluster demo --service web \
+                    --image "web=registry.local/demo/web:${head:0:12}" --poll-interval 1s >/dev/null 2>&1 || status=$? ;;
+            nginx)
+                GITHUB_OUTPUT="$outputs" "$deckhand" nginx build --html "$app/nginx/html" --conf "$app/nginx/default.conf" \
+                    --base "$hub/library/nginx:1.22" --tag "$ecr/demo/front:${head:0:12}" --ecr-registry "$ecr" \
+                    --deploy-cluster demo --deploy-service front --poll-interval 1s >/dev/null 2>&1 || status=$? ;;
+            frontend)
+                GITHUB_OUTPUT="$outputs" "$deckhand" site deploy --dir "$app/frontend" --bucket demo-site \
+                    --distribution-id "$dist" >/dev/null 2>&1 || status=$? ;;
+        esac
+        verdict="$(output verdict)"
+        chain_rows+=("$label|$part|ran: $verdict (exit $status)|$files changed files")
+        [ "$status" = 0 ] || chain_failed=1
+    done
+}
+chain_failed=0
+say "chain 1: the first commit of the app (every part changed)"
+chain "$first_commit" "$(gitc rev-parse HEAD)" "commit 1"
+say "chain 2: a commit touching only nginx/html/index.html"
+sed -i 's/<h1>deckhand demo<\/h1>/<h1>deckhand demo, from the chain<\/h1>/' "$app/nginx/html/index.html"
+gitc commit -q -am "index.html: new heading"
+chain "$(gitc rev-parse HEAD~1)" "$(gitc rev-parse HEAD)" "commit 2"
+{
+    printf '\n  %-9s %-9s %-28s %s\n' commit part outcome why
+    for row in "${chain_rows[@]}"; do
+        IFS='|' read -r c p o w <<<"$row"
+        printf '  %-9s %-9s %-28s %s\n' "$c" "$p" "$o" "$w"
+    done
+} >&2
+chain_ran_2="$(printf '%s\n' "${chain_rows[@]}" | grep -c '^commit 2|[a-z]*|ran' || true)"
 
 say "summary"
 printf '  deploy 1 (web:1.1):        exit %s (0 = succeeded)\n' "$first" >&2
@@ -134,13 +193,12 @@ printf '  site redeploy, fresh copy:   exit %s (0 = no change, 0 uploads)\n' "$s
 printf '  nginx build 1:               exit %s, %s bytes pushed, %s\n' "$nginx_first" "$nginx_first_bytes" "$nginx_first_image" >&2
 printf '  nginx build 2 (unchanged):   exit %s, %s bytes pushed, rollout: %s\n' "$nginx_again" "$nginx_again_bytes" "$nginx_again_deploy" >&2
 printf '  nginx build 3 (index.html):  exit %s, %s bytes pushed, %s\n' "$nginx_changed" "$nginx_changed_bytes" "$nginx_changed_image" >&2
-front="$(aws ecs describe-services --cluster demo --services front --query 'services[0].deployments[?status==`PRIMARY`].taskDefinition | [0]' --output text)"
-front_image="$(aws ecs describe-task-definition --task-definition "$front" --query 'taskDefinition.containerDefinitions[0].image' --output text)"
-printf '  service front runs:          %s (%s)\n' "${front##*/}" "$front_image" >&2
+printf '  service front ran:           %s (%s), before the chain\n' "${front##*/}" "$front_image" >&2
 printf '  the step summaries deckhand wrote are in %s\n' "$summary" >&2
 
 [ "$first" = 0 ] && [ "$second" = 3 ] && [ "$third" = 0 ] && [ "${primary##*/}" = "web:2" ] \
     && [ "$site_first" = 0 ] && [ "$site_again" = 0 ] \
     && [ "$nginx_first" = 0 ] && [ "$nginx_again" = 0 ] && [ "$nginx_again_bytes" = 0 ] \
     && [ "$nginx_again_deploy" = no-change ] && [ "$nginx_changed" = 0 ] \
-    && [ "${front##*/}" = "front:3" ] && [ "$front_image" = "$nginx_changed_image" ]
+    && [ "${front##*/}" = "front:3" ] && [ "$front_image" = "$nginx_changed_image" ] \
+    && [ "$chain_failed" = 0 ] && [ "$chain_ran_2" = 1 ]
