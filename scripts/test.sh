@@ -32,3 +32,13 @@ PYTHONPATH=world .venv/bin/python -m pytest -q world/tests
 
 step "cargo test (unit tests, then scenarios against the local world)"
 cargo test --workspace --locked
+
+# The demo (README's first command) checks its own outcomes and exits non-zero when one is
+# off: the ECS verdicts, the site deploys, the nginx rebuilds, and the chain on the example
+# app's git history (only the changed parts deploy). It is the end-to-end test of the chain.
+step "the demo, end to end on the local world"
+bash scripts/demo.sh >/dev/null 2>"${TMPDIR:-/tmp}/deckhand-demo.log" || {
+    cat "${TMPDIR:-/tmp}/deckhand-demo.log" >&2
+    echo "scripts/demo.sh failed (its log is above)" >&2
+    exit 1
+}
