@@ -283,6 +283,13 @@ impl World {
             "GITHUB_ACTIONS",
             "GITHUB_OUTPUT",
             "GITHUB_STEP_SUMMARY",
+            // A CI job's token must never make a test talk to the real GitHub.
+            "GITHUB_TOKEN",
+            "GH_TOKEN",
+            "GITHUB_REPOSITORY",
+            "GITHUB_API_URL",
+            "GITHUB_EVENT_NAME",
+            "GITHUB_EVENT_PATH",
         ] {
             cmd.env_remove(var);
         }

@@ -62,6 +62,66 @@ pub enum Command {
     Ecr(EcrCommand),
     /// Which path filters match the changes between two commits (dorny/paths-filter's format).
     Changes(ChangesArgs),
+    /// Run a workflow (`workflow_dispatch`, or `repository_dispatch` with `--event-type`) and
+    /// optionally follow its run to a verdict.
+    Dispatch(DispatchArgs),
+}
+
+/// `dispatch`.
+#[derive(Debug, Clone, Args)]
+pub struct DispatchArgs {
+    /// The repository: `OWNER/REPO` (default: GITHUB_REPOSITORY).
+    #[arg(long, value_name = "OWNER/REPO", env = "DECKHAND_REPO")]
+    pub repo: Option<String>,
+
+    /// The workflow to run: its file name (`deploy.yml`) or numeric id.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "event_type",
+        env = "DECKHAND_WORKFLOW"
+    )]
+    pub workflow: Option<String>,
+
+    /// The branch or tag to run the workflow on.
+    #[arg(
+        long = "ref",
+        value_name = "REF",
+        required_unless_present = "event_type",
+        env = "DECKHAND_REF"
+    )]
+    pub git_ref: Option<String>,
+
+    /// `KEY=VALUE` workflow input (the `client_payload` with `--event-type`), repeatable. From
+    /// the environment: one per line.
+    #[arg(
+        long = "input",
+        value_name = "KEY=VALUE",
+        env = "DECKHAND_INPUT",
+        value_delimiter = '\n'
+    )]
+    pub inputs: Vec<String>,
+
+    /// Send a `repository_dispatch` event of this type instead of dispatching `--workflow`
+    /// (the run starts on the default branch).
+    #[arg(long, value_name = "TYPE", conflicts_with_all = ["workflow", "git_ref"], env = "DECKHAND_EVENT_TYPE")]
+    pub event_type: Option<String>,
+
+    /// Follow the run until it completes; the exit code is its conclusion.
+    #[arg(long, env = "DECKHAND_WAIT")]
+    pub wait: bool,
+
+    /// With `--wait`: give up (exit 4) when the run is still going after this long.
+    #[arg(long, default_value = "30m", env = "DECKHAND_TIMEOUT")]
+    pub timeout: String,
+
+    /// With `--wait`: time between polls of the run and its jobs.
+    #[arg(long, default_value = "10s", env = "DECKHAND_POLL_INTERVAL")]
+    pub poll_interval: String,
+
+    /// Check the inputs and show what would be dispatched; send nothing.
+    #[arg(long, env = "DECKHAND_DRY_RUN")]
+    pub dry_run: bool,
 }
 
 /// `changes`.
@@ -389,7 +449,7 @@ pub struct SiteDeployArgs {
 #[derive(Debug, Subcommand)]
 pub enum EcsCommand {
     /// Roll a service to new images or a new task definition and watch it to a true verdict.
-    Deploy(DeployArgs),
+    Deploy(EcsDeployArgs),
     /// Show what `ecs deploy` would change, changing nothing.
     Diff(DiffArgs),
     /// Return a service to an earlier task definition revision and verify it.
@@ -481,6 +541,63 @@ pub struct DeployArgs {
     /// Show the plan and change nothing.
     #[arg(long, env = "DECKHAND_DRY_RUN")]
     pub dry_run: bool,
+}
+
+/// `ecs deploy` on the command line: the deploy, and its GitHub deployment record.
+/// (`nginx build` runs the deploy with [`DeployArgs`] alone, without a record.)
+#[derive(Debug, Clone, Args)]
+pub struct EcsDeployArgs {
+    /// The deploy.
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+
+    /// The GitHub deployment record.
+    #[command(flatten)]
+    pub github: GithubDeploymentArgs,
+}
+
+impl From<DeployArgs> for EcsDeployArgs {
+    /// A deploy run by another command: no GitHub deployment record of its own.
+    fn from(deploy: DeployArgs) -> Self {
+        Self {
+            deploy,
+            github: GithubDeploymentArgs {
+                github_deployment: false,
+                environment: None,
+                environment_url: None,
+            },
+        }
+    }
+}
+
+/// A GitHub deployment record around a deploy (docs/github.md).
+#[derive(Debug, Clone, Args)]
+pub struct GithubDeploymentArgs {
+    /// Record the deploy as a GitHub deployment (created at the start, its status set from
+    /// the verdict at the end) when GITHUB_TOKEN and GITHUB_REPOSITORY are set. Turn it off
+    /// with `--github-deployment=false` when the job has an `environment:` (GitHub then
+    /// records one itself).
+    #[arg(
+        long,
+        value_name = "BOOL",
+        default_value_t = true,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        env = "DECKHAND_GITHUB_DEPLOYMENT"
+    )]
+    pub github_deployment: bool,
+
+    /// The GitHub environment of the deployment record (default: `CLUSTER-SERVICE`, with the
+    /// names taken from ARNs).
+    #[arg(long, value_name = "NAME", env = "DECKHAND_ENVIRONMENT")]
+    pub environment: Option<String>,
+
+    /// The URL the deployed environment serves, shown on the GitHub deployment.
+    #[arg(long, value_name = "URL", env = "DECKHAND_ENVIRONMENT_URL")]
+    pub environment_url: Option<String>,
 }
 
 /// `ecs diff`.

@@ -7,6 +7,7 @@ mod commands;
 pub mod exit;
 pub mod gha;
 mod git;
+mod github_records;
 mod printer;
 mod site_files;
 

@@ -22,8 +22,12 @@ use deckhand_core::redact::looks_secret;
 use deckhand_core::time::format_clock;
 
 use super::result::{CommandResult, Problem};
-use crate::cli::{DeployArgs, DiffArgs, RollbackArgs, RollbackMode, TargetArgs, WatchArgs};
+use crate::cli::{
+    DeployArgs, DiffArgs, EcsDeployArgs, RollbackArgs, RollbackMode, TargetArgs, WatchArgs,
+};
 use crate::exit::ExitStatus;
+use crate::gha::ECS_DEPLOY_OUTPUTS;
+use crate::github_records;
 use crate::printer::Printer;
 
 /// Inputs that passed validation; nothing has touched AWS yet.
@@ -308,11 +312,37 @@ async fn prepare(
     Ok((plan, observed, desired))
 }
 
+/// `ecs deploy`, with its GitHub deployment record when one is wanted (docs/github.md): the
+/// deploy runs with a nested printer so that the record's final status is set from its verdict
+/// before the result is published. The record never changes the verdict.
 pub(crate) async fn deploy(
     region: Option<String>,
-    args: DeployArgs,
+    args: impl Into<EcsDeployArgs>,
     printer: &Printer,
 ) -> ExitStatus {
+    let EcsDeployArgs {
+        deploy: args,
+        github,
+    } = args.into();
+    // No record for a dry run or for flags that fail validation (nothing is changed then).
+    let will_deploy =
+        !args.dry_run && load_inputs(&args.target).is_ok() && load_timing(&args.watch).is_ok();
+    let record = if will_deploy {
+        let spec = github_records::ecs_deploy_spec(&args.target);
+        github_records::start(&github, spec, printer).await
+    } else {
+        None
+    };
+    let Some(record) = record else {
+        return deploy_once(region, args, printer).await;
+    };
+    let (nested, captured) = printer.nested();
+    let status = deploy_once(region, args, &nested).await;
+    github_records::finish_nested(record, captured, ECS_DEPLOY_OUTPUTS, printer).await;
+    status
+}
+
+async fn deploy_once(region: Option<String>, args: DeployArgs, printer: &Printer) -> ExitStatus {
     let started = Instant::now();
     let t = &args.target;
     let mut result = CommandResult::new("ecs deploy", &t.cluster, &t.service);

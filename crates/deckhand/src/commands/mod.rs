@@ -1,6 +1,7 @@
 //! One module per command area; each command returns the exit status.
 
 mod changes;
+mod dispatch;
 mod ecr;
 mod ecs;
 mod image;
@@ -23,5 +24,6 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> ExitStatus {
         Command::Nginx(NginxCommand::Build(args)) => nginx::build(region, args, printer).await,
         Command::Ecr(EcrCommand::Login(args)) => ecr::login(region, args, printer).await,
         Command::Changes(args) => changes::changes(args, printer),
+        Command::Dispatch(args) => dispatch::dispatch(args, printer).await,
     }
 }

@@ -1,0 +1,1836 @@
+//! deckhand's GitHub side, against a fake GitHub: `deckhand dispatch` (workflow dispatch, run
+//! and job following, errors) and the deployment records of `ecs deploy` (against the local
+//! world for AWS).
+//!
+//! GitHub cannot be reached from here, so `fake` below is a small GitHub of its own on
+//! 127.0.0.1: one repository with workflows, refs and a token, whose runs progress a step each
+//! time they are read, with answers shaped as GitHub's REST reference documents them
+//! (`shared/reference/github-api.md`). It validates requests the way GitHub does (unknown
+//! workflow 404, unknown ref 422, bad token 401, description over 140 characters 422), records
+//! every request, and can be told to answer a status of our choosing (rate limits, 5xx) to the
+//! next requests matching a method and path.
+
+use deckhand_testkit::{Breaker, ContainerSpec, Run, ServiceFixture, World, world};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_deckhand");
+const TOKEN: &str = "ghs_fAkEt0kEn4deckhandTESTS0nly123456";
+const REPO: &str = "octo-org/octo-repo";
+const SHA: &str = "a84d88e7554fc1fa21bcbc4efae3c782a70d2b9d";
+
+mod fake {
+    //! A fake GitHub REST API over `std::net`, one request per connection.
+
+    use std::collections::BTreeMap;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::{Arc, Mutex};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use serde_json::{Value, json};
+
+    use super::{REPO, SHA, TOKEN};
+
+    /// One request as the fake received it.
+    #[derive(Debug, Clone)]
+    pub(crate) struct Request {
+        pub(crate) method: String,
+        pub(crate) path: String,
+        /// Decoded query parameters.
+        pub(crate) query: BTreeMap<String, String>,
+        /// Lowercased names.
+        pub(crate) headers: BTreeMap<String, String>,
+        /// The JSON body (`Null` when there was none).
+        pub(crate) body: Value,
+    }
+
+    /// A canned answer to the next `times` requests matching `method` and a path suffix.
+    #[derive(Debug, Clone)]
+    struct Fault {
+        method: String,
+        path_suffix: String,
+        times: u32,
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    }
+
+    #[derive(Debug, Clone)]
+    struct Workflow {
+        id: u64,
+        file: &'static str,
+        name: &'static str,
+        dispatchable: bool,
+        inputs: &'static [&'static str],
+        jobs: &'static [&'static str],
+        /// Stays in its first job forever.
+        never_ends: bool,
+    }
+
+    const WORKFLOWS: &[Workflow] = &[
+        Workflow {
+            id: 161_335,
+            file: "deploy.yml",
+            name: "Deploy",
+            dispatchable: true,
+            inputs: &["environment", "outcome", "api_token"],
+            jobs: &["build", "deploy"],
+            never_ends: false,
+        },
+        Workflow {
+            id: 161_336,
+            file: "slow.yml",
+            name: "Slow",
+            dispatchable: true,
+            inputs: &[],
+            jobs: &["soak"],
+            never_ends: true,
+        },
+        Workflow {
+            id: 161_337,
+            file: "ci.yml",
+            name: "CI",
+            dispatchable: false,
+            inputs: &[],
+            jobs: &["test"],
+            never_ends: false,
+        },
+    ];
+
+    const REFS: &[&str] = &["main", "release/1.2"];
+
+    #[derive(Debug, Clone)]
+    struct RunSim {
+        id: u64,
+        workflow: usize,
+        event: String,
+        branch: String,
+        created_at: String,
+        /// `success`, `failure`, `cancelled`: what the last job concludes.
+        outcome: String,
+        /// Times the run was read.
+        reads: usize,
+    }
+
+    #[derive(Debug, Clone)]
+    struct DeploymentSim {
+        id: u64,
+        environment: String,
+        statuses: Vec<Value>,
+    }
+
+    #[derive(Debug, Default)]
+    struct State {
+        requests: Vec<Request>,
+        faults: Vec<Fault>,
+        runs: Vec<RunSim>,
+        deployments: Vec<DeploymentSim>,
+        next_id: u64,
+        /// `return_run_details` is an unknown key: 422.
+        refuse_run_details: bool,
+        /// `304 Not Modified` answers given.
+        not_modified: usize,
+        /// `return_run_details: true` answers 200 with the run (else 204, like GitHub
+        /// Enterprise Server before the parameter existed).
+        run_details: bool,
+    }
+
+    /// The fake, serving until the test ends.
+    pub(crate) struct FakeGithub {
+        pub(crate) url: String,
+        state: Arc<Mutex<State>>,
+    }
+
+    pub(crate) fn now_epoch() -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+    }
+
+    pub(crate) fn iso(epoch: i64) -> String {
+        deckhand_core::time::format_utc(epoch * 1000)
+    }
+
+    impl FakeGithub {
+        pub(crate) fn start() -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind the fake GitHub");
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let state = Arc::new(Mutex::new(State {
+                next_id: 30_433_642,
+                run_details: true,
+                ..State::default()
+            }));
+            let shared = state.clone();
+            let base = url.clone();
+            std::thread::spawn(move || {
+                for stream in listener.incoming().flatten() {
+                    let state = shared.clone();
+                    let base = base.clone();
+                    std::thread::spawn(move || {
+                        let _ = serve(stream, &state, &base);
+                    });
+                }
+            });
+            Self { url, state }
+        }
+
+        /// Answer the workflow dispatch with 204 and no run details.
+        pub(crate) fn without_run_details(&self) {
+            self.state.lock().unwrap().run_details = false;
+        }
+
+        /// Refuse `return_run_details` as an unknown key (422), like a GitHub that predates it.
+        pub(crate) fn refusing_run_details(&self) {
+            let mut s = self.state.lock().unwrap();
+            s.run_details = false;
+            s.refuse_run_details = true;
+        }
+
+        /// The next `times` requests `method .../path_suffix` get `status` with `headers` and
+        /// `body`.
+        pub(crate) fn fail(
+            &self,
+            method: &str,
+            path_suffix: &str,
+            times: u32,
+            status: u16,
+            headers: &[(&str, String)],
+            body: Value,
+        ) {
+            self.state.lock().unwrap().faults.push(Fault {
+                method: method.into(),
+                path_suffix: path_suffix.into(),
+                times,
+                status,
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+                body: body.to_string(),
+            });
+        }
+
+        /// A run that exists before the test dispatches anything.
+        pub(crate) fn add_run(
+            &self,
+            workflow: &str,
+            event: &str,
+            branch: &str,
+            created_epoch: i64,
+        ) -> u64 {
+            let mut s = self.state.lock().unwrap();
+            let w = WORKFLOWS.iter().position(|w| w.file == workflow).unwrap();
+            s.next_id += 1;
+            let id = s.next_id;
+            s.runs.push(RunSim {
+                id,
+                workflow: w,
+                event: event.into(),
+                branch: branch.into(),
+                created_at: iso(created_epoch),
+                outcome: "success".into(),
+                reads: 0,
+            });
+            id
+        }
+
+        pub(crate) fn requests(&self) -> Vec<Request> {
+            self.state.lock().unwrap().requests.clone()
+        }
+
+        /// Requests with this method whose path ends with `suffix`.
+        pub(crate) fn matching(&self, method: &str, suffix: &str) -> Vec<Request> {
+            self.requests()
+                .into_iter()
+                .filter(|r| r.method == method && r.path.ends_with(suffix))
+                .collect()
+        }
+
+        /// (deployment id, environment, statuses posted) of every deployment created.
+        pub(crate) fn deployments(&self) -> Vec<(u64, String, Vec<Value>)> {
+            self.state
+                .lock()
+                .unwrap()
+                .deployments
+                .iter()
+                .map(|d| (d.id, d.environment.clone(), d.statuses.clone()))
+                .collect()
+        }
+
+        /// How many reads were answered `304 Not Modified`.
+        pub(crate) fn not_modified(&self) -> usize {
+            self.state.lock().unwrap().not_modified
+        }
+
+        /// Ids of the runs dispatched or added.
+        pub(crate) fn run_ids(&self) -> Vec<u64> {
+            self.state
+                .lock()
+                .unwrap()
+                .runs
+                .iter()
+                .map(|r| r.id)
+                .collect()
+        }
+    }
+
+    fn decode(s: &str) -> String {
+        let bytes = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'%' if i + 2 < bytes.len() => {
+                    let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                    out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+                    i += 3;
+                }
+                b'+' => {
+                    out.push(b' ');
+                    i += 1;
+                }
+                b => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    fn read_request(stream: &mut TcpStream) -> std::io::Result<Request> {
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_string();
+        let target = parts.next().unwrap_or("/").to_string();
+        let mut headers = BTreeMap::new();
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h)?;
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+            }
+        }
+        let mut body = Vec::new();
+        if let Some(len) = headers
+            .get("content-length")
+            .and_then(|l| l.parse::<usize>().ok())
+        {
+            body.resize(len, 0);
+            reader.read_exact(&mut body)?;
+        } else if headers
+            .get("transfer-encoding")
+            .is_some_and(|t| t.contains("chunked"))
+        {
+            loop {
+                let mut size = String::new();
+                reader.read_line(&mut size)?;
+                let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+                let mut chunk = vec![0; n + 2];
+                reader.read_exact(&mut chunk)?;
+                if n == 0 {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..n]);
+            }
+        }
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        let query = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (decode(k), decode(v))
+            })
+            .collect();
+        Ok(Request {
+            method,
+            path: decode(path),
+            query,
+            headers,
+            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        })
+    }
+
+    struct Reply {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    }
+
+    fn reply(status: u16, body: Value) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: if status == 204 {
+                String::new()
+            } else {
+                body.to_string()
+            },
+        }
+    }
+
+    fn error(status: u16, message: &str) -> Reply {
+        reply(
+            status,
+            json!({"message": message, "documentation_url": "https://docs.github.com/rest", "status": status.to_string()}),
+        )
+    }
+
+    fn serve(mut stream: TcpStream, state: &Arc<Mutex<State>>, base: &str) -> std::io::Result<()> {
+        let req = read_request(&mut stream)?;
+        let r = {
+            let mut s = state.lock().unwrap();
+            s.requests.push(req.clone());
+            let mut r = handle(&mut s, &req, base);
+            // ETags on reads, and `304 Not Modified` for an unchanged answer, as GitHub does.
+            if req.method == "GET" && r.status == 200 {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                r.body.hash(&mut h);
+                let etag = format!("W/\"{:016x}\"", h.finish());
+                if req.headers.get("if-none-match") == Some(&etag) {
+                    s.not_modified += 1;
+                    r = Reply {
+                        status: 304,
+                        headers: Vec::new(),
+                        body: String::new(),
+                    };
+                }
+                r.headers.push(("etag".into(), etag));
+            }
+            r
+        };
+        let reason = match r.status {
+            200 => "OK",
+            201 => "Created",
+            202 => "Accepted",
+            204 => "No Content",
+            304 => "Not Modified",
+            401 => "Unauthorized",
+            403 => "Forbidden",
+            404 => "Not Found",
+            422 => "Unprocessable Entity",
+            429 => "Too Many Requests",
+            _ => "Status",
+        };
+        let mut head = format!("HTTP/1.1 {} {reason}\r\n", r.status);
+        let mut rate = vec![
+            ("x-ratelimit-limit".to_string(), "1000".to_string()),
+            ("x-ratelimit-remaining".to_string(), "987".to_string()),
+            (
+                "x-ratelimit-reset".to_string(),
+                (now_epoch() + 3000).to_string(),
+            ),
+            ("x-ratelimit-used".to_string(), "13".to_string()),
+            ("x-ratelimit-resource".to_string(), "core".to_string()),
+        ];
+        // A fault's own rate-limit headers replace the defaults.
+        rate.retain(|(k, _)| !r.headers.iter().any(|(h, _)| h == k));
+        for (k, v) in rate.iter().chain(r.headers.iter()) {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        if r.status != 204 && r.status != 304 {
+            head.push_str("content-type: application/json; charset=utf-8\r\n");
+        }
+        head.push_str(&format!(
+            "content-length: {}\r\nconnection: close\r\n\r\n",
+            r.body.len()
+        ));
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(r.body.as_bytes())?;
+        stream.flush()
+    }
+
+    fn handle(s: &mut State, req: &Request, base: &str) -> Reply {
+        let auth = req
+            .headers
+            .get("authorization")
+            .cloned()
+            .unwrap_or_default();
+        let Some(token) = auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("token "))
+        else {
+            return error(401, "Requires authentication");
+        };
+        if token != TOKEN {
+            return error(401, "Bad credentials");
+        }
+        if let Some(f) = s
+            .faults
+            .iter_mut()
+            .find(|f| f.times > 0 && f.method == req.method && req.path.ends_with(&f.path_suffix))
+        {
+            f.times -= 1;
+            return Reply {
+                status: f.status,
+                headers: f.headers.clone(),
+                body: f.body.clone(),
+            };
+        }
+        let prefix = format!("/repos/{REPO}/");
+        let Some(rest) = req.path.strip_prefix(&prefix) else {
+            return error(404, "Not Found");
+        };
+        let segs: Vec<&str> = rest.split('/').collect();
+        match (req.method.as_str(), segs.as_slice()) {
+            ("POST", ["deployments"]) => create_deployment(s, req, base),
+            ("POST", ["deployments", id, "statuses"]) => create_status(s, req, id, base),
+            ("POST", ["actions", "workflows", wf, "dispatches"]) => dispatch(s, req, wf, base),
+            ("POST", ["dispatches"]) => repository_dispatch(s, req),
+            ("GET", ["actions", "workflows", wf, "runs"]) => match find_workflow(wf) {
+                Some(w) => list_runs(s, req, Some(w), base),
+                None => error(404, "Not Found"),
+            },
+            ("GET", ["actions", "runs"]) => list_runs(s, req, None, base),
+            ("GET", ["actions", "runs", id]) => {
+                match s.runs.iter_mut().find(|r| r.id.to_string() == *id) {
+                    Some(run) => {
+                        run.reads += 1;
+                        let run = run.clone();
+                        reply(200, run_json(&run, base))
+                    }
+                    None => error(404, "Not Found"),
+                }
+            }
+            ("GET", ["actions", "runs", id, "jobs"]) => {
+                match s.runs.iter().find(|r| r.id.to_string() == *id) {
+                    Some(run) => {
+                        let jobs = jobs_json(run, base);
+                        reply(200, json!({"total_count": jobs.len(), "jobs": jobs}))
+                    }
+                    None => error(404, "Not Found"),
+                }
+            }
+            _ => error(404, "Not Found"),
+        }
+    }
+
+    fn find_workflow(name_or_id: &str) -> Option<usize> {
+        WORKFLOWS
+            .iter()
+            .position(|w| w.file == name_or_id || w.id.to_string() == name_or_id)
+    }
+
+    fn ref_exists(r: &str) -> bool {
+        REFS.contains(&r)
+            || REFS.iter().any(|b| r == format!("refs/heads/{b}"))
+            || (r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()))
+    }
+
+    fn create_deployment(s: &mut State, req: &Request, base: &str) -> Reply {
+        let Some(r) = req.body["ref"].as_str() else {
+            return error(422, "Invalid request.\n\n\"ref\" wasn't supplied.");
+        };
+        if !ref_exists(r) {
+            return error(422, &format!("No ref found for: {r}"));
+        }
+        if req.body["auto_merge"] != json!(false) {
+            // The documented default: the default branch is merged into the ref instead.
+            return reply(
+                202,
+                json!({"message": format!("Auto-merged main into {r} on deployment.")}),
+            );
+        }
+        s.next_id += 1;
+        let id = s.next_id;
+        let environment = req.body["environment"]
+            .as_str()
+            .unwrap_or("production")
+            .to_string();
+        s.deployments.push(DeploymentSim {
+            id,
+            environment: environment.clone(),
+            statuses: Vec::new(),
+        });
+        let url = format!("{base}/repos/{REPO}/deployments/{id}");
+        reply(
+            201,
+            json!({
+                "url": url, "id": id, "node_id": "MDEwOkRlcGxveW1lbnQx", "sha": SHA, "ref": r,
+                "task": req.body["task"].as_str().unwrap_or("deploy"),
+                "payload": req.body["payload"].clone(),
+                "original_environment": environment, "environment": environment,
+                "description": req.body["description"].clone(),
+                "creator": {"login": "github-actions[bot]", "id": 41_898_282, "type": "Bot", "site_admin": false},
+                "created_at": iso(now_epoch()), "updated_at": iso(now_epoch()),
+                "statuses_url": format!("{url}/statuses"),
+                "repository_url": format!("{base}/repos/{REPO}"),
+                "transient_environment": req.body["transient_environment"].as_bool().unwrap_or(false),
+                "production_environment": req.body["production_environment"].as_bool().unwrap_or(environment == "production"),
+            }),
+        )
+    }
+
+    fn create_status(s: &mut State, req: &Request, id: &str, base: &str) -> Reply {
+        let Some(d) = s.deployments.iter_mut().find(|d| d.id.to_string() == id) else {
+            return error(404, "Not Found");
+        };
+        let state = req.body["state"].as_str().unwrap_or("");
+        if ![
+            "error",
+            "failure",
+            "inactive",
+            "in_progress",
+            "queued",
+            "pending",
+            "success",
+        ]
+        .contains(&state)
+        {
+            return error(422, "Validation Failed");
+        }
+        if req.body["description"]
+            .as_str()
+            .is_some_and(|t| t.chars().count() > 140)
+        {
+            return reply(
+                422,
+                json!({"message": "Validation Failed", "errors": [{"resource": "DeploymentStatus", "field": "description", "code": "custom", "message": "description is too long (maximum is 140 characters)"}], "documentation_url": "https://docs.github.com/rest", "status": "422"}),
+            );
+        }
+        d.statuses.push(req.body.clone());
+        let n = d.statuses.len();
+        reply(
+            201,
+            json!({
+                "url": format!("{base}/repos/{REPO}/deployments/{id}/statuses/{n}"),
+                "id": n, "node_id": "MDE2OkRlcGxveW1lbnRTdGF0dXMx", "state": state,
+                "description": req.body["description"].clone(), "environment": d.environment,
+                "target_url": req.body["log_url"].clone(), "log_url": req.body["log_url"].clone(),
+                "environment_url": req.body["environment_url"].clone(),
+                "created_at": iso(now_epoch()), "updated_at": iso(now_epoch()),
+                "deployment_url": format!("{base}/repos/{REPO}/deployments/{id}"),
+                "repository_url": format!("{base}/repos/{REPO}"),
+            }),
+        )
+    }
+
+    fn dispatch(s: &mut State, req: &Request, wf: &str, base: &str) -> Reply {
+        let Some(w) = find_workflow(wf) else {
+            return error(404, "Not Found");
+        };
+        let workflow = &WORKFLOWS[w];
+        if s.refuse_run_details && req.body.get("return_run_details").is_some() {
+            return error(
+                422,
+                "Invalid request.\n\n\"return_run_details\" is not a permitted key.",
+            );
+        }
+        let Some(r) = req.body["ref"].as_str() else {
+            return error(422, "Invalid request.\n\n\"ref\" wasn't supplied.");
+        };
+        if !workflow.dispatchable {
+            return error(422, "Workflow does not have 'workflow_dispatch' trigger");
+        }
+        if !ref_exists(r) {
+            return error(422, &format!("No ref found for: {r}"));
+        }
+        let inputs = req.body["inputs"].as_object().cloned().unwrap_or_default();
+        let unexpected: Vec<&String> = inputs
+            .keys()
+            .filter(|k| !workflow.inputs.contains(&k.as_str()))
+            .collect();
+        if !unexpected.is_empty() {
+            return error(422, &format!("Unexpected inputs provided: {unexpected:?}"));
+        }
+        s.next_id += 1;
+        let id = s.next_id;
+        s.runs.push(RunSim {
+            id,
+            workflow: w,
+            event: "workflow_dispatch".into(),
+            branch: r.trim_start_matches("refs/heads/").into(),
+            created_at: iso(now_epoch()),
+            outcome: inputs
+                .get("outcome")
+                .and_then(Value::as_str)
+                .unwrap_or("success")
+                .into(),
+            reads: 0,
+        });
+        if s.run_details && req.body["return_run_details"] == json!(true) {
+            reply(
+                200,
+                json!({
+                    "workflow_run_id": id,
+                    "run_url": format!("{base}/repos/{REPO}/actions/runs/{id}"),
+                    "html_url": format!("https://github.com/{REPO}/actions/runs/{id}"),
+                }),
+            )
+        } else {
+            reply(204, Value::Null)
+        }
+    }
+
+    fn repository_dispatch(s: &mut State, req: &Request) -> Reply {
+        let Some(event_type) = req.body["event_type"].as_str() else {
+            return reply(
+                422,
+                json!({"message": "Validation Failed", "errors": [{"resource": "Repository", "field": "event_type", "code": "missing_field"}], "documentation_url": "https://docs.github.com/rest", "status": "422"}),
+            );
+        };
+        if event_type.is_empty() || event_type.len() > 100 {
+            return error(422, "Validation Failed");
+        }
+        s.next_id += 1;
+        let id = s.next_id;
+        s.runs.push(RunSim {
+            id,
+            workflow: 0,
+            event: "repository_dispatch".into(),
+            branch: "main".into(),
+            created_at: iso(now_epoch()),
+            outcome: "success".into(),
+            reads: 0,
+        });
+        reply(204, Value::Null)
+    }
+
+    fn list_runs(s: &State, req: &Request, workflow: Option<usize>, base: &str) -> Reply {
+        let q = &req.query;
+        let since = q
+            .get("created")
+            .and_then(|c| c.strip_prefix(">="))
+            .map(str::to_string);
+        let mut runs: Vec<&RunSim> = s
+            .runs
+            .iter()
+            .filter(|r| workflow.is_none_or(|w| r.workflow == w))
+            .filter(|r| q.get("event").is_none_or(|e| &r.event == e))
+            .filter(|r| q.get("branch").is_none_or(|b| &r.branch == b))
+            .filter(|r| since.as_ref().is_none_or(|t| r.created_at >= *t))
+            .collect();
+        runs.sort_by(|a, b| (&b.created_at, b.id).cmp(&(&a.created_at, a.id)));
+        let runs: Vec<Value> = runs.iter().map(|r| run_json(r, base)).collect();
+        reply(
+            200,
+            json!({"total_count": runs.len(), "workflow_runs": runs}),
+        )
+    }
+
+    /// Phase of a run from the times it was read: 1st read queued; then one job at a time.
+    /// A status and its conclusion once completed.
+    type Phase = (String, Option<String>);
+
+    /// The run's phase and its jobs' phases.
+    fn progress(run: &RunSim) -> (String, Option<String>, Vec<Phase>) {
+        let w = &WORKFLOWS[run.workflow];
+        let n = w.jobs.len();
+        let step = if w.never_ends {
+            run.reads.min(2)
+        } else {
+            run.reads
+        };
+        let jobs: Vec<Phase> = (0..n)
+            .map(|i| {
+                // Job i runs during step i + 2 and is done after it.
+                if step < i + 2 {
+                    ("queued".to_string(), None)
+                } else if step == i + 2 {
+                    ("in_progress".to_string(), None)
+                } else {
+                    let c = if i + 1 == n {
+                        run.outcome.clone()
+                    } else {
+                        "success".into()
+                    };
+                    ("completed".to_string(), Some(c))
+                }
+            })
+            .collect();
+        if step <= 1 {
+            ("queued".into(), None, jobs)
+        } else if step < n + 2 {
+            ("in_progress".into(), None, jobs)
+        } else {
+            ("completed".into(), Some(run.outcome.clone()), jobs)
+        }
+    }
+
+    fn run_json(run: &RunSim, base: &str) -> Value {
+        let w = &WORKFLOWS[run.workflow];
+        let (status, conclusion, _) = progress(run);
+        let api = format!("{base}/repos/{REPO}/actions/runs/{}", run.id);
+        json!({
+            "id": run.id, "name": w.name, "node_id": "MDEyOldvcmtmbG93IFJ1bjI2OTI4OQ==",
+            "check_suite_id": 42, "head_branch": run.branch, "head_sha": SHA,
+            "path": format!(".github/workflows/{}@{}", w.file, run.branch),
+            "run_number": run.id - 30_433_000, "event": run.event, "display_title": w.name,
+            "status": status, "conclusion": conclusion, "workflow_id": w.id,
+            "url": api, "html_url": format!("https://github.com/{REPO}/actions/runs/{}", run.id),
+            "pull_requests": [], "created_at": run.created_at, "updated_at": run.created_at,
+            "actor": {"login": "octocat", "id": 1, "type": "User", "site_admin": false},
+            "run_attempt": 1, "run_started_at": run.created_at,
+            "jobs_url": format!("{api}/jobs"), "logs_url": format!("{api}/logs"),
+            "workflow_url": format!("{base}/repos/{REPO}/actions/workflows/{}", w.id),
+            "head_commit": {"id": SHA, "tree_id": SHA, "message": "Deploy", "timestamp": run.created_at,
+                "author": {"name": "Octo Cat", "email": "octocat@github.com"},
+                "committer": {"name": "GitHub", "email": "noreply@github.com"}},
+            "repository": {"id": 1_296_269, "name": "octo-repo", "full_name": REPO,
+                "url": format!("{base}/repos/{REPO}")},
+        })
+    }
+
+    fn jobs_json(run: &RunSim, base: &str) -> Vec<Value> {
+        let w = &WORKFLOWS[run.workflow];
+        let (_, _, jobs) = progress(run);
+        jobs.into_iter()
+            .enumerate()
+            .map(|(i, (status, conclusion))| {
+                let id = run.id * 10 + i as u64;
+                let started = (status != "queued").then(|| run.created_at.clone());
+                let completed = conclusion.as_ref().map(|_| run.created_at.clone());
+                json!({
+                    "id": id, "run_id": run.id,
+                    "run_url": format!("{base}/repos/{REPO}/actions/runs/{}", run.id),
+                    "node_id": "MDEyOldvcmtmbG93IEpvYjM5OTQ0NDQ5Ng==", "head_sha": SHA,
+                    "url": format!("{base}/repos/{REPO}/actions/jobs/{id}"),
+                    "html_url": format!("https://github.com/{REPO}/actions/runs/{}/job/{id}", run.id),
+                    "status": status, "conclusion": conclusion,
+                    "created_at": run.created_at, "started_at": started, "completed_at": completed,
+                    "name": w.jobs[i], "steps": [], "labels": ["ubuntu-latest"],
+                    "runner_id": null, "runner_name": null, "run_attempt": 1,
+                    "workflow_name": w.name, "head_branch": run.branch,
+                })
+            })
+            .collect()
+    }
+}
+
+use fake::FakeGithub;
+
+/// `deckhand --output json ARGS` with GitHub pointed at the fake, and nothing else of the
+/// machine's GitHub or deckhand settings.
+fn deckhand_with(fake: &FakeGithub, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = std::process::Command::new(BIN);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("DECKHAND_") || k.starts_with("GITHUB_") || k == "GH_TOKEN" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("GITHUB_API_URL", &fake.url)
+        .env("GITHUB_TOKEN", TOKEN);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .args(["--output", "json"])
+        .args(args)
+        .output()
+        .expect("run deckhand");
+    let run = Run::from_output(&out);
+    assert_token_never_printed(&run);
+    run
+}
+
+fn dispatch(fake: &FakeGithub, extra: &[&str]) -> Run {
+    let mut args = vec!["dispatch", "--repo", REPO, "--poll-interval", "100ms"];
+    args.extend_from_slice(extra);
+    deckhand_with(fake, &args, &[])
+}
+
+#[track_caller]
+fn assert_token_never_printed(run: &Run) {
+    assert!(
+        !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
+        "the token was printed:\n{}\n{}",
+        run.stderr,
+        run.stdout
+    );
+}
+
+/// Every request carried the token as a Bearer header and asked for GitHub's JSON.
+#[track_caller]
+fn assert_authenticated(fake: &FakeGithub) {
+    let requests = fake.requests();
+    assert!(!requests.is_empty());
+    for r in &requests {
+        assert_eq!(
+            r.headers.get("authorization").map(String::as_str),
+            Some(format!("Bearer {TOKEN}").as_str()),
+            "{} {}",
+            r.method,
+            r.path
+        );
+        assert_eq!(
+            r.headers.get("accept").map(String::as_str),
+            Some("application/vnd.github+json"),
+            "{} {}",
+            r.method,
+            r.path
+        );
+        assert_eq!(
+            r.headers.get("x-github-api-version").map(String::as_str),
+            Some("2022-11-28"),
+            "{} {}",
+            r.method,
+            r.path
+        );
+    }
+}
+
+#[track_caller]
+fn assert_stderr(run: &Run, needle: &str) {
+    assert!(
+        run.stderr.contains(needle),
+        "stderr lacks {needle:?}:\n{}",
+        run.stderr
+    );
+}
+
+const DISPATCHES: &str = "/actions/workflows/deploy.yml/dispatches";
+
+// ---------------------------------------------------------------------------------------------
+// dispatch
+
+#[test]
+fn dispatch_follows_the_run_job_by_job_to_success() {
+    let fake = FakeGithub::start();
+    let run = dispatch(
+        &fake,
+        &[
+            "--workflow",
+            "deploy.yml",
+            "--ref",
+            "main",
+            "--input",
+            "environment=staging",
+            "--input",
+            "api_token=s3cr3t-value",
+            "--wait",
+        ],
+    );
+    run.assert_exit(0, "succeeded");
+    assert_authenticated(&fake);
+
+    // One dispatch with the ref, the inputs as strings and the run details asked for.
+    let posts = fake.matching("POST", DISPATCHES);
+    assert_eq!(posts.len(), 1);
+    assert_eq!(
+        posts[0].body,
+        json!({"ref": "main", "inputs": {"environment": "staging", "api_token": "s3cr3t-value"}, "return_run_details": true})
+    );
+    assert_eq!(posts[0].path, format!("/repos/{REPO}{DISPATCHES}"));
+    // The run id came with the answer: no listing.
+    assert!(fake.matching("GET", "/runs").is_empty());
+    let run_id = fake.run_ids()[0];
+    assert_eq!(run.json["run_id"], run_id);
+    assert_eq!(
+        run.json["run_url"],
+        format!("https://github.com/{REPO}/actions/runs/{run_id}")
+    );
+    assert_eq!(run.json["conclusion"], "success");
+    assert_eq!(run.json["status"], "completed");
+    let jobs: Vec<(String, String)> = run.json["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            (
+                j["name"].as_str().unwrap().to_string(),
+                j["conclusion"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        jobs,
+        vec![
+            ("build".to_string(), "success".to_string()),
+            ("deploy".to_string(), "success".to_string())
+        ]
+    );
+    // Polled until completed: the run and its jobs, each read once per poll.
+    let run_reads = fake
+        .matching("GET", &format!("/actions/runs/{run_id}"))
+        .len();
+    assert_eq!(run_reads, 4, "queued, build, deploy, completed");
+    assert_eq!(
+        fake.matching("GET", &format!("/actions/runs/{run_id}/jobs"))
+            .len(),
+        run_reads
+    );
+    assert_eq!(
+        fake.matching("GET", "/jobs")[0]
+            .query
+            .get("per_page")
+            .map(String::as_str),
+        Some("100")
+    );
+    // Job by job, in order, each change once.
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("job `") || l.contains(&format!("run {run_id}: ")))
+        .map(|l| l.split("] ").nth(1).unwrap_or(l).trim())
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            format!("run {run_id}: queued").as_str(),
+            "job `build`: queued",
+            "job `deploy`: queued",
+            format!("run {run_id}: in_progress").as_str(),
+            "job `build`: in_progress",
+            "job `build`: completed (success)",
+            "job `deploy`: in_progress",
+            format!("run {run_id}: completed (success)").as_str(),
+            "job `deploy`: completed (success)",
+        ],
+        "{}",
+        run.stderr
+    );
+    // A secret-looking input's value is shown nowhere.
+    assert!(!run.stderr.contains("s3cr3t-value") && !run.stdout.contains("s3cr3t-value"));
+    assert_eq!(run.json["inputs"]["api_token"], "(redacted)");
+    assert_eq!(run.json["inputs"]["environment"], "staging");
+}
+
+#[test]
+fn a_failed_run_is_exit_1_naming_the_failed_job_in_the_outputs() {
+    let fake = FakeGithub::start();
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = dir.path().join("output");
+    let run = deckhand_with(
+        &fake,
+        &[
+            "dispatch",
+            "--repo",
+            REPO,
+            "--workflow",
+            "deploy.yml",
+            "--ref",
+            "release/1.2",
+            "--input",
+            "outcome=failure",
+            "--wait",
+            "--poll-interval",
+            "100ms",
+        ],
+        &[
+            ("GITHUB_OUTPUT", outputs.to_str().unwrap()),
+            ("GITHUB_ACTIONS", "true"),
+        ],
+    );
+    run.assert_exit(1, "failed");
+    assert_eq!(run.json["conclusion"], "failure");
+    assert_eq!(run.json["jobs"][1]["conclusion"], "failure");
+    let headline = run.json["headline"].as_str().unwrap();
+    assert!(
+        headline.contains("concluded `failure`: `deploy` (failure)"),
+        "{headline}"
+    );
+    assert_stderr(&run, "::error title=deckhand dispatch deploy.yml::");
+    let out = std::fs::read_to_string(&outputs).unwrap();
+    let run_id = fake.run_ids()[0];
+    assert!(out.contains("verdict=failed\n"), "{out}");
+    assert!(out.contains("exit-code=1\n"), "{out}");
+    assert!(out.contains(&format!("run-id={run_id}\n")), "{out}");
+    assert!(out.contains("conclusion=failure\n"), "{out}");
+    assert_eq!(
+        fake.matching("POST", DISPATCHES)[0].body["ref"],
+        "release/1.2"
+    );
+}
+
+#[test]
+fn a_cancelled_run_is_exit_1() {
+    let fake = FakeGithub::start();
+    let run = dispatch(
+        &fake,
+        &[
+            "--workflow",
+            "deploy.yml",
+            "--ref",
+            "main",
+            "--input",
+            "outcome=cancelled",
+            "--wait",
+        ],
+    );
+    run.assert_exit(1, "failed");
+    assert_eq!(run.json["conclusion"], "cancelled");
+}
+
+#[test]
+fn without_run_details_the_run_is_found_by_listing() {
+    let fake = FakeGithub::start();
+    fake.without_run_details();
+    // Older runs that are not ours: the same workflow an hour ago, and one on another branch.
+    let old = fake.add_run(
+        "deploy.yml",
+        "workflow_dispatch",
+        "main",
+        fake::now_epoch() - 3600,
+    );
+    let other = fake.add_run(
+        "deploy.yml",
+        "workflow_dispatch",
+        "release/1.2",
+        fake::now_epoch(),
+    );
+    let run = dispatch(
+        &fake,
+        &["--workflow", "deploy.yml", "--ref", "main", "--wait"],
+    );
+    run.assert_exit(0, "succeeded");
+    let ours = *fake.run_ids().last().unwrap();
+    assert!(ours != old && ours != other);
+    assert_eq!(run.json["run_id"], ours);
+    let lists = fake.matching("GET", "/actions/workflows/deploy.yml/runs");
+    assert!(!lists.is_empty());
+    let q = &lists[0].query;
+    assert_eq!(
+        q.get("event").map(String::as_str),
+        Some("workflow_dispatch")
+    );
+    assert_eq!(q.get("branch").map(String::as_str), Some("main"));
+    let created = q.get("created").expect("a created filter");
+    assert!(created.starts_with(">=20"), "{created}");
+    // The older runs were never followed.
+    assert!(fake.matching("GET", &format!("/runs/{old}")).is_empty());
+    assert!(fake.matching("GET", &format!("/runs/{other}")).is_empty());
+}
+
+#[test]
+fn a_github_that_refuses_return_run_details_gets_the_dispatch_without_it() {
+    let fake = FakeGithub::start();
+    fake.refusing_run_details();
+    let run = dispatch(
+        &fake,
+        &["--workflow", "deploy.yml", "--ref", "main", "--wait"],
+    );
+    run.assert_exit(0, "succeeded");
+    let posts = fake.matching("POST", DISPATCHES);
+    assert_eq!(
+        posts.len(),
+        2,
+        "refused once, then sent without the parameter"
+    );
+    assert_eq!(posts[0].body["return_run_details"], true);
+    assert_eq!(posts[1].body, json!({"ref": "main", "inputs": {}}));
+    assert_eq!(fake.run_ids().len(), 1, "one run started");
+    assert_eq!(run.json["run_id"], fake.run_ids()[0]);
+}
+
+#[test]
+fn without_wait_an_accepted_dispatch_is_exit_0_and_nothing_is_polled() {
+    let fake = FakeGithub::start();
+    // GH_TOKEN alone, and the repository from GITHUB_REPOSITORY.
+    let run = deckhand_with(
+        &fake,
+        &["dispatch", "--workflow", "deploy.yml", "--ref", "main"],
+        &[
+            ("GITHUB_TOKEN", ""),
+            ("GH_TOKEN", TOKEN),
+            ("GITHUB_REPOSITORY", REPO),
+        ],
+    );
+    run.assert_exit(0, "dispatched");
+    assert_authenticated(&fake);
+    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(run.json["run_id"], fake.run_ids()[0]);
+}
+
+#[test]
+fn wait_timeout_while_the_run_is_in_progress_is_exit_4() {
+    let fake = FakeGithub::start();
+    let run = dispatch(
+        &fake,
+        &[
+            "--workflow",
+            "slow.yml",
+            "--ref",
+            "main",
+            "--wait",
+            "--timeout",
+            "1s",
+        ],
+    );
+    run.assert_exit(4, "timed-out");
+    let headline = run.json["headline"].as_str().unwrap();
+    assert!(
+        headline.contains("still in_progress after 1s; it was not cancelled"),
+        "{headline}"
+    );
+    assert_eq!(run.json["jobs"][0]["status"], "in_progress");
+    // Polls of the unchanged run were conditional and answered 304 (free of rate limit).
+    let conditional = fake
+        .requests()
+        .iter()
+        .filter(|r| r.headers.contains_key("if-none-match"))
+        .count();
+    assert!(conditional >= 2, "{conditional} conditional reads");
+    assert!(
+        fake.not_modified() >= 2,
+        "{} answers 304",
+        fake.not_modified()
+    );
+    // Nothing cancelled it.
+    assert!(fake.requests().iter().all(|r| !r.path.ends_with("/cancel")));
+}
+
+#[test]
+fn an_unknown_workflow_is_404_exit_2_with_a_hint() {
+    let fake = FakeGithub::start();
+    let run = dispatch(
+        &fake,
+        &["--workflow", "nope.yml", "--ref", "main", "--wait"],
+    );
+    run.assert_exit(2, "invalid-input");
+    assert_stderr(
+        &run,
+        "the workflow or the repository `octo-org/octo-repo` was not found",
+    );
+    assert_stderr(&run, "404 Not Found");
+    assert_stderr(&run, "hint: check `--workflow`");
+    assert_eq!(
+        fake.requests().len(),
+        1,
+        "one POST, not retried, no polling"
+    );
+}
+
+#[test]
+fn a_bad_ref_is_422_with_githubs_message() {
+    let fake = FakeGithub::start();
+    let run = dispatch(
+        &fake,
+        &["--workflow", "deploy.yml", "--ref", "nope", "--wait"],
+    );
+    run.assert_exit(2, "invalid-input");
+    assert_stderr(&run, "422 No ref found for: nope");
+    assert_stderr(&run, "hint: check `--ref`");
+    assert!(
+        run.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("No ref found for: nope")
+    );
+}
+
+#[test]
+fn bad_inputs_and_a_workflow_without_a_dispatch_trigger_are_422() {
+    let fake = FakeGithub::start();
+    let run = dispatch(
+        &fake,
+        &[
+            "--workflow",
+            "deploy.yml",
+            "--ref",
+            "main",
+            "--input",
+            "bogus=1",
+        ],
+    );
+    run.assert_exit(2, "invalid-input");
+    assert_stderr(&run, "Unexpected inputs provided: [\"bogus\"]");
+
+    let run = dispatch(&fake, &["--workflow", "ci.yml", "--ref", "main"]);
+    run.assert_exit(2, "invalid-input");
+    assert_stderr(&run, "Workflow does not have 'workflow_dispatch' trigger");
+
+    // A validation error with GitHub's `errors` list: each error is shown.
+    fake.fail(
+        "POST",
+        DISPATCHES,
+        1,
+        422,
+        &[],
+        json!({"message": "Validation Failed", "errors": [{"resource": "WorkflowDispatch", "field": "inputs", "code": "invalid"}, "environment must be one of staging, production"], "documentation_url": "https://docs.github.com/rest", "status": "422"}),
+    );
+    let run = dispatch(
+        &fake,
+        &[
+            "--workflow",
+            "deploy.yml",
+            "--ref",
+            "main",
+            "--input",
+            "environment=qa",
+        ],
+    );
+    run.assert_exit(2, "invalid-input");
+    assert_stderr(
+        &run,
+        "422 Validation Failed (WorkflowDispatch.inputs: invalid; environment must be one of staging, production)",
+    );
+}
+
+#[test]
+fn a_bad_token_is_401_exit_2_and_never_printed() {
+    let fake = FakeGithub::start();
+    let wrong = "ghp_WrongTokenWrongTokenWrongToken0000";
+    let run = deckhand_with(
+        &fake,
+        &[
+            "dispatch",
+            "--repo",
+            REPO,
+            "--workflow",
+            "deploy.yml",
+            "--ref",
+            "main",
+        ],
+        &[("GITHUB_TOKEN", wrong)],
+    );
+    run.assert_exit(2, "invalid-input");
+    assert_stderr(&run, "GitHub rejected the token");
+    assert_stderr(&run, "401 Bad credentials");
+    assert!(!run.stderr.contains(wrong) && !run.stdout.contains(wrong));
+    assert_eq!(
+        fake.requests()[0].headers["authorization"],
+        format!("Bearer {wrong}")
+    );
+}
+
+#[test]
+fn a_permission_403_is_exit_2_naming_the_permission() {
+    let fake = FakeGithub::start();
+    fake.fail(
+        "POST",
+        DISPATCHES,
+        1,
+        403,
+        &[],
+        json!({"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/actions/workflows#create-a-workflow-dispatch-event", "status": "403"}),
+    );
+    let run = dispatch(&fake, &["--workflow", "deploy.yml", "--ref", "main"]);
+    run.assert_exit(2, "invalid-input");
+    assert_stderr(&run, "403 Resource not accessible by integration");
+    assert_stderr(&run, "it needs `actions: write`");
+    assert_eq!(fake.requests().len(), 1, "a permission 403 is not retried");
+}
+
+#[test]
+fn a_primary_rate_limit_names_the_reset_time_and_is_not_waited_for_an_hour() {
+    let fake = FakeGithub::start();
+    let reset = fake::now_epoch() + 3600;
+    fake.fail(
+        "POST",
+        DISPATCHES,
+        1,
+        403,
+        &[
+            ("x-ratelimit-remaining", "0".into()),
+            ("x-ratelimit-reset", reset.to_string()),
+        ],
+        json!({"message": "API rate limit exceeded for installation ID 42.", "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"}),
+    );
+    let run = dispatch(
+        &fake,
+        &["--workflow", "deploy.yml", "--ref", "main", "--wait"],
+    );
+    run.assert_exit(1, "error");
+    let until = fake::iso(reset + 1);
+    let until_alt = fake::iso(reset);
+    assert!(
+        run.stderr
+            .contains(&format!("rate limited by GitHub until {until}"))
+            || run
+                .stderr
+                .contains(&format!("rate limited by GitHub until {until_alt}")),
+        "{}",
+        run.stderr
+    );
+    assert_stderr(&run, "API rate limit exceeded for installation ID 42.");
+    assert_eq!(fake.requests().len(), 1);
+}
+
+#[test]
+fn a_short_retry_after_is_waited_out() {
+    let fake = FakeGithub::start();
+    // The first read of the run is refused with a secondary limit asking for one second.
+    fake.fail(
+        "GET",
+        "/actions/runs/30433643",
+        1,
+        429,
+        &[("retry-after", "1".into())],
+        json!({"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}),
+    );
+    let run = dispatch(
+        &fake,
+        &["--workflow", "deploy.yml", "--ref", "main", "--wait"],
+    );
+    run.assert_exit(0, "succeeded");
+    assert_eq!(fake.run_ids(), vec![30_433_643]);
+    assert_stderr(&run, "rate limited (429");
+    assert_stderr(&run, "waiting 1s as GitHub asks");
+    // The refused read and the four that followed it.
+    assert_eq!(fake.matching("GET", "/actions/runs/30433643").len(), 5);
+}
+
+#[test]
+fn a_5xx_on_the_dispatch_is_not_retried() {
+    let fake = FakeGithub::start();
+    fake.fail(
+        "POST",
+        DISPATCHES,
+        3,
+        502,
+        &[],
+        json!({"message": "Server Error"}),
+    );
+    let run = dispatch(
+        &fake,
+        &["--workflow", "deploy.yml", "--ref", "main", "--wait"],
+    );
+    run.assert_exit(1, "error");
+    assert_stderr(
+        &run,
+        "502 Server Error (not retried: GitHub may have acted on it)",
+    );
+    assert_stderr(&run, "GitHub may or may not have started the run");
+    assert_eq!(fake.matching("POST", DISPATCHES).len(), 1);
+}
+
+#[test]
+fn a_5xx_while_following_is_retried_for_gets() {
+    let fake = FakeGithub::start();
+    fake.fail(
+        "GET",
+        "/actions/runs/30433643/jobs",
+        1,
+        503,
+        &[],
+        json!({"message": "Service Unavailable"}),
+    );
+    let run = dispatch(
+        &fake,
+        &["--workflow", "deploy.yml", "--ref", "main", "--wait"],
+    );
+    run.assert_exit(0, "succeeded");
+    assert_stderr(&run, "503; retrying in 1s (1/3)");
+}
+
+#[test]
+fn bad_input_is_exit_2_before_any_request() {
+    let fake = FakeGithub::start();
+    /// Arguments, environment, what stderr says.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
+        (
+            &[
+                "dispatch",
+                "--repo",
+                "not-a-repo",
+                "--workflow",
+                "deploy.yml",
+                "--ref",
+                "main",
+            ],
+            &[],
+            "is not `OWNER/REPO`",
+        ),
+        (
+            &[
+                "dispatch",
+                "--repo",
+                REPO,
+                "--workflow",
+                "deploy.yml",
+                "--ref",
+                "main",
+                "--input",
+                "novalue",
+            ],
+            &[],
+            "`--input novalue` is not `KEY=VALUE`",
+        ),
+        (
+            &[
+                "dispatch",
+                "--repo",
+                REPO,
+                "--workflow",
+                "deploy.yml",
+                "--ref",
+                "main",
+                "--wait",
+                "--timeout",
+                "soon",
+            ],
+            &[],
+            "`--timeout`: invalid duration `soon`",
+        ),
+        (
+            &[
+                "dispatch",
+                "--repo",
+                REPO,
+                "--workflow",
+                "deploy.yml",
+                "--ref",
+                "main",
+            ],
+            &[("GITHUB_TOKEN", "")],
+            "no GitHub token",
+        ),
+    ];
+    for (args, env, needle) in cases {
+        let run = deckhand_with(&fake, args, env);
+        run.assert_exit(2, "invalid-input");
+        assert_stderr(&run, needle);
+        assert_stderr(&run, "hint:");
+    }
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+}
+
+#[test]
+fn dry_run_checks_the_inputs_and_sends_nothing() {
+    let fake = FakeGithub::start();
+    let run = dispatch(
+        &fake,
+        &[
+            "--workflow",
+            "deploy.yml",
+            "--ref",
+            "main",
+            "--input",
+            "environment=staging",
+            "--wait",
+            "--dry-run",
+        ],
+    );
+    run.assert_exit(0, "dry-run");
+    assert_stderr(
+        &run,
+        "would dispatch workflow `deploy.yml` on `main` in octo-org/octo-repo with environment=staging",
+    );
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+}
+
+#[test]
+fn inputs_come_from_the_environment_one_per_line() {
+    let fake = FakeGithub::start();
+    let run = deckhand_with(
+        &fake,
+        &["dispatch"],
+        &[
+            ("DECKHAND_REPO", REPO),
+            ("DECKHAND_WORKFLOW", "deploy.yml"),
+            ("DECKHAND_REF", "main"),
+            ("DECKHAND_INPUT", "environment=staging\noutcome=success\n"),
+            ("DECKHAND_WAIT", "true"),
+            ("DECKHAND_POLL_INTERVAL", "100ms"),
+        ],
+    );
+    run.assert_exit(0, "succeeded");
+    assert_eq!(
+        fake.matching("POST", DISPATCHES)[0].body["inputs"],
+        json!({"environment": "staging", "outcome": "success"})
+    );
+}
+
+#[test]
+fn repository_dispatch_sends_the_event_and_follows_its_run() {
+    let fake = FakeGithub::start();
+    let run = dispatch(
+        &fake,
+        &[
+            "--event-type",
+            "deploy-web",
+            "--input",
+            "environment=staging",
+            "--wait",
+        ],
+    );
+    run.assert_exit(0, "succeeded");
+    let posts = fake.matching("POST", &format!("/repos/{REPO}/dispatches"));
+    assert_eq!(posts.len(), 1);
+    assert_eq!(
+        posts[0].body,
+        json!({"event_type": "deploy-web", "client_payload": {"environment": "staging"}})
+    );
+    let lists = fake.matching("GET", &format!("/repos/{REPO}/actions/runs"));
+    assert_eq!(
+        lists[0].query.get("event").map(String::as_str),
+        Some("repository_dispatch")
+    );
+    assert_eq!(run.json["run_id"], fake.run_ids()[0]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ecs deploy: GitHub deployment records
+
+const IMAGE_V1: &str = "registry.local/shop/web:v1";
+const IMAGE_V2: &str = "registry.local/shop/web:v2";
+
+fn service(name: &str, breaker: Breaker) -> ServiceFixture {
+    ServiceFixture::create(
+        world(),
+        name,
+        &[ContainerSpec::new("app", IMAGE_V1)],
+        1,
+        breaker,
+    )
+}
+
+/// `ecs deploy` in a GitHub Actions job: the world's AWS, the fake's GitHub.
+fn ecs_deploy(
+    w: &World,
+    fake: &FakeGithub,
+    f: &ServiceFixture,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
+    let mut cmd = w.command(BIN);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("GITHUB_") || k == "GH_TOKEN" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("GITHUB_API_URL", &fake.url)
+        .env("GITHUB_TOKEN", TOKEN)
+        .env("GITHUB_REPOSITORY", REPO)
+        .env("GITHUB_SHA", SHA)
+        .env("GITHUB_REF", "refs/heads/main")
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_RUN_ID", "4242");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .args([
+            "--output",
+            "json",
+            "ecs",
+            "deploy",
+            "--cluster",
+            &f.cluster,
+            "--service",
+            &f.service,
+        ])
+        .args(["--poll-interval", "200ms", "--timeout", "60s"])
+        .args(extra)
+        .output()
+        .expect("run deckhand");
+    let run = Run::from_output(&out);
+    assert_token_never_printed(&run);
+    run
+}
+
+fn states(statuses: &[Value]) -> Vec<&str> {
+    statuses
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_green_deploy_records_a_deployment_in_progress_then_success() {
+    let w = world();
+    let fake = FakeGithub::start();
+    let f = service("gh-green", Breaker::WithRollback);
+    let run = ecs_deploy(
+        w,
+        &fake,
+        &f,
+        &[
+            "--image",
+            &format!("app={IMAGE_V2}"),
+            "--environment",
+            "staging",
+            "--environment-url",
+            "https://staging.example.com",
+        ],
+        &[],
+    );
+    run.assert_exit(0, "succeeded");
+    assert_authenticated(&fake);
+
+    let posts = fake.matching("POST", "/deployments");
+    assert_eq!(posts.len(), 1);
+    let body = &posts[0].body;
+    assert_eq!(body["ref"], SHA);
+    assert_eq!(body["environment"], "staging");
+    assert_eq!(body["auto_merge"], false);
+    assert_eq!(body["required_contexts"], json!([]));
+    assert_eq!(body["transient_environment"], false);
+    assert_eq!(body["production_environment"], false);
+    assert_eq!(body["task"], "deploy");
+    assert_eq!(body["payload"]["deckhand"]["service"], "gh-green");
+    assert_eq!(
+        body["description"],
+        "deckhand ecs deploy: service `gh-green` in cluster `gh-green`"
+    );
+
+    let deployments = fake.deployments();
+    assert_eq!(deployments.len(), 1);
+    let (id, environment, statuses) = &deployments[0];
+    assert_eq!(environment, "staging");
+    assert_eq!(states(statuses), vec!["in_progress", "success"]);
+    for s in statuses {
+        assert_eq!(
+            s["log_url"],
+            format!("https://github.com/{REPO}/actions/runs/4242")
+        );
+        assert_eq!(s["environment_url"], "https://staging.example.com");
+    }
+    let last = statuses[1]["description"].as_str().unwrap();
+    assert!(last.starts_with("succeeded: deployment "), "{last}");
+    assert!(last.chars().count() <= 140);
+
+    assert_eq!(run.json["github_deployment"]["id"], *id);
+    assert_eq!(run.json["github_deployment"]["state"], "success");
+    assert_eq!(run.json["github_deployment"]["environment"], "staging");
+    // The deploy's own result is all there.
+    assert!(
+        run.json["task_definition_arn"]
+            .as_str()
+            .unwrap()
+            .ends_with("gh-green:2")
+    );
+    assert_stderr(
+        &run,
+        &format!("github deployment {id} to `staging`: success"),
+    );
+}
+
+#[test]
+fn a_rolled_back_deploy_is_a_failure_record_and_keeps_exit_3() {
+    let w = world();
+    let fake = FakeGithub::start();
+    let f = service("gh-rollback", Breaker::WithRollback);
+    let dir = tempfile::tempdir().unwrap();
+    let (outputs, summary) = (dir.path().join("output"), dir.path().join("summary"));
+    let run = ecs_deploy(
+        w,
+        &fake,
+        &f,
+        &["--image", "app=registry.local/shop/web:fault-exit"],
+        &[
+            ("GITHUB_OUTPUT", outputs.to_str().unwrap()),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+        ],
+    );
+    run.assert_exit(3, "rolled-back");
+    let deployments = fake.deployments();
+    let (_, environment, statuses) = &deployments[0];
+    // Default environment: CLUSTER-SERVICE.
+    assert_eq!(environment, "gh-rollback-gh-rollback");
+    assert_eq!(states(statuses), vec!["in_progress", "failure"]);
+    assert!(
+        statuses[1]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("rolled-back: "),
+        "{}",
+        statuses[1]
+    );
+    assert_eq!(run.json["github_deployment"]["state"], "failure");
+    // The deploy's outputs and summary were still published, once.
+    let out = std::fs::read_to_string(&outputs).unwrap();
+    assert_eq!(out.matches("verdict=rolled-back\n").count(), 1, "{out}");
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.contains("GitHub deployment `"), "{md}");
+    assert!(md.contains("**failure**"), "{md}");
+}
+
+#[test]
+fn a_502_on_create_deployment_is_not_retried_and_the_deploy_goes_on() {
+    let w = world();
+    let fake = FakeGithub::start();
+    fake.fail(
+        "POST",
+        &format!("/repos/{REPO}/deployments"),
+        5,
+        502,
+        &[],
+        json!({"message": "Server Error"}),
+    );
+    let f = service("gh-502", Breaker::WithRollback);
+    let run = ecs_deploy(w, &fake, &f, &["--image", &format!("app={IMAGE_V2}")], &[]);
+    run.assert_exit(0, "succeeded");
+    assert_eq!(
+        fake.matching("POST", "/deployments").len(),
+        1,
+        "exactly one POST /deployments"
+    );
+    assert!(fake.matching("POST", "/statuses").is_empty());
+    assert_stderr(&run, "warning: GitHub deployment record: GitHub failed");
+    assert_stderr(&run, "the deploy goes on");
+    assert!(run.json.get("github_deployment").is_none());
+}
+
+#[test]
+fn a_failed_status_update_does_not_change_the_verdict() {
+    let w = world();
+    let fake = FakeGithub::start();
+    let f = service("gh-status", Breaker::WithRollback);
+    // The in_progress status is refused; the final one goes through.
+    fake.fail(
+        "POST",
+        "/statuses",
+        1,
+        403,
+        &[],
+        json!({"message": "Resource not accessible by integration"}),
+    );
+    let run = ecs_deploy(w, &fake, &f, &["--image", &format!("app={IMAGE_V2}")], &[]);
+    run.assert_exit(0, "succeeded");
+    assert_stderr(&run, "it needs `deployments: write`");
+    let (_, _, statuses) = &fake.deployments()[0];
+    assert_eq!(states(statuses), vec!["success"]);
+}
+
+#[test]
+fn no_record_when_turned_off_for_a_dry_run_or_for_bad_input() {
+    let w = world();
+    let fake = FakeGithub::start();
+    let f = service("gh-off", Breaker::WithRollback);
+    let image = format!("app={IMAGE_V2}");
+    let off = ecs_deploy(
+        w,
+        &fake,
+        &f,
+        &["--image", &image, "--github-deployment=false"],
+        &[],
+    );
+    off.assert_exit(0, "succeeded");
+    let dry = ecs_deploy(
+        w,
+        &fake,
+        &f,
+        &["--image", "app=registry.local/shop/web:v3", "--dry-run"],
+        &[],
+    );
+    dry.assert_exit(0, "dry-run");
+    let bad = ecs_deploy(w, &fake, &f, &["--image", "app=Not An Image"], &[]);
+    bad.assert_exit(2, "invalid-input");
+    let env_off = ecs_deploy(
+        w,
+        &fake,
+        &f,
+        &["--image", "app=registry.local/shop/web:v4"],
+        &[("DECKHAND_GITHUB_DEPLOYMENT", "false")],
+    );
+    env_off.assert_exit(0, "succeeded");
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+}
+
+#[test]
+fn without_a_token_no_record_is_attempted() {
+    let w = world();
+    let fake = FakeGithub::start();
+    let f = service("gh-notoken", Breaker::WithRollback);
+    let run = ecs_deploy(
+        w,
+        &fake,
+        &f,
+        &["--image", &format!("app={IMAGE_V2}")],
+        &[("GITHUB_TOKEN", "")],
+    );
+    run.assert_exit(0, "succeeded");
+    assert!(fake.requests().is_empty());
+    assert!(!run.stderr.contains("GitHub deployment"), "{}", run.stderr);
+    assert!(run.json.get("github_deployment").is_none());
+}
