@@ -11,6 +11,7 @@ root="$(pwd)"
 files="${1:-10000}" filters="${2:-50}" runs="${3:-20}"
 work="$root/.bench/changes"
 node_dir="$root/.bench-tools/node"
+export NODE_PATH="$node_dir/node_modules"
 py="$root/.venv/bin/python"
 
 say() { printf '\n==> %s\n' "$*" >&2; }
