@@ -114,11 +114,25 @@ same=yes
 cmp -s "$work/deckhand.json" "$work/paths-filter.json" || same=no
 matched="$("$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["changes"]), sum(len(v) for v in d["filters"].values()))' "$work/deckhand.json")"
 
+peak_mb() { # CMD...: peak resident memory in MB
+    /usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>&1
+    "$py" -c "print(f'{int(open(\"$work/rss\").read().split()[-1]) / 1024:.1f}')"
+}
+in_actions() { # as on a runner: every filter's outputs written to $GITHUB_OUTPUT
+    : >"$work/github_output"
+    GITHUB_OUTPUT="$work/github_output" "$@"
+}
+
 say "timing ($runs runs each, median)"
 d_ms="$(time_runs "$deckhand" --output json changes --filters "$work/filters.yml" --files-from "$work/changed.txt")"
+a_ms="$(time_runs in_actions "$deckhand" --output json changes --filters "$work/filters.yml" --files-from "$work/changed.txt")"
 n_ms="$(time_runs node "$work/paths-filter.js" "$work/filters.yml" "$work/changed.txt")"
+d_mb="$(peak_mb "$deckhand" --output json changes --filters "$work/filters.yml" --files-from "$work/changed.txt")"
+a_mb="$(peak_mb env GITHUB_OUTPUT="$work/github_output" "$deckhand" --output json changes --filters "$work/filters.yml" --files-from "$work/changed.txt")"
+n_mb="$(peak_mb node "$work/paths-filter.js" "$work/filters.yml" "$work/changed.txt")"
 printf '\n%s files, %s filters; filters matched and (filter, file) matches: %s; identical results: %s\n\n' "$files" "$filters" "$matched" "$same"
-printf '| tool | wall (ms, median of %s) | ratio |\n|---|---|---|\n' "$runs"
-printf '| deckhand changes | %s | 1.0x |\n' "$d_ms"
-printf '| paths-filter matching (node + picomatch 2.3.1) | %s | %sx |\n' "$n_ms" "$("$py" -c "print(f'{$n_ms / $d_ms:.1f}')")"
+printf '| tool | wall (ms, median of %s) | ratio | peak memory (MB) |\n|---|---|---|---|\n' "$runs"
+printf '| deckhand changes | %s | 1.0x | %s |\n' "$d_ms" "$d_mb"
+printf '| deckhand changes, writing $GITHUB_OUTPUT (every filter'"'"'s files) | %s | %sx | %s |\n' "$a_ms" "$("$py" -c "print(f'{$a_ms / $d_ms:.1f}')")" "$a_mb"
+printf '| paths-filter matching (node + picomatch 2.3.1) | %s | %sx | %s |\n' "$n_ms" "$("$py" -c "print(f'{$n_ms / $d_ms:.1f}')")" "$n_mb"
 "$py" -c "import sys; sys.exit(0 if '$same' == 'yes' and $d_ms < 50 else 1)"

@@ -102,13 +102,13 @@ impl Actions {
 
     /// Appends outputs to `$GITHUB_OUTPUT`; multi-line values use the heredoc form with a
     /// delimiter that does not occur in the value.
-    pub fn write_outputs(&self, outputs: &[(&str, String)]) -> std::io::Result<()> {
+    pub fn write_outputs<K: AsRef<str>>(&self, outputs: &[(K, String)]) -> std::io::Result<()> {
         let Some(path) = &self.output_file else {
             return Ok(());
         };
         let mut text = String::new();
         for (name, value) in outputs {
-            text.push_str(&format_output(name, value));
+            text.push_str(&format_output(name.as_ref(), value));
         }
         append(path, &text)
     }

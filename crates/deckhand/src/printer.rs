@@ -125,14 +125,34 @@ impl Printer {
         }
     }
 
+    /// Appends to the step summary only (for a command whose outputs nobody reads).
+    pub(crate) fn summary(&self, markdown: &str) {
+        if let Some(c) = &self.captured {
+            c.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .summary
+                .push_str(markdown);
+            return;
+        }
+        if let Err(e) = self.actions.write_summary(markdown) {
+            self.line(&format!("warning: cannot write GITHUB_STEP_SUMMARY: {e}"));
+        }
+    }
+
     /// Writes outputs whose names depend on the input (one set per filter of `changes`).
-    pub(crate) fn publish_extra(&self, outputs: &[(&str, String)]) {
+    pub(crate) fn publish_extra(&self, outputs: &[(String, String)]) {
         if self.captured.is_some() {
             return;
         }
         if let Err(e) = self.actions.write_outputs(outputs) {
             self.line(&format!("warning: cannot write GITHUB_OUTPUT: {e}"));
         }
+    }
+
+    /// True when [`Printer::publish`] would write outputs somewhere (a runner's
+    /// `$GITHUB_OUTPUT`, or an outer command capturing them): large outputs are built only then.
+    pub(crate) fn wants_outputs(&self) -> bool {
+        self.captured.is_some() || self.actions.output_file.is_some()
     }
 
     pub(crate) fn is_json(&self) -> bool {
@@ -145,9 +165,23 @@ impl Printer {
             c.lock().unwrap_or_else(|p| p.into_inner()).json = Some(value.clone());
             return;
         }
-        println!(
-            "{}",
-            serde_json::to_string_pretty(value).unwrap_or_default()
-        );
+        self.json_stream(value);
+    }
+
+    /// The machine result on stdout, serialized straight from `value` (no intermediate
+    /// `serde_json::Value`): for results with many entries, like `changes` on 10,000 files.
+    pub(crate) fn json_stream<T: serde::Serialize + ?Sized>(&self, value: &T) {
+        if let Some(c) = &self.captured {
+            c.lock().unwrap_or_else(|p| p.into_inner()).json = serde_json::to_value(value).ok();
+            return;
+        }
+        use std::io::Write;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let written = serde_json::to_writer_pretty(&mut out, value)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+            .and_then(|()| out.flush());
+        // A closed stdout (`| head`) is the reader's choice, not a failure of the command.
+        drop(written);
     }
 }

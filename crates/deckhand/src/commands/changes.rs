@@ -182,6 +182,10 @@ fn find_changes(args: &ChangesArgs) -> Result<Found, (ExitStatus, Problem)> {
     }
 }
 
+fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).expect("BUG: names and paths are always valid JSON")
+}
+
 fn run(args: &ChangesArgs) -> Result<(Evaluation, Filters, Found), (ExitStatus, Problem)> {
     let quantifier: Quantifier = args
         .quantifier
@@ -233,7 +237,6 @@ pub(crate) fn changes(args: ChangesArgs, printer: &Printer) -> ExitStatus {
             return status;
         }
     };
-    let result = evaluation.to_json();
     let names: Vec<String> = filters.names().map(str::to_string).collect();
     let changed_count = found.files.as_ref().map_or(0, Vec::len);
     printer.line(&format!(
@@ -252,24 +255,10 @@ pub(crate) fn changes(args: ChangesArgs, printer: &Printer) -> ExitStatus {
             printer.detail(&format!("      {f}"));
         }
     }
-
-    // Fixed outputs first (as declared), then one set per filter.
-    let mut outputs: Vec<(String, String)> = Vec::new();
-    let changes_json = serde_json::to_string(&evaluation.changes).unwrap_or_default();
     if names.iter().any(|n| n == "changes") {
         printer.line("note: a filter is named `changes`: its outputs replace the `changes` list (as in paths-filter)");
     }
-    outputs.push(("changes".into(), changes_json));
-    outputs.push(("filters".into(), result.to_string()));
-    for name in &names {
-        let files = evaluation.files(name).unwrap_or_default();
-        outputs.push((name.clone(), evaluation.changed(name).to_string()));
-        outputs.push((format!("{name}_count"), files.len().to_string()));
-        outputs.push((
-            format!("{name}_files"),
-            serde_json::to_string(&files).unwrap_or_default(),
-        ));
-    }
+
     let mut md = format!(
         "### deckhand changes\n\nChanges from {} ({changed_count} files).\n\n| filter | changed | files |\n|---|---|---|\n",
         found.source
@@ -286,18 +275,26 @@ pub(crate) fn changes(args: ChangesArgs, printer: &Printer) -> ExitStatus {
             files.len()
         ));
     }
-    let fixed: Vec<(&str, String)> = outputs[..2]
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.clone()))
-        .collect();
-    printer.publish(&fixed, CHANGES_OUTPUTS, &md);
-    let per_filter: Vec<(&str, String)> = outputs[2..]
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.clone()))
-        .collect();
-    printer.publish_extra(&per_filter);
+    // Outputs hold every matched path again, as JSON: built only when something reads them.
+    if printer.wants_outputs() {
+        let fixed = [
+            ("changes", json_text(&evaluation.changes)),
+            ("filters", json_text(&evaluation)),
+        ];
+        printer.publish(&fixed, CHANGES_OUTPUTS, &md);
+        let mut per_filter: Vec<(String, String)> = Vec::with_capacity(names.len() * 3);
+        for name in &names {
+            let files = evaluation.files(name).unwrap_or_default();
+            per_filter.push((name.clone(), evaluation.changed(name).to_string()));
+            per_filter.push((format!("{name}_count"), files.len().to_string()));
+            per_filter.push((format!("{name}_files"), json_text(&files)));
+        }
+        printer.publish_extra(&per_filter);
+    } else {
+        printer.summary(&md);
+    }
     if printer.is_json() {
-        printer.json(&result);
+        printer.json_stream(&evaluation);
     }
     ExitStatus::Success
 }
