@@ -27,6 +27,9 @@ step "zizmor: workflow and action security lints"
 step "actionlint: workflow checks (with shellcheck on run: scripts)"
 .venv/bin/actionlint
 
+step "shellcheck: the actions' run: scripts"
+.venv/bin/python scripts/shellcheck-actions.py
+
 step "the local world's own tests: ECS rollouts, fault injection (pytest)"
 PYTHONPATH=world .venv/bin/python -m pytest -q world/tests
 

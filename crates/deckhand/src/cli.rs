@@ -369,6 +369,10 @@ pub struct NginxBuildArgs {
     /// Target and push settings.
     #[command(flatten)]
     pub push: PushArgs,
+
+    /// The GitHub deployment record of the service rollout (`--deploy-*`).
+    #[command(flatten)]
+    pub github: GithubDeploymentArgs,
 }
 
 /// `ecr login`.
@@ -443,6 +447,10 @@ pub struct SiteDeployArgs {
     /// Show the plan and change nothing.
     #[arg(long, env = "DECKHAND_DRY_RUN")]
     pub dry_run: bool,
+
+    /// The GitHub deployment record.
+    #[command(flatten)]
+    pub github: GithubDeploymentArgs,
 }
 
 /// ECS verbs.
@@ -631,6 +639,10 @@ pub struct RollbackArgs {
     /// Show the plan and change nothing.
     #[arg(long, env = "DECKHAND_DRY_RUN")]
     pub dry_run: bool,
+
+    /// The GitHub deployment record.
+    #[command(flatten)]
+    pub github: GithubDeploymentArgs,
 }
 
 /// `--rollback`.

@@ -16,6 +16,7 @@ pub const ECS_DEPLOY_OUTPUTS: &[&str] = &[
     "previous-task-definition-arn",
     "deployment-id",
     "failure-report",
+    "plan",
 ];
 
 /// Outputs `site deploy` writes to `$GITHUB_OUTPUT` (actions/static-site mirrors these).
@@ -31,6 +32,7 @@ pub const SITE_DEPLOY_OUTPUTS: &[&str] = &[
     "invalidation-ids",
     "invalidation-paths",
     "failure-report",
+    "plan",
 ];
 
 /// Outputs `image build` writes to `$GITHUB_OUTPUT`.
@@ -46,6 +48,7 @@ pub const IMAGE_BUILD_OUTPUTS: &[&str] = &[
     "blobs-mounted",
     "blobs-skipped",
     "failure-report",
+    "plan",
 ];
 
 /// Outputs `nginx build` writes (actions/nginx-image mirrors these): the image's, then the
@@ -62,6 +65,7 @@ pub const NGINX_BUILD_OUTPUTS: &[&str] = &[
     "blobs-mounted",
     "blobs-skipped",
     "failure-report",
+    "plan",
     "deploy-verdict",
     "task-definition-arn",
     "deployment-id",

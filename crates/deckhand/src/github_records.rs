@@ -15,6 +15,7 @@ use deckhand_github::{
 use serde_json::{Value, json};
 
 use crate::cli::{GithubDeploymentArgs, TargetArgs};
+use crate::exit::ExitStatus;
 use crate::gha;
 use crate::printer::{Captured, Printer};
 
@@ -196,17 +197,80 @@ pub(crate) struct RecordSpec {
 /// The record of an `ecs deploy`: environment `CLUSTER-SERVICE` by default (docs/github.md
 /// says why), a payload naming the target and the images.
 pub(crate) fn ecs_deploy_spec(t: &TargetArgs) -> RecordSpec {
-    let (cluster, service) = (short_name(&t.cluster), short_name(&t.service));
+    ecs_spec(
+        "ecs deploy",
+        &t.cluster,
+        &t.service,
+        json!({"images": t.images}),
+    )
+}
+
+/// The record of an `ecs rollback`: the same environment as the deploys it undoes.
+pub(crate) fn ecs_rollback_spec(cluster: &str, service: &str, to: Option<&str>) -> RecordSpec {
+    ecs_spec("ecs rollback", cluster, service, json!({"to": to}))
+}
+
+fn ecs_spec(command: &str, cluster_arg: &str, service_arg: &str, extra: Value) -> RecordSpec {
+    let (cluster, service) = (short_name(cluster_arg), short_name(service_arg));
+    let mut payload = json!({
+        "command": command,
+        "cluster": cluster_arg,
+        "service": service_arg,
+    });
+    if let (Some(p), Some(e)) = (payload.as_object_mut(), extra.as_object()) {
+        p.extend(e.clone());
+    }
     RecordSpec {
         default_environment: format!("{cluster}-{service}"),
-        description: format!("deckhand ecs deploy: service `{service}` in cluster `{cluster}`"),
+        description: format!("deckhand {command}: service `{service}` in cluster `{cluster}`"),
+        payload: json!({ "deckhand": payload }),
+    }
+}
+
+/// The record of a `site deploy`: environment `BUCKET` (or `BUCKET-PREFIX`) by default.
+pub(crate) fn site_deploy_spec(bucket: &str, prefix: &str) -> RecordSpec {
+    let prefix_name = prefix.trim_matches('/').replace('/', "-");
+    let default_environment = if prefix_name.is_empty() {
+        bucket.to_string()
+    } else {
+        format!("{bucket}-{prefix_name}")
+    };
+    RecordSpec {
+        default_environment,
+        description: format!("deckhand site deploy: s3://{bucket}/{prefix}"),
         payload: json!({"deckhand": {
-            "command": "ecs deploy",
-            "cluster": t.cluster,
-            "service": t.service,
-            "images": t.images,
+            "command": "site deploy",
+            "bucket": bucket,
+            "prefix": prefix,
         }}),
     }
+}
+
+/// Runs a deploy inside its GitHub deployment record when one is wanted (`spec` is `None` for
+/// runs that change nothing: dry runs, input that fails validation). The deploy runs with a
+/// nested printer, so that the record's final status is set from its verdict before its
+/// result is published. The record never changes the verdict or the exit code.
+pub(crate) async fn recorded<F>(
+    github: &GithubDeploymentArgs,
+    spec: Option<RecordSpec>,
+    declared: &[&str],
+    printer: &Printer,
+    deploy: F,
+) -> ExitStatus
+where
+    F: AsyncFnOnce(&Printer) -> ExitStatus,
+{
+    let record = match spec {
+        Some(spec) => start(github, spec, printer).await,
+        None => None,
+    };
+    let Some(record) = record else {
+        return deploy(printer).await;
+    };
+    let (nested, captured) = printer.nested();
+    let status = deploy(&nested).await;
+    finish_nested(record, captured, declared, printer).await;
+    status
 }
 
 /// A GitHub deployment in progress.
@@ -238,7 +302,7 @@ fn warn(printer: &Printer, message: &str, hint: Option<&str>) {
 
 /// Creates the deployment and sets it `in_progress`; `None` (with a warning when something
 /// failed) when no record is made.
-pub(crate) async fn start(
+async fn start(
     args: &GithubDeploymentArgs,
     spec: RecordSpec,
     printer: &Printer,
@@ -376,7 +440,7 @@ impl DeploymentRecord {
 /// Ends a deploy that ran with a nested printer: sets the record's final status from the
 /// deploy's verdict, then publishes the deploy's outputs, summary and JSON (with the record
 /// added) through `printer` as the deploy itself would have.
-pub(crate) async fn finish_nested(
+async fn finish_nested(
     record: DeploymentRecord,
     captured: Arc<Mutex<Captured>>,
     declared: &[&str],

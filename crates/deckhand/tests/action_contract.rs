@@ -89,6 +89,17 @@ const CONTRACTS: &[Contract] = &[
 /// not a flag of the binary.
 const DOCKER_IMAGE_INPUT: &str = "deckhand-image";
 
+/// The token for GitHub deployment records: it reaches the binary as `GITHUB_TOKEN` (the name
+/// the binary reads, like every GitHub tool), passed to `docker run` by name.
+const GITHUB_TOKEN_INPUT: &str = "github-token";
+
+/// Inputs whose default differs from the flag's on purpose: (input, action default, why).
+const DELIBERATE_DEFAULTS: &[(&str, &str, &str)] = &[(
+    "github-deployment",
+    "false",
+    "in a workflow the job's `environment:` usually records the deployment already",
+)];
+
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -347,6 +358,14 @@ fn check(contract: &Contract, action: &Value) -> Vec<String> {
                     && script.contains("docker ")
                     && reads_var(&script, key)
             })
+        } else if name == GITHUB_TOKEN_INPUT {
+            refs.iter().any(|(step, key)| {
+                let script = script_of(step);
+                !key.starts_with("DECKHAND_")
+                    && reads_var(&script, key)
+                    && script.contains(&format!("GITHUB_TOKEN=\"${{{key}}}\""))
+                    && script.contains("names+=(GITHUB_TOKEN)")
+            })
         } else if let Some(var) = combined_into {
             if !flags.contains_key(var) {
                 problems.push(format!(
@@ -365,9 +384,13 @@ fn check(contract: &Contract, action: &Value) -> Vec<String> {
                 if let Some(default) = flags.get(*key) {
                     ok |= step.run.is_some();
                     let action_default = spec.get("default").map(as_text).unwrap_or_default();
+                    let deliberate = DELIBERATE_DEFAULTS
+                        .iter()
+                        .any(|(i, d, _)| i == name && *d == action_default);
                     if let Some(flag_default) = default
                         && !action_default.is_empty()
                         && &action_default != flag_default
+                        && !deliberate
                     {
                         problems.push(format!(
                             "input `{name}` defaults to `{action_default}` but `{key}` defaults to `{flag_default}` in the binary"
@@ -838,4 +861,39 @@ fn mutation_build_input_not_reaching_the_login_step_is_caught() {
         .unwrap()
         .remove("INPUT_BUILD_REPOSITORY");
     assert_caught(contract, &action, "input `build-repository` does not reach");
+}
+
+#[test]
+fn mutation_github_token_not_reaching_the_container_is_caught() {
+    let mut checked = 0;
+    for RealAction {
+        contract, action, ..
+    } in every_real_action()
+    {
+        if action["inputs"].get(GITHUB_TOKEN_INPUT).is_none() {
+            continue;
+        }
+        checked += 1;
+        let mut broken = action.clone();
+        let step = deploy_step(&mut broken);
+        let run = step["run"].as_str().unwrap().to_string();
+        assert!(run.contains("names+=(GITHUB_TOKEN)"), "{}", contract.action);
+        step["run"] = Value::String(run.replace("names+=(GITHUB_TOKEN)", ":"));
+        assert_caught(contract, &broken, "input `github-token` does not reach");
+    }
+    assert_eq!(
+        checked, 3,
+        "ecs-deploy, static-site and nginx-image record deployments"
+    );
+}
+
+#[test]
+fn mutation_github_deployment_default_other_than_the_deliberate_one_is_caught() {
+    let (contract, mut action) = static_site();
+    action["inputs"]["github-deployment"]["default"] = Value::String("no".into());
+    assert_caught(
+        contract,
+        &action,
+        "input `github-deployment` defaults to `no` but `DECKHAND_GITHUB_DEPLOYMENT` defaults to `true`",
+    );
 }

@@ -826,7 +826,8 @@ fn dry_run_and_diff_change_nothing() {
     let w = world();
     let f = web("dryrun", 1, Breaker::WithRollback);
     let before = state(w, &f);
-    let run = deploy(w, &f, &["--image", &format!("app={IMAGE_V2}"), "--dry-run"]);
+    let (run, outputs, _) =
+        deploy_in_actions(w, &f, &["--image", &format!("app={IMAGE_V2}"), "--dry-run"]);
     assert_exit(&run, 0, "dry-run");
     assert!(
         run.stderr
@@ -835,6 +836,21 @@ fn dry_run_and_diff_change_nothing() {
         run.stderr
     );
     assert_eq!(run.json["plan"]["register"], true);
+    // The `plan` output (what deploy.yml posts on a pull request) is the plan as printed.
+    let plan = outputs
+        .split_once("plan<<")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("no multi-line plan output: {outputs}"));
+    assert!(
+        plan.contains(
+            "plan for service `dryrun` in cluster `dryrun`:\n  register a new revision of `dryrun`"
+        ),
+        "{plan}"
+    );
+    assert!(
+        plan.contains(&format!("+      \"image\": \"{IMAGE_V2}\"")),
+        "{plan}"
+    );
     let diff = deckhand(
         w,
         &[

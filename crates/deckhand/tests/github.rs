@@ -10,7 +10,8 @@
 //! every request, and can be told to answer a status of our choosing (rate limits, 5xx) to the
 //! next requests matching a method and path.
 
-use deckhand_testkit::{Breaker, ContainerSpec, Run, ServiceFixture, World, world};
+use deckhand_testkit::images::SyntheticBase;
+use deckhand_testkit::{Breaker, ContainerSpec, Run, ServiceFixture, SiteFixture, World, world};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_deckhand");
@@ -1574,14 +1575,8 @@ fn service(name: &str, breaker: Breaker) -> ServiceFixture {
     )
 }
 
-/// `ecs deploy` in a GitHub Actions job: the world's AWS, the fake's GitHub.
-fn ecs_deploy(
-    w: &World,
-    fake: &FakeGithub,
-    f: &ServiceFixture,
-    extra: &[&str],
-    env: &[(&str, &str)],
-) -> Run {
+/// deckhand in a GitHub Actions job: the world's AWS, the fake's GitHub.
+fn in_job(w: &World, fake: &FakeGithub, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = w.command(BIN);
     for (k, _) in std::env::vars() {
         if k.starts_with("GITHUB_") || k == "GH_TOKEN" {
@@ -1599,23 +1594,37 @@ fn ecs_deploy(
         cmd.env(k, v);
     }
     let out = cmd
-        .args([
-            "--output",
-            "json",
-            "ecs",
-            "deploy",
-            "--cluster",
-            &f.cluster,
-            "--service",
-            &f.service,
-        ])
-        .args(["--poll-interval", "200ms", "--timeout", "60s"])
-        .args(extra)
+        .args(["--output", "json"])
+        .args(args)
         .output()
         .expect("run deckhand");
     let run = Run::from_output(&out);
     assert_token_never_printed(&run);
     run
+}
+
+/// `ecs deploy` in a GitHub Actions job.
+fn ecs_deploy(
+    w: &World,
+    fake: &FakeGithub,
+    f: &ServiceFixture,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
+    let mut args = vec![
+        "ecs",
+        "deploy",
+        "--cluster",
+        &f.cluster,
+        "--service",
+        &f.service,
+        "--poll-interval",
+        "200ms",
+        "--timeout",
+        "60s",
+    ];
+    args.extend_from_slice(extra);
+    in_job(w, fake, &args, env)
 }
 
 fn states(statuses: &[Value]) -> Vec<&str> {
@@ -1833,4 +1842,198 @@ fn without_a_token_no_record_is_attempted() {
     assert!(fake.requests().is_empty());
     assert!(!run.stderr.contains("GitHub deployment"), "{}", run.stderr);
     assert!(run.json.get("github_deployment").is_none());
+}
+
+#[test]
+fn a_site_deploy_records_a_deployment_named_after_its_bucket() {
+    let w = world();
+    let fake = FakeGithub::start();
+    let site = SiteFixture::create(w, "gh-site", None);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<h1>v1</h1>").unwrap();
+    let dir_arg = dir.path().display().to_string();
+    let deploy = |extra: &[&str]| {
+        let mut args = vec!["site", "deploy", "--bucket", "gh-site", "--dir", &dir_arg];
+        args.extend_from_slice(extra);
+        in_job(w, &fake, &args, &[])
+    };
+    let run = deploy(&["--environment-url", "https://www.example.com"]);
+    run.assert_exit(0, "succeeded");
+    assert!(site.keys(w).contains(&"index.html".to_string()));
+    let posts = fake.matching("POST", "/deployments");
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].body["ref"], SHA);
+    assert_eq!(
+        posts[0].body["payload"]["deckhand"]["command"],
+        "site deploy"
+    );
+    assert_eq!(posts[0].body["payload"]["deckhand"]["bucket"], "gh-site");
+    let deployments = fake.deployments();
+    let (id, environment, statuses) = &deployments[0];
+    assert_eq!(environment, "gh-site", "default environment: the bucket");
+    assert_eq!(states(statuses), vec!["in_progress", "success"]);
+    assert_eq!(statuses[1]["environment_url"], "https://www.example.com");
+    assert_eq!(run.json["github_deployment"]["id"], *id);
+    assert_eq!(run.json["github_deployment"]["state"], "success");
+    assert_eq!(run.json["uploaded"], 1, "{}", run.stdout);
+
+    // A dry run and bad input change nothing, in AWS or on GitHub.
+    let keys = site.keys(w);
+    deploy(&["--dry-run"]).assert_exit(0, "dry-run");
+    deploy(&["--max-delete", "lots"]).assert_exit(2, "invalid-input");
+    assert_eq!(fake.deployments().len(), 1);
+    assert_eq!(site.keys(w), keys);
+
+    // A re-run with nothing to upload is still a deploy: recorded as a success.
+    let again = deploy(&["--environment", "www"]);
+    again.assert_exit(0, "no-change");
+    let deployments = fake.deployments();
+    assert_eq!(deployments.len(), 2);
+    assert_eq!(deployments[1].1, "www");
+    assert_eq!(states(&deployments[1].2), vec!["in_progress", "success"]);
+    let last = deployments[1].2[1]["description"].as_str().unwrap();
+    assert!(last.starts_with("no-change: "), "{last}");
+}
+
+#[test]
+fn a_rollback_is_recorded_to_the_services_environment() {
+    let w = world();
+    let fake = FakeGithub::start();
+    let f = service("gh-back", Breaker::WithRollback);
+    let image = format!("app={IMAGE_V2}");
+    ecs_deploy(
+        w,
+        &fake,
+        &f,
+        &["--image", &image, "--github-deployment=false"],
+        &[],
+    )
+    .assert_exit(0, "succeeded");
+    assert!(fake.requests().is_empty());
+    let run = in_job(
+        w,
+        &fake,
+        &[
+            "ecs",
+            "rollback",
+            "--cluster",
+            &f.cluster,
+            "--service",
+            &f.service,
+            "--poll-interval",
+            "200ms",
+            "--timeout",
+            "60s",
+        ],
+        &[],
+    );
+    run.assert_exit(0, "succeeded");
+    assert!(f.primary_task_definition(w).ends_with("gh-back:1"));
+    let posts = fake.matching("POST", "/deployments");
+    assert_eq!(posts.len(), 1);
+    assert_eq!(
+        posts[0].body["payload"]["deckhand"]["command"],
+        "ecs rollback"
+    );
+    assert_eq!(
+        posts[0].body["description"],
+        "deckhand ecs rollback: service `gh-back` in cluster `gh-back`"
+    );
+    let deployments = fake.deployments();
+    let (_, environment, statuses) = &deployments[0];
+    assert_eq!(environment, "gh-back-gh-back", "the deploys' environment");
+    assert_eq!(states(statuses), vec!["in_progress", "success"]);
+    assert_eq!(run.json["github_deployment"]["state"], "success");
+}
+
+#[test]
+fn nginx_build_records_the_rollout_of_its_service() {
+    let w = world();
+    let fake = FakeGithub::start();
+    w.aws(&["ecr", "create-repository", "--repository-name", "gh-edge"]);
+    let base = format!("{}/library/gh-edge-base:1", w.registry("hub"));
+    SyntheticBase::new().push(&base, None);
+    let f = ServiceFixture::create(
+        w,
+        "gh-edge",
+        &[ContainerSpec::new("nginx", "nginx:1.22")],
+        1,
+        Breaker::Off,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("html")).unwrap();
+    std::fs::write(dir.path().join("html/index.html"), "<h1>edge</h1>").unwrap();
+    std::fs::write(dir.path().join("default.conf"), "server { listen 80; }\n").unwrap();
+    let (html, conf) = (
+        dir.path().join("html").display().to_string(),
+        dir.path().join("default.conf").display().to_string(),
+    );
+    let ecr = w.registry("ecr");
+    let tag = format!("{ecr}/gh-edge:main");
+    let out_dir = tempfile::tempdir().unwrap();
+    let outputs = out_dir.path().join("output");
+    let outputs_env = outputs.display().to_string();
+    let build = |extra: &[&str]| {
+        let mut args = vec![
+            "nginx",
+            "build",
+            "--html",
+            &html,
+            "--conf",
+            &conf,
+            "--base",
+            &base,
+            "--tag",
+            &tag,
+            "--ecr-registry",
+            &ecr,
+            "--skip-validate",
+            "--deploy-cluster",
+            &f.cluster,
+            "--deploy-service",
+            &f.service,
+            "--poll-interval",
+            "200ms",
+            "--timeout",
+            "60s",
+        ];
+        args.extend_from_slice(extra);
+        in_job(w, &fake, &args, &[("GITHUB_OUTPUT", &outputs_env)])
+    };
+    let run = build(&["--environment", "edge"]);
+    run.assert_exit(0, "succeeded");
+    // One set of outputs (the rollout's record wraps a nested deploy), whose `plan` is the
+    // push plan, then the rollout's.
+    let written = std::fs::read_to_string(&outputs).unwrap();
+    assert_eq!(
+        written.matches("\nverdict=").count() + usize::from(written.starts_with("verdict=")),
+        1,
+        "{written}"
+    );
+    let plan = written
+        .split_once("plan<<")
+        .map(|(_, p)| p)
+        .unwrap_or_default();
+    let push = plan.find("push plan for `").expect("the push plan");
+    let rollout = plan
+        .find("plan for service `gh-edge` in cluster `gh-edge`:")
+        .expect("the rollout plan");
+    assert!(push < rollout, "{plan}");
+    let deployments = fake.deployments();
+    assert_eq!(deployments.len(), 1);
+    let (id, environment, statuses) = &deployments[0];
+    assert_eq!(environment, "edge");
+    assert_eq!(states(statuses), vec!["in_progress", "success"]);
+    let posts = fake.matching("POST", "/deployments");
+    let images = &posts[0].body["payload"]["deckhand"]["images"];
+    assert!(
+        images[0].as_str().unwrap().contains("/gh-edge@sha256:"),
+        "the service is rolled to the digest: {images}"
+    );
+    assert_eq!(run.json["deploy"]["github_deployment"]["id"], *id);
+
+    // Turned off: no record, the rollout still happens.
+    std::fs::write(dir.path().join("html/index.html"), "<h1>edge 2</h1>").unwrap();
+    build(&["--github-deployment=false"]).assert_exit(0, "succeeded");
+    assert_eq!(fake.deployments().len(), 1);
 }

@@ -467,10 +467,39 @@ fn bad_inputs_exit_2_and_change_nothing() {
 fn dry_run_changes_nothing() {
     let w = world();
     let site = SiteFixture::create(w, "dry", None);
-    let run = deploy(w, &site, build("v1").path(), &["--dry-run"]);
+    let out_dir = tempfile::tempdir().unwrap();
+    let outputs = out_dir.path().join("output");
+    let dir = build("v1");
+    let out = w
+        .command(BIN)
+        .args([
+            "--output",
+            "json",
+            "site",
+            "deploy",
+            "--bucket",
+            "dry",
+            "--dry-run",
+            "--dir",
+        ])
+        .arg(dir.path())
+        .env("GITHUB_OUTPUT", &outputs)
+        .output()
+        .unwrap();
+    let run = Run::from_output(&out);
     assert_exit(&run, 0, "dry-run");
     assert_eq!(run.json["plan"]["uploads"].as_array().unwrap().len(), 8);
     assert!(site.keys(w).is_empty());
+    // The `plan` output (what deploy.yml posts on a pull request) is the plan as printed.
+    let outputs = std::fs::read_to_string(&outputs).unwrap();
+    let plan = outputs
+        .split_once("plan<<")
+        .map(|(_, p)| p)
+        .unwrap_or_default();
+    assert!(
+        plan.contains("plan for s3://dry/:\n  upload 8 files, re-header 0, 0 unchanged, delete 0"),
+        "{outputs}"
+    );
 }
 
 /// aws/aws-cli#4809, #1417: a reader must never get an index.html whose assets are missing.

@@ -312,9 +312,7 @@ async fn prepare(
     Ok((plan, observed, desired))
 }
 
-/// `ecs deploy`, with its GitHub deployment record when one is wanted (docs/github.md): the
-/// deploy runs with a nested printer so that the record's final status is set from its verdict
-/// before the result is published. The record never changes the verdict.
+/// `ecs deploy`, with its GitHub deployment record when one is wanted (docs/github.md).
 pub(crate) async fn deploy(
     region: Option<String>,
     args: impl Into<EcsDeployArgs>,
@@ -327,19 +325,11 @@ pub(crate) async fn deploy(
     // No record for a dry run or for flags that fail validation (nothing is changed then).
     let will_deploy =
         !args.dry_run && load_inputs(&args.target).is_ok() && load_timing(&args.watch).is_ok();
-    let record = if will_deploy {
-        let spec = github_records::ecs_deploy_spec(&args.target);
-        github_records::start(&github, spec, printer).await
-    } else {
-        None
-    };
-    let Some(record) = record else {
-        return deploy_once(region, args, printer).await;
-    };
-    let (nested, captured) = printer.nested();
-    let status = deploy_once(region, args, &nested).await;
-    github_records::finish_nested(record, captured, ECS_DEPLOY_OUTPUTS, printer).await;
-    status
+    let spec = will_deploy.then(|| github_records::ecs_deploy_spec(&args.target));
+    github_records::recorded(&github, spec, ECS_DEPLOY_OUTPUTS, printer, async |p| {
+        deploy_once(region, args, p).await
+    })
+    .await
 }
 
 async fn deploy_once(region: Option<String>, args: DeployArgs, printer: &Printer) -> ExitStatus {
@@ -772,7 +762,24 @@ fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// `ecs rollback`, recorded on GitHub as a deploy to the service's environment.
 pub(crate) async fn rollback(
+    region: Option<String>,
+    args: RollbackArgs,
+    printer: &Printer,
+) -> ExitStatus {
+    let will_roll_back = !args.dry_run && load_timing(&args.watch).is_ok();
+    let spec = will_roll_back.then(|| {
+        github_records::ecs_rollback_spec(&args.cluster, &args.service, args.to.as_deref())
+    });
+    let github = args.github.clone();
+    github_records::recorded(&github, spec, ECS_DEPLOY_OUTPUTS, printer, async |p| {
+        rollback_once(region, args, p).await
+    })
+    .await
+}
+
+async fn rollback_once(
     region: Option<String>,
     args: RollbackArgs,
     printer: &Printer,

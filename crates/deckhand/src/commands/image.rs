@@ -233,6 +233,8 @@ pub(crate) struct ImageResult {
     pub(crate) layer: Option<Value>,
     pub(crate) blobs: Vec<BlobStep>,
     pub(crate) tag_steps: Vec<TagStep>,
+    /// The push plan as printed.
+    pub(crate) plan_text: String,
     pub(crate) repository_created: bool,
     pub(crate) bytes_uploaded: u64,
     pub(crate) requests: u64,
@@ -253,6 +255,7 @@ impl ImageResult {
             layer: None,
             blobs: Vec::new(),
             tag_steps: Vec::new(),
+            plan_text: String::new(),
             repository_created: false,
             bytes_uploaded: 0,
             requests: 0,
@@ -311,6 +314,7 @@ impl ImageResult {
                     .map(|p| p.message.clone())
                     .unwrap_or_default(),
             ),
+            ("plan", self.plan_text.clone()),
         ]
     }
 
@@ -954,7 +958,13 @@ pub(crate) async fn run_build(
         BaseLocation::OtherRegistry
     };
     result.blobs = plan_blobs(&image.blobs, &present, &location);
-    print_plan(printer, result, &target.repo);
+    result.plan_text = render_plan(result, &target.repo);
+    printer.group(&format!(
+        "deckhand {}: plan for `{}`",
+        result.command, target.repo
+    ));
+    printer.block(result.plan_text.trim_end());
+    printer.end_group();
 
     if push.dry_run {
         result.verdict = Verdict::DryRun;
@@ -1108,8 +1118,9 @@ fn unique(blobs: &[BlobRef]) -> Vec<Digest> {
         .collect()
 }
 
-fn print_plan(printer: &Printer, result: &ImageResult, repo: &str) {
-    printer.group(&format!("deckhand {}: plan for `{repo}`", result.command));
+/// The push plan: each blob and what happens to it, then each tag.
+fn render_plan(result: &ImageResult, repo: &str) -> String {
+    let mut out = format!("push plan for `{repo}`:\n");
     for s in &result.blobs {
         let action = match &s.action {
             BlobAction::Present => "present".to_string(),
@@ -1117,16 +1128,16 @@ fn print_plan(printer: &Printer, result: &ImageResult, repo: &str) {
             BlobAction::Copy => "copy from base registry".to_string(),
             BlobAction::Mount { from } => format!("mount from `{from}`"),
         };
-        printer.line(&format!(
-            "  {} {:>10} bytes  {:<24} {action}",
+        out.push_str(&format!(
+            "  {} {:>10} bytes  {:<24} {action}\n",
             s.blob.digest.short(),
             s.blob.size,
             s.blob.role
         ));
     }
     for t in &result.tag_steps {
-        printer.line(&format!(
-            "  tag `{}`: {}",
+        out.push_str(&format!(
+            "  tag `{}`: {}\n",
             t.tag,
             match t.action {
                 TagAction::Put => "push",
@@ -1134,7 +1145,7 @@ fn print_plan(printer: &Printer, result: &ImageResult, repo: &str) {
             }
         ));
     }
-    printer.end_group();
+    out
 }
 
 /// The history entry: what went where in the image, never where it came from on this machine

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::image::{Access, ImageResult, load_spec, run_build};
 use super::result::Problem;
-use crate::cli::{DeployArgs, NginxBuildArgs, TargetArgs};
+use crate::cli::{DeployArgs, EcsDeployArgs, NginxBuildArgs, TargetArgs};
 use crate::exit::ExitStatus;
 use crate::gha::NGINX_BUILD_OUTPUTS;
 use crate::printer::Printer;
@@ -196,13 +196,19 @@ pub(crate) async fn build(
         dry_run: args.push.dry_run,
     };
     let (nested, captured) = printer.nested();
+    let deploy_args = EcsDeployArgs {
+        deploy: deploy_args,
+        github: args.github.clone(),
+    };
     super::ecs::deploy(region, deploy_args, &nested).await;
-    let deploy = captured
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .json
-        .take();
-    finish(result, deploy, printer, &access, started)
+    let mut captured = std::mem::take(&mut *captured.lock().unwrap_or_else(|p| p.into_inner()));
+    // The rollout's plan follows the push plan in the `plan` output.
+    if let Some((_, rollout_plan)) = captured.outputs.iter().find(|(k, _)| k == "plan")
+        && !rollout_plan.is_empty()
+    {
+        result.plan_text = format!("{}\n{rollout_plan}", result.plan_text);
+    }
+    finish(result, captured.json.take(), printer, &access, started)
 }
 
 async fn prepare_and_push(

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use deckhand_core::ecs::plan::DeployPlan;
+use deckhand_core::ecs::plan::{DeployPlan, render_plan};
 use deckhand_core::ecs::report::{DeployReport, Verdict};
 use serde_json::json;
 
@@ -134,6 +134,14 @@ impl CommandResult {
             ),
             ("deployment-id", opt(&self.report.deployment_id)),
             ("failure-report", failure_report),
+            // What was planned (redacted like the log), for a pull request's plan comment.
+            (
+                "plan",
+                self.plan
+                    .as_ref()
+                    .map(|p| render_plan(p, &self.report.cluster, &self.report.service))
+                    .unwrap_or_default(),
+            ),
         ];
         let mut summary = self.report.render_markdown();
         if let Some(p) = &self.problem {

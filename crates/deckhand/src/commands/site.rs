@@ -24,6 +24,7 @@ use super::result::Problem;
 use crate::cli::SiteDeployArgs;
 use crate::exit::ExitStatus;
 use crate::gha::SITE_DEPLOY_OUTPUTS;
+use crate::github_records;
 use crate::printer::Printer;
 use crate::site_files::{SourceFile, compress, walk};
 
@@ -56,6 +57,8 @@ struct SiteResult {
     headline: String,
     problem: Option<Problem>,
     plan: Option<SitePlan>,
+    /// The plan as printed.
+    plan_text: String,
     uploaded: u64,
     uploaded_bytes: u64,
     invalidations: Vec<SentInvalidation>,
@@ -109,6 +112,7 @@ impl SiteResult {
                     .map(|p| p.message.clone())
                     .unwrap_or_default(),
             ),
+            ("plan", self.plan_text.clone()),
         ];
         let icon = if self.verdict.is_ok() { "✅" } else { "❌" };
         let mut md = format!(
@@ -226,9 +230,31 @@ fn put_headers(h: &ObjectHeaders) -> PutHeaders {
     }
 }
 
+/// `site deploy`, with its GitHub deployment record when one is wanted (docs/github.md).
 pub(crate) async fn deploy(
     region: Option<String>,
     args: SiteDeployArgs,
+    printer: &Printer,
+) -> ExitStatus {
+    // The site is read and hashed once, before the record: no record for a dry run or for
+    // input that fails validation (nothing is changed then).
+    let loaded = load(&args);
+    let spec = (!args.dry_run && loaded.is_ok())
+        .then(|| github_records::site_deploy_spec(&args.bucket, &args.prefix));
+    github_records::recorded(
+        &args.github,
+        spec,
+        SITE_DEPLOY_OUTPUTS,
+        printer,
+        async |p| deploy_once(region, &args, loaded, p).await,
+    )
+    .await
+}
+
+async fn deploy_once(
+    region: Option<String>,
+    args: &SiteDeployArgs,
+    loaded: Result<Loaded, Problem>,
     printer: &Printer,
 ) -> ExitStatus {
     let started = Instant::now();
@@ -239,11 +265,12 @@ pub(crate) async fn deploy(
         headline: String::new(),
         problem: None,
         plan: None,
+        plan_text: String::new(),
         uploaded: 0,
         uploaded_bytes: 0,
         invalidations: Vec::new(),
     };
-    let loaded = match load(&args) {
+    let loaded = match loaded {
         Ok(l) => l,
         Err(p) => {
             return result
@@ -262,7 +289,7 @@ pub(crate) async fn deploy(
     };
     let s3 = S3Adapter::new(&ctx);
     let cf = CloudFrontAdapter::new(&ctx);
-    let outcome = run(&args, &loaded, &s3, &cf, printer, &mut result).await;
+    let outcome = run(args, &loaded, &s3, &cf, printer, &mut result).await;
     if let Err((verdict, problem)) = outcome {
         result = result.fail(verdict, problem);
     }
@@ -385,12 +412,8 @@ async fn run(
             });
         }
     }
-    printer.block(&render_plan(
-        &plan,
-        &result.invalidations,
-        bucket,
-        &l.prefix,
-    ));
+    result.plan_text = render_plan(&plan, &result.invalidations, bucket, &l.prefix);
+    printer.block(&result.plan_text);
     result.plan = Some(plan.clone());
     if args.dry_run {
         result.verdict = Verdict::DryRun;
