@@ -31,6 +31,11 @@ pub enum ChangeSource {
         default_branch: String,
         head: String,
     },
+    /// A force push: `before..after` when `before` is still in the checkout (or can be
+    /// fetched); a rewritten `before` that is gone makes every filter count as changed, since
+    /// what the push replaced cannot be known, and re-deploying an unchanged part changes
+    /// nothing (a skipped deploy could leave the branch's new content undeployed).
+    ForcePush { before: String, head: String },
     /// The first push of the default branch itself: there is nothing to compare with, so every
     /// tracked file counts as added (as paths-filter does).
     AllFiles { head: String },
@@ -84,6 +89,12 @@ pub fn change_source(event_name: &str, payload: &Value) -> Result<ChangeSource, 
                     head: after.to_string(),
                 });
             }
+            if payload.get("forced").and_then(Value::as_bool) == Some(true) {
+                return Ok(ChangeSource::ForcePush {
+                    before: before.to_string(),
+                    head: after.to_string(),
+                });
+            }
             Ok(ChangeSource::Commits {
                 base: before.to_string(),
                 head: after.to_string(),
@@ -124,7 +135,7 @@ mod tests {
 
     #[test]
     fn a_push_compares_before_with_after() {
-        let payload = json!({"ref": "refs/heads/main", "before": A, "after": B, "created": false, "deleted": false, "forced": true,
+        let payload = json!({"ref": "refs/heads/main", "before": A, "after": B, "created": false, "deleted": false, "forced": false,
             "repository": {"default_branch": "main", "full_name": "o/r"}});
         assert_eq!(
             change_source("push", &payload),
@@ -132,6 +143,19 @@ mod tests {
                 base: A.into(),
                 head: B.into(),
                 compare: Compare::TwoDot
+            })
+        );
+    }
+
+    #[test]
+    fn a_force_push_is_told_apart() {
+        let payload = json!({"ref": "refs/heads/main", "before": A, "after": B, "created": false, "deleted": false, "forced": true,
+            "repository": {"default_branch": "main", "full_name": "o/r"}});
+        assert_eq!(
+            change_source("push", &payload),
+            Ok(ChangeSource::ForcePush {
+                before: A.into(),
+                head: B.into(),
             })
         );
     }

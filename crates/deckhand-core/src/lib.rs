@@ -7,6 +7,7 @@
 //! unit-testable from plain data.
 
 pub mod changes;
+pub mod deployment_record;
 pub mod document;
 pub mod duration;
 pub mod ecs;

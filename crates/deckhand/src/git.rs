@@ -51,6 +51,13 @@ fn has_commit(dir: &Path, rev: &str) -> bool {
     git(dir, &["cat-file", "-e", &format!("{rev}^{{commit}}")]).is_ok()
 }
 
+/// True when `rev` is a commit of the checkout, after one attempt to fetch it by name from
+/// `origin` (a force-pushed-over commit is on no branch, but a host may still serve it).
+pub(crate) fn has_commit_or_fetch(dir: &Path, rev: &str) -> bool {
+    has_commit(dir, rev)
+        || (git(dir, &["fetch", "--quiet", "origin", rev]).is_ok() && has_commit(dir, rev))
+}
+
 fn is_shallow(dir: &Path) -> bool {
     git(dir, &["rev-parse", "--is-shallow-repository"]).is_ok_and(|o| o.trim() == "true")
 }

@@ -7,6 +7,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use deckhand_core::deployment_record::{RecordSpec, RecordState, final_description};
 use deckhand_core::ecs::report::Verdict;
 use deckhand_github::{
     ClientConfig, DeploymentState, GithubClient, GithubError, NewDeployment, NewDeploymentStatus,
@@ -14,7 +15,7 @@ use deckhand_github::{
 };
 use serde_json::{Value, json};
 
-use crate::cli::{GithubDeploymentArgs, TargetArgs};
+use crate::cli::GithubDeploymentArgs;
 use crate::exit::ExitStatus;
 use crate::gha;
 use crate::printer::{Captured, Printer};
@@ -166,83 +167,14 @@ pub(crate) fn explain(e: &GithubError, doing: Doing, repo: &str) -> (String, Opt
     }
 }
 
-/// The record's state for a deploy's verdict: succeeded and no-change are `success`; the
-/// deploy's own failures (failed, rolled back, timed out, superseded) are `failure`; problems
-/// around it (bad input, an AWS error) are `error`.
-pub(crate) fn state_for(verdict: Verdict) -> DeploymentState {
-    match verdict {
-        Verdict::Succeeded | Verdict::NoChange => DeploymentState::Success,
-        Verdict::Failed
-        | Verdict::RolledBack
-        | Verdict::RollbackFailed
-        | Verdict::Superseded
-        | Verdict::TimedOut => DeploymentState::Failure,
-        Verdict::InvalidInput | Verdict::Error => DeploymentState::Error,
-        // A dry run makes no record; should one exist, it did not deploy.
-        Verdict::DryRun => DeploymentState::Inactive,
-    }
-}
-
-/// What to record.
-#[derive(Debug, Clone)]
-pub(crate) struct RecordSpec {
-    /// The default environment name when `--environment` is not given.
-    pub(crate) default_environment: String,
-    /// The deployment's description.
-    pub(crate) description: String,
-    /// The deployment's payload.
-    pub(crate) payload: Value,
-}
-
-/// The record of an `ecs deploy`: environment `CLUSTER-SERVICE` by default (docs/github.md
-/// says why), a payload naming the target and the images.
-pub(crate) fn ecs_deploy_spec(t: &TargetArgs) -> RecordSpec {
-    ecs_spec(
-        "ecs deploy",
-        &t.cluster,
-        &t.service,
-        json!({"images": t.images}),
-    )
-}
-
-/// The record of an `ecs rollback`: the same environment as the deploys it undoes.
-pub(crate) fn ecs_rollback_spec(cluster: &str, service: &str, to: Option<&str>) -> RecordSpec {
-    ecs_spec("ecs rollback", cluster, service, json!({"to": to}))
-}
-
-fn ecs_spec(command: &str, cluster_arg: &str, service_arg: &str, extra: Value) -> RecordSpec {
-    let (cluster, service) = (short_name(cluster_arg), short_name(service_arg));
-    let mut payload = json!({
-        "command": command,
-        "cluster": cluster_arg,
-        "service": service_arg,
-    });
-    if let (Some(p), Some(e)) = (payload.as_object_mut(), extra.as_object()) {
-        p.extend(e.clone());
-    }
-    RecordSpec {
-        default_environment: format!("{cluster}-{service}"),
-        description: format!("deckhand {command}: service `{service}` in cluster `{cluster}`"),
-        payload: json!({ "deckhand": payload }),
-    }
-}
-
-/// The record of a `site deploy`: environment `BUCKET` (or `BUCKET-PREFIX`) by default.
-pub(crate) fn site_deploy_spec(bucket: &str, prefix: &str) -> RecordSpec {
-    let prefix_name = prefix.trim_matches('/').replace('/', "-");
-    let default_environment = if prefix_name.is_empty() {
-        bucket.to_string()
-    } else {
-        format!("{bucket}-{prefix_name}")
-    };
-    RecordSpec {
-        default_environment,
-        description: format!("deckhand site deploy: s3://{bucket}/{prefix}"),
-        payload: json!({"deckhand": {
-            "command": "site deploy",
-            "bucket": bucket,
-            "prefix": prefix,
-        }}),
+/// The wire state of a record state.
+fn wire(state: RecordState) -> DeploymentState {
+    match state {
+        RecordState::InProgress => DeploymentState::InProgress,
+        RecordState::Success => DeploymentState::Success,
+        RecordState::Failure => DeploymentState::Failure,
+        RecordState::Error => DeploymentState::Error,
+        RecordState::Inactive => DeploymentState::Inactive,
     }
 }
 
@@ -415,8 +347,8 @@ impl DeploymentRecord {
         headline: &str,
         printer: &Printer,
     ) -> Value {
-        let state = state_for(verdict);
-        let description = format!("{}: {headline}", verdict.as_str());
+        let state = wire(RecordState::for_verdict(verdict));
+        let description = final_description(verdict, headline);
         let recorded = self.set(state, &description, printer).await;
         if recorded {
             printer.line(&format!(
@@ -492,43 +424,29 @@ fn verdict_from_str(s: &str) -> Option<Verdict> {
     .find(|v| v.as_str() == s)
 }
 
-/// The name in an ARN (`arn:...:cluster/prod` -> `prod`), or the name itself.
-pub(crate) fn short_name(name_or_arn: &str) -> &str {
-    name_or_arn.rsplit('/').next().unwrap_or(name_or_arn)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn verdicts_map_to_states() {
-        use DeploymentState as S;
-        let cases = [
-            (Verdict::Succeeded, S::Success),
-            (Verdict::NoChange, S::Success),
-            (Verdict::Failed, S::Failure),
-            (Verdict::RolledBack, S::Failure),
-            (Verdict::RollbackFailed, S::Failure),
-            (Verdict::Superseded, S::Failure),
-            (Verdict::TimedOut, S::Failure),
-            (Verdict::InvalidInput, S::Error),
-            (Verdict::Error, S::Error),
-        ];
-        for (v, s) in cases {
-            assert_eq!(state_for(v), s, "{v:?}");
+    fn every_verdict_has_a_wire_state_and_a_name() {
+        use deckhand_core::ecs::report::Verdict as V;
+        for v in [
+            V::Succeeded,
+            V::NoChange,
+            V::DryRun,
+            V::Failed,
+            V::RolledBack,
+            V::RollbackFailed,
+            V::Superseded,
+            V::TimedOut,
+            V::InvalidInput,
+            V::Error,
+        ] {
             assert_eq!(verdict_from_str(v.as_str()), Some(v));
+            let state = wire(RecordState::for_verdict(v));
+            assert_ne!(state, DeploymentState::InProgress, "{v:?}");
         }
-    }
-
-    #[test]
-    fn short_names() {
-        assert_eq!(short_name("arn:aws:ecs:us-east-1:1:cluster/prod"), "prod");
-        assert_eq!(
-            short_name("arn:aws:ecs:us-east-1:1:service/prod/web"),
-            "web"
-        );
-        assert_eq!(short_name("web"), "web");
     }
 
     #[test]

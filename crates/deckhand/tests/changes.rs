@@ -460,3 +460,76 @@ fn negation_exclude_removes_files_where_paths_filter_would_widen() {
     ));
     assert_eq!(excluded["filters"]["site"], json!(["site/app.js"]));
 }
+
+/// A force push rewrites history: its `before` can be on no branch any more. When the checkout
+/// (or origin) still has it, the diff is `before..after`; when it is gone, every filter counts
+/// as changed rather than failing the workflow or skipping a part the push changed.
+#[test]
+fn a_force_push_diffs_from_before_when_it_is_known_and_deploys_everything_when_it_is_gone() {
+    let origin = Repo::new();
+    let base = origin.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let amended_away = origin.commit("site", &[("site/index.html", "v2")]);
+    // The branch is rewritten: the site commit is replaced by an nginx one.
+    origin.git(&["reset", "-q", "--hard", &base]);
+    let after = origin.commit("nginx", &[("nginx/default.conf", "server { listen 81; }")]);
+    let events = tempfile::tempdir().unwrap();
+    let filters = filters_file(events.path(), FILTERS);
+    let push = |before: &str| {
+        event_file(
+            events.path(),
+            &json!({"ref": "refs/heads/main", "before": before, "after": after, "created": false,
+                "deleted": false, "forced": true, "repository": {"default_branch": "main"}}),
+        )
+    };
+
+    // The origin itself still has the replaced commit (as a host does until it collects it).
+    let known = push(&amended_away);
+    let result = ok(&changes(
+        origin.path(),
+        &filters,
+        &[],
+        &[
+            ("GITHUB_EVENT_NAME", "push"),
+            ("GITHUB_EVENT_PATH", known.to_str().unwrap()),
+        ],
+    ));
+    assert_eq!(
+        result["changes"],
+        json!(["nginx", "frontend"]),
+        "what the push replaced (the site) and what it brought (nginx)"
+    );
+
+    // A fresh clone never saw it, and origin cannot serve a commit it no longer has.
+    let clones = tempfile::tempdir().unwrap();
+    let clone = clones.path().join("clone");
+    git_in(
+        clones.path(),
+        &[
+            "clone",
+            "-q",
+            &format!("file://{}", origin.path().display()),
+            clone.to_str().unwrap(),
+        ],
+    );
+    let gone = push("1234567890abcdef1234567890abcdef12345678");
+    let out = changes(
+        &clone,
+        &filters,
+        &[],
+        &[
+            ("GITHUB_EVENT_NAME", "push"),
+            ("GITHUB_EVENT_PATH", gone.to_str().unwrap()),
+        ],
+    );
+    let result = ok(&out);
+    assert_eq!(
+        result["changes"],
+        json!(["backend", "nginx", "frontend", "renamed_away"]),
+        "every filter counts as changed"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("a force push whose replaced head"),
+        "{stderr}"
+    );
+}

@@ -118,7 +118,18 @@ pub struct RolloutWatch {
     events: Vec<ServiceEvent>,
     last_failed_tasks: i32,
     tasks: BTreeMap<String, TaskSnapshot>,
+    /// Snapshots that showed our deployment FAILED while the breaker's rollback had not
+    /// started yet (see [`ECS_ROLLBACK_GRACE_SNAPSHOTS`]).
+    failed_waiting_for_ecs: u32,
 }
+
+/// How many snapshots showing our deployment FAILED, with the breaker's rollback on but no
+/// rollback deployment yet, deckhand waits for ECS to start it before calling the deploy
+/// failed (and rolling back itself). ECS marks the deployment FAILED and starts the rollback
+/// together, but a snapshot can fall between the two; rolling back then would race ECS's own
+/// rollback. A service with nothing to roll back to (its first deployment) gets no ECS
+/// rollback, so the wait is bounded.
+pub const ECS_ROLLBACK_GRACE_SNAPSHOTS: u32 = 3;
 
 /// Event wording that means tasks failed or could not start (checked case-insensitively).
 const TROUBLE_WORDS: &[&str] = &["failed", "unable", "unhealthy"];
@@ -132,6 +143,7 @@ impl RolloutWatch {
             seen_events: HashSet::new(),
             events: Vec::new(),
             last_failed_tasks: 0,
+            failed_waiting_for_ecs: 0,
             tasks: BTreeMap::new(),
         }
     }
@@ -249,6 +261,21 @@ impl RolloutWatch {
         };
         let line = progress_line(d, false);
         if d.rollout_state == Some(RolloutState::Failed) {
+            let ecs_rolls_back = snapshot
+                .circuit_breaker
+                .is_some_and(|b| b.enable && b.rollback);
+            if ecs_rolls_back {
+                if let Some(primary) = snapshot.primary()
+                    && primary.id != d.id
+                    && self.is_ecs_rollback(primary)
+                {
+                    return self.enter_ecs_rollback(snapshot, primary.id.clone());
+                }
+                self.failed_waiting_for_ecs += 1;
+                if self.failed_waiting_for_ecs <= ECS_ROLLBACK_GRACE_SNAPSHOTS {
+                    return (Some(line), None);
+                }
+            }
             let reason = d
                 .rollout_state_reason
                 .clone()

@@ -151,6 +151,21 @@ fn find_changes(args: &ChangesArgs) -> Result<Found, (ExitStatus, Problem)> {
                 source: format!("the `{event_name}` event: {base}..{head}"),
             })
         }
+        ChangeSource::ForcePush { before, head } => {
+            if !git::has_commit_or_fetch(&args.checkout, &before) {
+                return Ok(Found {
+                    files: None,
+                    source: format!(
+                        "a force push whose replaced head {before} is not in the checkout: every filter counts as changed"
+                    ),
+                });
+            }
+            let files = git_range(args, &before, &head, Compare::TwoDot)?;
+            Ok(Found {
+                files: Some(files),
+                source: format!("the `{event_name}` event (a force push): {before}..{head}"),
+            })
+        }
         ChangeSource::NewBranch {
             default_branch,
             head,

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use deckhand_aws::ecs::ServiceUpdate;
 use deckhand_aws::{AwsContext, EcsAdapter, EcsError};
+use deckhand_core::deployment_record::RecordSpec;
 use deckhand_core::document::parse_document;
 use deckhand_core::duration::parse_duration;
 use deckhand_core::ecs::model::{ServiceSnapshot, TaskSnapshot};
@@ -325,7 +326,13 @@ pub(crate) async fn deploy(
     // No record for a dry run or for flags that fail validation (nothing is changed then).
     let will_deploy =
         !args.dry_run && load_inputs(&args.target).is_ok() && load_timing(&args.watch).is_ok();
-    let spec = will_deploy.then(|| github_records::ecs_deploy_spec(&args.target));
+    let spec = will_deploy.then(|| {
+        RecordSpec::ecs_deploy(
+            &args.target.cluster,
+            &args.target.service,
+            &args.target.images,
+        )
+    });
     github_records::recorded(&github, spec, ECS_DEPLOY_OUTPUTS, printer, async |p| {
         deploy_once(region, args, p).await
     })
@@ -769,9 +776,8 @@ pub(crate) async fn rollback(
     printer: &Printer,
 ) -> ExitStatus {
     let will_roll_back = !args.dry_run && load_timing(&args.watch).is_ok();
-    let spec = will_roll_back.then(|| {
-        github_records::ecs_rollback_spec(&args.cluster, &args.service, args.to.as_deref())
-    });
+    let spec = will_roll_back
+        .then(|| RecordSpec::ecs_rollback(&args.cluster, &args.service, args.to.as_deref()));
     let github = args.github.clone();
     github_records::recorded(&github, spec, ECS_DEPLOY_OUTPUTS, printer, async |p| {
         rollback_once(region, args, p).await

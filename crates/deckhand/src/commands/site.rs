@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use deckhand_aws::AwsContext;
 use deckhand_aws::cloudfront::CloudFrontAdapter;
 use deckhand_aws::s3::{Body, PutHeaders, S3Adapter};
+use deckhand_core::deployment_record::RecordSpec;
 use deckhand_core::duration::parse_duration;
 use deckhand_core::ecs::report::Verdict;
 use deckhand_core::site::inputs::{
@@ -240,7 +241,7 @@ pub(crate) async fn deploy(
     // input that fails validation (nothing is changed then).
     let loaded = load(&args);
     let spec = (!args.dry_run && loaded.is_ok())
-        .then(|| github_records::site_deploy_spec(&args.bucket, &args.prefix));
+        .then(|| RecordSpec::site_deploy(&args.bucket, &args.prefix));
     github_records::recorded(
         &args.github,
         spec,

@@ -663,3 +663,92 @@ fn the_drain_of_a_healthy_rollout_does_not_list_tasks() {
     let unhealthy = "(service web) (task a) failed container health checks.";
     assert!(w.wants_stopped_tasks(&service(None, in_progress_pair(2, 0), &[(300, unhealthy)])));
 }
+
+/// ECS marks our deployment FAILED and starts its rollback together, but a snapshot can fall
+/// between the two. Calling the deploy failed there made deckhand roll back too, racing ECS.
+#[test]
+fn failed_before_the_breaker_rollback_appears_waits_for_ecs() {
+    let mut w = watch(3);
+    w.observe(
+        &service(BREAKER_ROLLBACK, in_progress_pair(0, 2), &[]),
+        None,
+    );
+    let failed_only = service(
+        BREAKER_ROLLBACK,
+        vec![
+            dep(
+                OURS,
+                "PRIMARY",
+                NEW_TD,
+                2,
+                0,
+                0,
+                3,
+                FAILED,
+                "ECS deployment circuit breaker: tasks failed to start.",
+            ),
+            dep(OLD, "ACTIVE", OLD_TD, 0, 2, 0, 0, COMPLETED, "done"),
+        ],
+        &[(
+            500,
+            &format!("(service web) (deployment {OURS}) deployment failed: tasks failed to start."),
+        )],
+    );
+    assert_eq!(w.observe(&failed_only, None).outcome, None);
+    let rolling_back = service(
+        BREAKER_ROLLBACK,
+        vec![dep(
+            OLD,
+            "PRIMARY",
+            OLD_TD,
+            2,
+            2,
+            0,
+            0,
+            COMPLETED,
+            &format!("ECS deployment {OLD} completed."),
+        )],
+        &[(
+            501,
+            &format!("(service web) rolling back to deployment {OLD}."),
+        )],
+    );
+    assert_eq!(
+        w.observe(&rolling_back, None).outcome,
+        Some(Outcome::RolledBackByEcs {
+            deployment_id: OLD.into(),
+            task_definition: OLD_TD.into()
+        })
+    );
+}
+
+/// With nothing to roll back to, ECS starts no rollback: after the grace snapshots the deploy
+/// is red, so deckhand's own rollback policy applies.
+#[test]
+fn failed_with_no_ecs_rollback_coming_is_red_after_the_grace() {
+    let mut w = watch(3);
+    let failed_only = service(
+        BREAKER_ROLLBACK,
+        vec![dep(
+            OURS,
+            "PRIMARY",
+            NEW_TD,
+            2,
+            0,
+            0,
+            3,
+            FAILED,
+            "ECS deployment circuit breaker: tasks failed to start.",
+        )],
+        &[],
+    );
+    for _ in 0..ECS_ROLLBACK_GRACE_SNAPSHOTS {
+        assert_eq!(w.observe(&failed_only, None).outcome, None);
+    }
+    assert_eq!(
+        w.observe(&failed_only, None).outcome,
+        Some(Outcome::Failed {
+            reason: "ECS deployment circuit breaker: tasks failed to start.".into()
+        })
+    );
+}
