@@ -14,6 +14,7 @@ pub mod ecs;
 pub mod github_event;
 pub mod image_ref;
 pub mod oci;
+pub mod pr_comment;
 pub mod redact;
 pub mod site;
 pub mod time;

@@ -7,12 +7,15 @@ use serde_json::{Map, Value, json};
 use crate::client::{GithubClient, Method, encode, next_link};
 use crate::error::GithubError;
 use crate::model::{
-    Deployment, DeploymentStatus, Dispatch, DispatchedRun, Job, JobPage, NewDeployment,
-    NewDeploymentStatus, Repo, RunPage, RunQuery, WorkflowRun,
+    Deployment, DeploymentStatus, Dispatch, DispatchedRun, IssueComment, Job, JobPage,
+    NewDeployment, NewDeploymentStatus, Repo, RunPage, RunQuery, WorkflowRun,
 };
 
 /// Pages of jobs followed at most (100 jobs each).
 const MAX_JOB_PAGES: usize = 10;
+
+/// Pages of comments read at most (100 comments each).
+const MAX_COMMENT_PAGES: usize = 30;
 
 fn repo_route(repo: &Repo) -> String {
     format!("/repos/{}/{}", encode(&repo.owner), encode(&repo.name))
@@ -174,5 +177,54 @@ impl GithubClient {
             }
         }
         Ok(jobs)
+    }
+
+    /// The comments of an issue or pull request, oldest first:
+    /// `GET /repos/{o}/{r}/issues/{n}/comments`, following `Link: rel="next"`.
+    pub async fn list_issue_comments(
+        &self,
+        repo: &Repo,
+        number: u64,
+    ) -> Result<Vec<IssueComment>, GithubError> {
+        let route = format!("{}/issues/{number}/comments", repo_route(repo));
+        let mut next = Some(format!("{route}?per_page=100"));
+        let mut comments = Vec::new();
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            let answer = self.send(Method::Get, &url, None).await?;
+            let page: Vec<IssueComment> = answer.json("GET", &route)?;
+            comments.extend(page);
+            pages += 1;
+            if pages < MAX_COMMENT_PAGES {
+                next = answer.link.as_deref().and_then(next_link);
+            }
+        }
+        Ok(comments)
+    }
+
+    /// `POST /repos/{o}/{r}/issues/{n}/comments`; never retried on 5xx.
+    pub async fn create_issue_comment(
+        &self,
+        repo: &Repo,
+        number: u64,
+        body: &str,
+    ) -> Result<IssueComment, GithubError> {
+        let route = format!("{}/issues/{number}/comments", repo_route(repo));
+        self.send(Method::Post, &route, Some(&json!({ "body": body })))
+            .await?
+            .json("POST", &route)
+    }
+
+    /// `PATCH /repos/{o}/{r}/issues/comments/{id}`; never retried on 5xx.
+    pub async fn update_issue_comment(
+        &self,
+        repo: &Repo,
+        comment_id: u64,
+        body: &str,
+    ) -> Result<IssueComment, GithubError> {
+        let route = format!("{}/issues/comments/{comment_id}", repo_route(repo));
+        self.send(Method::Patch, &route, Some(&json!({ "body": body })))
+            .await?
+            .json("PATCH", &route)
     }
 }

@@ -119,6 +119,7 @@ impl Answer {
 pub(crate) enum Method {
     Get,
     Post,
+    Patch,
 }
 
 impl Method {
@@ -126,6 +127,7 @@ impl Method {
         match self {
             Self::Get => "GET",
             Self::Post => "POST",
+            Self::Patch => "PATCH",
         }
     }
 }
@@ -293,6 +295,7 @@ impl GithubClient {
                 match method {
                     Method::Get => self.octo._get(route).await,
                     Method::Post => self.octo._post(route, body).await,
+                    Method::Patch => self.octo._patch(route, body).await,
                 }
             })
             .await;
@@ -318,7 +321,7 @@ impl GithubClient {
                         tokio::time::sleep(pause).await;
                         continue;
                     }
-                    let reason = if method == Method::Post {
+                    let reason = if method != Method::Get {
                         format!("{reason} (not retried: GitHub may have acted on it)")
                     } else {
                         reason
@@ -393,7 +396,7 @@ impl GithubClient {
                 tokio::time::sleep(pause).await;
                 continue;
             }
-            let message = if status >= 500 && method == Method::Post {
+            let message = if status >= 500 && method != Method::Get {
                 format!("{message} (not retried: GitHub may have acted on it)")
             } else {
                 message

@@ -20,8 +20,8 @@ pub mod runs;
 pub use client::{ClientConfig, GithubClient, NoticeFn, RateLimitHeaders, rate_limit_wait};
 pub use error::GithubError;
 pub use model::{
-    Deployment, DeploymentState, DeploymentStatus, Dispatch, DispatchedRun, Job, NewDeployment,
-    NewDeploymentStatus, Repo, RepoParseError, RunQuery, STATUS_DESCRIPTION_MAX, WorkflowRun,
-    truncate_chars,
+    Deployment, DeploymentState, DeploymentStatus, Dispatch, DispatchedRun, IssueComment, Job,
+    NewDeployment, NewDeploymentStatus, Repo, RepoParseError, RunQuery, STATUS_DESCRIPTION_MAX,
+    WorkflowRun, truncate_chars,
 };
 pub use runs::{JobBoard, JobChange, JobState, newest_run_since};

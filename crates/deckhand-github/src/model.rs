@@ -398,3 +398,26 @@ mod tests {
         assert_eq!(job.status.as_deref(), Some("requested"));
     }
 }
+
+/// The author of a comment.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct User {
+    /// `octocat`, `github-actions[bot]`.
+    pub login: String,
+}
+
+/// An issue (or pull request) comment, as `GET .../issues/{n}/comments` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IssueComment {
+    /// The comment id.
+    pub id: u64,
+    /// The Markdown body.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The comment on github.com.
+    #[serde(default)]
+    pub html_url: Option<String>,
+    /// Its author; null for a deleted account.
+    #[serde(default)]
+    pub user: Option<User>,
+}

@@ -65,6 +65,8 @@ pub enum Command {
     /// Run a workflow (`workflow_dispatch`, or `repository_dispatch` with `--event-type`) and
     /// optionally follow its run to a verdict.
     Dispatch(DispatchArgs),
+    /// Keep one comment on a pull request (a dry run's plans): create it, or edit it in place.
+    PrComment(PrCommentArgs),
 }
 
 /// `dispatch`.
@@ -576,6 +578,45 @@ impl From<DeployArgs> for EcsDeployArgs {
             },
         }
     }
+}
+
+/// `pr-comment`.
+#[derive(Debug, Clone, Args)]
+pub struct PrCommentArgs {
+    /// The comment's Markdown (`-` for stdin).
+    #[arg(long, value_name = "FILE", env = "DECKHAND_BODY_FILE")]
+    pub body_file: String,
+
+    /// Names the comment (a hidden first line), so each run edits the same one.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "plan",
+        env = "DECKHAND_MARKER"
+    )]
+    pub marker: String,
+
+    /// The pull request number (default: the `pull_request` event's).
+    #[arg(long, value_name = "N", env = "DECKHAND_PR")]
+    pub pr: Option<u64>,
+
+    /// The repository (default: GITHUB_REPOSITORY).
+    #[arg(long, value_name = "OWNER/REPO", env = "DECKHAND_REPO")]
+    pub repo: Option<String>,
+
+    /// Whose comment to edit: the token's user (GITHUB_TOKEN comments as
+    /// `github-actions[bot]`). Another author's comment is never edited.
+    #[arg(
+        long,
+        value_name = "LOGIN",
+        default_value = "github-actions[bot]",
+        env = "DECKHAND_AUTHOR"
+    )]
+    pub author: String,
+
+    /// Show what would be written and send nothing but the listing.
+    #[arg(long, env = "DECKHAND_DRY_RUN")]
+    pub dry_run: bool,
 }
 
 /// A GitHub deployment record around a deploy (docs/github.md).

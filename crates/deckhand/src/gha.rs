@@ -75,6 +75,15 @@ pub const NGINX_BUILD_OUTPUTS: &[&str] = &[
 /// `<filter>`, `<filter>_count` and `<filter>_files` per filter.
 pub const CHANGES_OUTPUTS: &[&str] = &["changes", "filters"];
 
+/// Outputs `pr-comment` writes (actions/pr-comment mirrors these).
+pub const PR_COMMENT_OUTPUTS: &[&str] = &[
+    "verdict",
+    "exit-code",
+    "action",
+    "comment-id",
+    "comment-url",
+];
+
 /// Outputs `ecr login` writes; the password is masked first.
 pub const ECR_LOGIN_OUTPUTS: &[&str] = &["registry", "username", "password"];
 

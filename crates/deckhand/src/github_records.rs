@@ -92,6 +92,8 @@ pub(crate) enum Doing {
     DispatchEvent,
     /// Reading runs and jobs.
     Follow,
+    /// Listing, creating or editing a pull request comment.
+    Comment,
 }
 
 /// A GitHub error as a message and a hint for the user.
@@ -100,6 +102,7 @@ pub(crate) fn explain(e: &GithubError, doing: Doing, repo: &str) -> (String, Opt
         Doing::Record => "`deployments: write`",
         Doing::DispatchWorkflow | Doing::Follow => "`actions: write`",
         Doing::DispatchEvent => "`contents: write`",
+        Doing::Comment => "`pull-requests: write`",
     };
     match e {
         GithubError::Status { status: 401, .. } => (
@@ -124,6 +127,7 @@ pub(crate) fn explain(e: &GithubError, doing: Doing, repo: &str) -> (String, Opt
             },
             Some(match doing {
                 Doing::DispatchWorkflow => "check `--workflow` (a file name under .github/workflows/ on the default branch, or its id) and `--repo`; GitHub answers 404, not 403, when a token cannot see a private repository".into(),
+                Doing::Comment => "check `--pr` (an open or closed pull request of the repository) and `--repo`; GitHub answers 404, not 403, when a token cannot see a private repository".into(),
                 _ => "check the repository name; GitHub answers 404, not 403, when a token cannot see a private repository".into(),
             }),
         ),
@@ -134,6 +138,7 @@ pub(crate) fn explain(e: &GithubError, doing: Doing, repo: &str) -> (String, Opt
                 Doing::DispatchEvent => "check `--event-type` (1 to 100 characters) and `--input` (at most 10)".into(),
                 Doing::Record => "check the ref (GITHUB_SHA) and `--environment`".into(),
                 Doing::Follow => "this is unexpected; please report it".into(),
+                Doing::Comment => "check `--pr` (a pull request of `--repo`) and the body (at most 65,536 characters)".into(),
             }),
         ),
         GithubError::RateLimited { retry_at_epoch, .. } => {

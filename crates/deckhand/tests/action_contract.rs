@@ -77,6 +77,14 @@ const CONTRACTS: &[Contract] = &[
         build_inputs: &[],
     },
     Contract {
+        action: "pr-comment",
+        command: &["pr-comment"],
+        outputs: deckhand::gha::PR_COMMENT_OUTPUTS,
+        // `body` is written to a file whose path is DECKHAND_BODY_FILE.
+        combined: &[("body", "DECKHAND_BODY_FILE")],
+        build_inputs: &[],
+    },
+    Contract {
         action: "changes",
         command: &["changes"],
         outputs: deckhand::gha::CHANGES_OUTPUTS,
@@ -882,8 +890,8 @@ fn mutation_github_token_not_reaching_the_container_is_caught() {
         assert_caught(contract, &broken, "input `github-token` does not reach");
     }
     assert_eq!(
-        checked, 3,
-        "ecs-deploy, static-site and nginx-image record deployments"
+        checked, 4,
+        "ecs-deploy, static-site and nginx-image (deployment records) and pr-comment"
     );
 }
 

@@ -120,9 +120,25 @@ mod fake {
         statuses: Vec<Value>,
     }
 
+    /// Pull requests of the repository.
+    const PULLS: &[u64] = &[7, 42];
+    /// Who GITHUB_TOKEN comments as.
+    pub(crate) const TOKEN_USER: &str = "github-actions[bot]";
+    /// GitHub's limit for a comment body.
+    const COMMENT_MAX: usize = 65_536;
+
+    #[derive(Debug, Clone)]
+    struct CommentSim {
+        id: u64,
+        pr: u64,
+        author: String,
+        body: String,
+    }
+
     #[derive(Debug, Default)]
     struct State {
         requests: Vec<Request>,
+        comments: Vec<CommentSim>,
         faults: Vec<Fault>,
         runs: Vec<RunSim>,
         deployments: Vec<DeploymentSim>,
@@ -233,6 +249,32 @@ mod fake {
                 reads: 0,
             });
             id
+        }
+
+        /// A comment someone already left on pull request `pr`.
+        pub(crate) fn add_comment(&self, pr: u64, author: &str, body: &str) -> u64 {
+            let mut s = self.state.lock().unwrap();
+            s.next_id += 1;
+            let id = s.next_id;
+            s.comments.push(CommentSim {
+                id,
+                pr,
+                author: author.into(),
+                body: body.into(),
+            });
+            id
+        }
+
+        /// The comments of pull request `pr`, oldest first: (id, author, body).
+        pub(crate) fn comments(&self, pr: u64) -> Vec<(u64, String, String)> {
+            self.state
+                .lock()
+                .unwrap()
+                .comments
+                .iter()
+                .filter(|c| c.pr == pr)
+                .map(|c| (c.id, c.author.clone(), c.body.clone()))
+                .collect()
         }
 
         pub(crate) fn requests(&self) -> Vec<Request> {
@@ -486,6 +528,9 @@ mod fake {
             ("POST", ["deployments", id, "statuses"]) => create_status(s, req, id, base),
             ("POST", ["actions", "workflows", wf, "dispatches"]) => dispatch(s, req, wf, base),
             ("POST", ["dispatches"]) => repository_dispatch(s, req),
+            ("GET", ["issues", n, "comments"]) => list_comments(s, req, n, base),
+            ("POST", ["issues", n, "comments"]) => create_comment(s, req, n),
+            ("PATCH", ["issues", "comments", id]) => update_comment(s, req, id),
             ("GET", ["actions", "workflows", wf, "runs"]) => match find_workflow(wf) {
                 Some(w) => list_runs(s, req, Some(w), base),
                 None => error(404, "Not Found"),
@@ -511,6 +556,109 @@ mod fake {
                 }
             }
             _ => error(404, "Not Found"),
+        }
+    }
+
+    fn comment_json(c: &CommentSim) -> Value {
+        json!({
+            "id": c.id, "node_id": "IC_kwDOAbcd", "url": format!("https://api.github.com/repos/{REPO}/issues/comments/{}", c.id),
+            "html_url": format!("https://github.com/{REPO}/pull/{}#issuecomment-{}", c.pr, c.id),
+            "body": c.body,
+            "user": {"login": c.author, "id": 41_898_282, "type": if c.author.ends_with("[bot]") { "Bot" } else { "User" }},
+            "created_at": "2026-12-05T08:00:00Z", "updated_at": "2026-12-05T08:00:00Z",
+            "author_association": "NONE",
+            "issue_url": format!("https://api.github.com/repos/{REPO}/issues/{}", c.pr),
+        })
+    }
+
+    fn pull(n: &str) -> Option<u64> {
+        n.parse().ok().filter(|n| PULLS.contains(n))
+    }
+
+    /// Pages of `per_page` (default 30, at most 100), with a `Link` header, as GitHub pages.
+    fn list_comments(s: &State, req: &Request, n: &str, base: &str) -> Reply {
+        let Some(pr) = pull(n) else {
+            return error(404, "Not Found");
+        };
+        let per_page = req
+            .query
+            .get("per_page")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(30)
+            .clamp(1, 100);
+        let page = req
+            .query
+            .get("page")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1);
+        let all: Vec<&CommentSim> = s.comments.iter().filter(|c| c.pr == pr).collect();
+        let items: Vec<Value> = all
+            .iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .map(|c| comment_json(c))
+            .collect();
+        let last = all.len().div_ceil(per_page).max(1);
+        let mut r = reply(200, Value::Array(items));
+        if page < last {
+            let url = |p: usize| {
+                format!("<{base}/repos/{REPO}/issues/{pr}/comments?per_page={per_page}&page={p}>")
+            };
+            r.headers.push((
+                "link".into(),
+                format!(
+                    "{}; rel=\"next\", {}; rel=\"last\"",
+                    url(page + 1),
+                    url(last)
+                ),
+            ));
+        }
+        r
+    }
+
+    fn comment_text(req: &Request) -> Result<String, Reply> {
+        match req.body["body"].as_str() {
+            None | Some("") => Err(error(422, "Invalid request.\n\nNo body was supplied.")),
+            Some(b) if b.chars().count() > COMMENT_MAX => Err(error(
+                422,
+                "Validation Failed: body is too long (maximum is 65536 characters)",
+            )),
+            Some(b) => Ok(b.to_string()),
+        }
+    }
+
+    fn create_comment(s: &mut State, req: &Request, n: &str) -> Reply {
+        let Some(pr) = pull(n) else {
+            return error(404, "Not Found");
+        };
+        let body = match comment_text(req) {
+            Ok(b) => b,
+            Err(r) => return r,
+        };
+        s.next_id += 1;
+        let c = CommentSim {
+            id: s.next_id,
+            pr,
+            author: TOKEN_USER.into(),
+            body,
+        };
+        s.comments.push(c.clone());
+        reply(201, comment_json(&c))
+    }
+
+    fn update_comment(s: &mut State, req: &Request, id: &str) -> Reply {
+        let body = match comment_text(req) {
+            Ok(b) => b,
+            Err(r) => return r,
+        };
+        match s.comments.iter_mut().find(|c| c.id.to_string() == id) {
+            Some(c) => {
+                c.body = body;
+                let c = c.clone();
+                reply(200, comment_json(&c))
+            }
+            None => error(404, "Not Found"),
         }
     }
 
@@ -2036,4 +2184,205 @@ fn nginx_build_records_the_rollout_of_its_service() {
     std::fs::write(dir.path().join("html/index.html"), "<h1>edge 2</h1>").unwrap();
     build(&["--github-deployment=false"]).assert_exit(0, "succeeded");
     assert_eq!(fake.deployments().len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// pr-comment
+
+const MARKER: &str = "<!-- deckhand:plan -->";
+
+fn pr_comment(fake: &FakeGithub, body: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("body.md");
+    std::fs::write(&file, body).unwrap();
+    let file = file.display().to_string();
+    let mut args = vec!["pr-comment", "--body-file", &file];
+    if !extra.contains(&"--repo") {
+        args.extend(["--repo", REPO]);
+    }
+    args.extend_from_slice(extra);
+    deckhand_with(fake, &args, env)
+}
+
+#[test]
+fn pr_comment_is_created_once_then_edited_in_place_and_never_someone_elses() {
+    let fake = FakeGithub::start();
+    // Enough comments for two pages, and one by a person that starts with the marker.
+    for i in 0..120 {
+        fake.add_comment(42, "octocat", &format!("comment {i}"));
+    }
+    let spoof = fake.add_comment(42, "mallory", &format!("{MARKER}\nnot deckhand's"));
+    let first = pr_comment(&fake, "### plan v1\n", &["--pr", "42"], &[]);
+    first.assert_exit(0, "succeeded");
+    assert_authenticated(&fake);
+    assert_eq!(first.json["action"], "created");
+    let posts = fake.matching("POST", "/issues/42/comments");
+    assert_eq!(posts.len(), 1);
+    assert_eq!(
+        posts[0].body,
+        json!({"body": format!("{MARKER}\n### plan v1")})
+    );
+    // Both pages were read before deciding.
+    let lists = fake.matching("GET", "/issues/42/comments");
+    assert_eq!(lists.len(), 2, "{lists:?}");
+    assert_eq!(
+        lists[0].query.get("per_page").map(String::as_str),
+        Some("100")
+    );
+    assert_eq!(lists[1].query.get("page").map(String::as_str), Some("2"));
+    let id = first.json["comment_id"].as_u64().unwrap();
+    assert_eq!(
+        first.json["comment_url"],
+        format!("https://github.com/{REPO}/pull/42#issuecomment-{id}")
+    );
+
+    // A new plan edits the same comment; the spoof is untouched.
+    let second = pr_comment(&fake, "### plan v2\n", &["--pr", "42"], &[]);
+    second.assert_exit(0, "succeeded");
+    assert_eq!(second.json["action"], "updated");
+    assert_eq!(second.json["comment_id"], id);
+    let patches = || {
+        fake.requests()
+            .into_iter()
+            .filter(|r| r.method == "PATCH")
+            .collect::<Vec<_>>()
+    };
+    let patches_sent = patches();
+    assert_eq!(patches_sent.len(), 1);
+    assert_eq!(
+        patches_sent[0].path,
+        format!("/repos/{REPO}/issues/comments/{id}")
+    );
+    assert_eq!(
+        fake.matching("POST", "/issues/42/comments").len(),
+        1,
+        "no second comment"
+    );
+    let comments = fake.comments(42);
+    let ours: Vec<_> = comments
+        .iter()
+        .filter(|c| c.2.starts_with(MARKER))
+        .collect();
+    assert_eq!(ours.len(), 2, "ours and the spoof");
+    assert!(
+        ours.iter()
+            .any(|c| c.0 == spoof && c.2.ends_with("not deckhand's"))
+    );
+    assert!(
+        ours.iter()
+            .any(|c| c.0 == id && c.2.ends_with("### plan v2"))
+    );
+
+    // The same plan again: nothing is written.
+    let third = pr_comment(&fake, "### plan v2", &["--pr", "42"], &[]);
+    third.assert_exit(0, "no-change");
+    assert_eq!(third.json["action"], "unchanged");
+    assert_eq!(patches().len(), 1);
+    assert_eq!(fake.matching("POST", "/issues/42/comments").len(), 1);
+
+    // Another marker is another comment.
+    let other = pr_comment(&fake, "hello", &["--pr", "42", "--marker", "summary"], &[]);
+    other.assert_exit(0, "succeeded");
+    assert_eq!(other.json["action"], "created");
+}
+
+#[test]
+fn pr_comment_finds_the_pull_request_in_the_event_and_writes_its_outputs() {
+    let fake = FakeGithub::start();
+    let dir = tempfile::tempdir().unwrap();
+    let event = dir.path().join("event.json");
+    std::fs::write(
+        &event,
+        json!({"action": "synchronize", "number": 7, "pull_request": {"number": 7, "head": {"sha": SHA}}}).to_string(),
+    )
+    .unwrap();
+    let outputs = dir.path().join("output");
+    let run = pr_comment(
+        &fake,
+        "plan",
+        &[],
+        &[
+            ("GITHUB_EVENT_NAME", "pull_request"),
+            ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+            ("GITHUB_OUTPUT", outputs.to_str().unwrap()),
+        ],
+    );
+    run.assert_exit(0, "succeeded");
+    assert_eq!(run.json["pr"], 7);
+    assert_eq!(fake.comments(7).len(), 1);
+    let written = std::fs::read_to_string(&outputs).unwrap();
+    for name in deckhand::gha::PR_COMMENT_OUTPUTS {
+        assert!(written.contains(&format!("{name}=")), "{name}: {written}");
+    }
+    assert!(written.contains("action=created\n"), "{written}");
+}
+
+#[test]
+fn pr_comment_bad_input_is_exit_2_before_any_request() {
+    let fake = FakeGithub::start();
+    let cases: [(&str, &[&str], &str); 4] = [
+        ("plan", &[], "no pull request number"),
+        ("  \n", &["--pr", "42"], "is empty"),
+        ("plan", &["--pr", "42", "--marker", "a b"], "`--marker a b`"),
+        ("plan", &["--pr", "42", "--repo", "not-a-repo"], "`--repo`"),
+    ];
+    for (body, extra, needle) in cases {
+        let run = pr_comment(&fake, body, extra, &[]);
+        run.assert_exit(2, "invalid-input");
+        assert_stderr(&run, needle);
+    }
+    let no_token = pr_comment(&fake, "plan", &["--pr", "42"], &[("GITHUB_TOKEN", "")]);
+    no_token.assert_exit(2, "invalid-input");
+    assert_stderr(&no_token, "no GitHub token");
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+}
+
+#[test]
+fn pr_comment_dry_run_only_reads() {
+    let fake = FakeGithub::start();
+    let run = pr_comment(&fake, "### the plan", &["--pr", "42", "--dry-run"], &[]);
+    run.assert_exit(0, "dry-run");
+    assert_eq!(run.json["action"], "create");
+    assert_stderr(&run, "### the plan");
+    assert!(fake.requests().iter().all(|r| r.method == "GET"));
+    assert!(fake.comments(42).is_empty());
+}
+
+#[test]
+fn pr_comment_refusals_name_the_permission_and_a_5xx_post_is_not_retried() {
+    let fake = FakeGithub::start();
+    fake.fail(
+        "POST",
+        "/issues/42/comments",
+        1,
+        403,
+        &[],
+        json!({"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment", "status": "403"}),
+    );
+    let refused = pr_comment(&fake, "plan", &["--pr", "42"], &[]);
+    refused.assert_exit(2, "invalid-input");
+    assert_stderr(&refused, "Resource not accessible by integration");
+    assert_stderr(&refused, "`pull-requests: write`");
+
+    let unknown = pr_comment(&fake, "plan", &["--pr", "404"], &[]);
+    unknown.assert_exit(2, "invalid-input");
+    assert_stderr(&unknown, "check `--pr`");
+
+    fake.fail(
+        "POST",
+        "/issues/42/comments",
+        1,
+        502,
+        &[],
+        json!({"message": "Bad Gateway"}),
+    );
+    let before = fake.matching("POST", "/issues/42/comments").len();
+    let gateway = pr_comment(&fake, "plan", &["--pr", "42"], &[]);
+    gateway.assert_exit(1, "error");
+    assert_eq!(
+        fake.matching("POST", "/issues/42/comments").len(),
+        before + 1,
+        "a POST is sent once: GitHub may have acted on it"
+    );
+    assert!(fake.comments(42).is_empty());
 }

@@ -6,6 +6,7 @@ mod ecr;
 mod ecs;
 mod image;
 mod nginx;
+mod pr_comment;
 mod result;
 mod site;
 
@@ -25,5 +26,6 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> ExitStatus {
         Command::Ecr(EcrCommand::Login(args)) => ecr::login(region, args, printer).await,
         Command::Changes(args) => changes::changes(args, printer),
         Command::Dispatch(args) => dispatch::dispatch(args, printer).await,
+        Command::PrComment(args) => pr_comment::pr_comment(args, printer).await,
     }
 }
