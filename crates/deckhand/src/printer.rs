@@ -109,23 +109,18 @@ impl Printer {
             declared
         );
         if let Some(c) = &self.captured {
-            let mut c = c.lock().unwrap_or_else(|p| p.into_inner());
-            c.outputs = outputs
+            c.lock().unwrap_or_else(|p| p.into_inner()).outputs = outputs
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect();
-            c.summary.push_str(summary);
-            return;
-        }
-        if let Err(e) = self.actions.write_outputs(outputs) {
+        } else if let Err(e) = self.actions.write_outputs(outputs) {
             self.line(&format!("warning: cannot write GITHUB_OUTPUT: {e}"));
         }
-        if let Err(e) = self.actions.write_summary(summary) {
-            self.line(&format!("warning: cannot write GITHUB_STEP_SUMMARY: {e}"));
-        }
+        self.summary(summary);
     }
 
-    /// Appends to the step summary only (for a command whose outputs nobody reads).
+    /// Appends to the step summary: the outer command's, when captured, else
+    /// `$GITHUB_STEP_SUMMARY` (a file that cannot be written is a warning).
     pub(crate) fn summary(&self, markdown: &str) {
         if let Some(c) = &self.captured {
             c.lock()
@@ -159,18 +154,9 @@ impl Printer {
         self.output == OutputFormat::Json
     }
 
-    /// The machine result on stdout.
-    pub(crate) fn json(&self, value: &serde_json::Value) {
-        if let Some(c) = &self.captured {
-            c.lock().unwrap_or_else(|p| p.into_inner()).json = Some(value.clone());
-            return;
-        }
-        self.json_stream(value);
-    }
-
     /// The machine result on stdout, serialized straight from `value` (no intermediate
-    /// `serde_json::Value`): for results with many entries, like `changes` on 10,000 files.
-    pub(crate) fn json_stream<T: serde::Serialize + ?Sized>(&self, value: &T) {
+    /// `serde_json::Value` needed: `changes` on 10,000 files streams its result).
+    pub(crate) fn json<T: serde::Serialize + ?Sized>(&self, value: &T) {
         if let Some(c) = &self.captured {
             c.lock().unwrap_or_else(|p| p.into_inner()).json = serde_json::to_value(value).ok();
             return;

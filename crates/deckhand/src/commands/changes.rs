@@ -309,7 +309,7 @@ pub(crate) fn changes(args: ChangesArgs, printer: &Printer) -> ExitStatus {
         printer.summary(&md);
     }
     if printer.is_json() {
-        printer.json_stream(&evaluation);
+        printer.json(&evaluation);
     }
     ExitStatus::Success
 }
