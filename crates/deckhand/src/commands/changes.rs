@@ -2,8 +2,6 @@
 //! event) -> evaluate (core) -> outputs.
 #![allow(clippy::print_stdout)]
 
-use std::io::Read;
-
 use deckhand_core::changes::{
     ChangeStatus, ChangedFile, Evaluation, Filters, NegationMode, Options, Quantifier,
     parse_files_from,
@@ -11,7 +9,7 @@ use deckhand_core::changes::{
 use deckhand_core::github_event::{ChangeSource, Compare, change_source};
 use serde_json::{Value, json};
 
-use super::result::Problem;
+use super::result::{Problem, invalid_input as invalid, read_file_or_stdin};
 use crate::cli::ChangesArgs;
 use crate::exit::ExitStatus;
 use crate::gha::CHANGES_OUTPUTS;
@@ -22,13 +20,6 @@ use crate::printer::Printer;
 struct Found {
     files: Option<Vec<ChangedFile>>,
     source: String,
-}
-
-fn invalid(message: impl Into<String>, hint: Option<&str>) -> (ExitStatus, Problem) {
-    (
-        ExitStatus::InvalidInput,
-        Problem::new(message, hint.map(str::to_string)),
-    )
 }
 
 fn from_git(changes: Vec<GitChange>) -> Result<Vec<ChangedFile>, (ExitStatus, Problem)> {
@@ -73,23 +64,7 @@ fn git_range(
 
 fn find_changes(args: &ChangesArgs) -> Result<Found, (ExitStatus, Problem)> {
     if let Some(from) = &args.files_from {
-        let text = if from == "-" {
-            let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).map_err(|e| {
-                invalid(
-                    format!("cannot read the changed files from stdin: {e}"),
-                    None,
-                )
-            })?;
-            text
-        } else {
-            std::fs::read_to_string(from).map_err(|e| {
-                invalid(
-                    format!("cannot read `{from}`: {e}"),
-                    Some("check `--files-from`"),
-                )
-            })?
-        };
+        let text = read_file_or_stdin(from, "changed files", "--files-from")?;
         let shown = if from == "-" { "stdin" } else { from.as_str() };
         let files = parse_files_from(shown, &text).map_err(|e| invalid(e.to_string(), None))?;
         return Ok(Found {

@@ -2,15 +2,13 @@
 //! observe (list the PR's comments) -> plan (core: create, edit in place, or leave as is) ->
 //! apply (one POST or PATCH, never retried on 5xx).
 
-use std::io::Read;
-
 use deckhand_core::pr_comment::{
     CommentAction, ExistingComment, comment_body, plan_comment, validate_marker_name,
 };
 use deckhand_github::{GithubClient, IssueComment, Repo};
 use serde_json::{Value, json};
 
-use super::result::Problem;
+use super::result::{Problem, invalid_input as invalid, read_file_or_stdin};
 use crate::cli::PrCommentArgs;
 use crate::exit::ExitStatus;
 use crate::gha::PR_COMMENT_OUTPUTS;
@@ -54,13 +52,6 @@ struct Loaded {
     api_url: String,
 }
 
-fn invalid(message: impl Into<String>, hint: Option<&str>) -> (ExitStatus, Problem) {
-    (
-        ExitStatus::InvalidInput,
-        Problem::new(message, hint.map(str::to_string)),
-    )
-}
-
 /// The pull request of the event that started the run (`pull_request`, `pull_request_target`
 /// and `issue_comment` on a pull request).
 fn pr_from_event() -> Option<u64> {
@@ -95,20 +86,7 @@ fn load(args: &PrCommentArgs, outcome: &mut Outcome) -> Result<Loaded, (ExitStat
         )
     })?;
     outcome.pr = Some(pr);
-    let text = if args.body_file == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| invalid(format!("cannot read the body from stdin: {e}"), None))?;
-        text
-    } else {
-        std::fs::read_to_string(&args.body_file).map_err(|e| {
-            invalid(
-                format!("cannot read `{}`: {e}", args.body_file),
-                Some("check `--body-file`"),
-            )
-        })?
-    };
+    let text = read_file_or_stdin(&args.body_file, "body", "--body-file")?;
     if text.trim().is_empty() {
         return Err(invalid(
             format!("the body in `{}` is empty", args.body_file),

@@ -38,6 +38,38 @@ impl Problem {
     }
 }
 
+/// Bad input (exit 2), for commands that end with an exit status and a problem.
+pub(crate) fn invalid_input(
+    message: impl Into<String>,
+    hint: Option<&str>,
+) -> (ExitStatus, Problem) {
+    (
+        ExitStatus::InvalidInput,
+        Problem::new(message, hint.map(str::to_string)),
+    )
+}
+
+/// The text of a file flag, where `-` means stdin; `what` names the content and `flag` the
+/// flag in the errors (both bad input).
+pub(crate) fn read_file_or_stdin(
+    path: &str,
+    what: &str,
+    flag: &str,
+) -> Result<String, (ExitStatus, Problem)> {
+    if path == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| invalid_input(format!("cannot read the {what} from stdin: {e}"), None))?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).map_err(|e| {
+        invalid_input(
+            format!("cannot read `{path}`: {e}"),
+            Some(&format!("check `{flag}`")),
+        )
+    })
+}
+
 /// Loads the AWS settings; a missing region is bad configuration (exit 2), caught before any
 /// call.
 pub(crate) async fn aws_context(
