@@ -2,6 +2,7 @@
 //! drops the run details, and its run/job models reject values GitHub sends, so these go
 //! through octocrab's raw `_get`/`_post` and read the answers here.
 
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use crate::client::{GithubClient, Method, encode, next_link};
@@ -164,19 +165,36 @@ impl GithubClient {
     /// following `Link: rel="next"` as given.
     pub async fn list_jobs(&self, repo: &Repo, run_id: u64) -> Result<Vec<Job>, GithubError> {
         let route = format!("{}/actions/runs/{run_id}/jobs", repo_route(repo));
-        let mut next = Some(format!("{route}?filter=latest&per_page=100"));
-        let mut jobs = Vec::new();
+        self.get_pages(
+            &route,
+            "filter=latest&per_page=100",
+            MAX_JOB_PAGES,
+            |p: JobPage| p.jobs,
+        )
+        .await
+    }
+
+    /// The items of a listing: `GET route?query`, then each `Link: rel="next"` as given, up to
+    /// `max_pages` pages; `items` takes a page's items out of its JSON.
+    async fn get_pages<P: DeserializeOwned, T>(
+        &self,
+        route: &str,
+        query: &str,
+        max_pages: usize,
+        items: impl Fn(P) -> Vec<T>,
+    ) -> Result<Vec<T>, GithubError> {
+        let mut next = Some(format!("{route}?{query}"));
+        let mut all = Vec::new();
         let mut pages = 0;
         while let Some(url) = next.take() {
             let answer = self.send(Method::Get, &url, None).await?;
-            let page: JobPage = answer.json("GET", &route)?;
-            jobs.extend(page.jobs);
+            all.extend(items(answer.json("GET", route)?));
             pages += 1;
-            if pages < MAX_JOB_PAGES {
+            if pages < max_pages {
                 next = answer.link.as_deref().and_then(next_link);
             }
         }
-        Ok(jobs)
+        Ok(all)
     }
 
     /// The comments of an issue or pull request, oldest first:
@@ -187,19 +205,13 @@ impl GithubClient {
         number: u64,
     ) -> Result<Vec<IssueComment>, GithubError> {
         let route = format!("{}/issues/{number}/comments", repo_route(repo));
-        let mut next = Some(format!("{route}?per_page=100"));
-        let mut comments = Vec::new();
-        let mut pages = 0;
-        while let Some(url) = next.take() {
-            let answer = self.send(Method::Get, &url, None).await?;
-            let page: Vec<IssueComment> = answer.json("GET", &route)?;
-            comments.extend(page);
-            pages += 1;
-            if pages < MAX_COMMENT_PAGES {
-                next = answer.link.as_deref().and_then(next_link);
-            }
-        }
-        Ok(comments)
+        self.get_pages(
+            &route,
+            "per_page=100",
+            MAX_COMMENT_PAGES,
+            |p: Vec<IssueComment>| p,
+        )
+        .await
     }
 
     /// `POST /repos/{o}/{r}/issues/{n}/comments`; never retried on 5xx.
