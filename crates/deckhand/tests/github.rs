@@ -959,7 +959,17 @@ use fake::FakeGithub;
 /// `deckhand --output json ARGS` with GitHub pointed at the fake, and nothing else of the
 /// machine's GitHub or deckhand settings.
 fn deckhand_with(fake: &FakeGithub, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = std::process::Command::new(BIN);
+    run_against_fake(std::process::Command::new(BIN), fake, args, env)
+}
+
+/// Runs `cmd --output json ARGS` with GitHub pointed at the fake and the token set, none of
+/// the machine's own GitHub or deckhand settings, then `env` (which may override the token).
+fn run_against_fake(
+    mut cmd: std::process::Command,
+    fake: &FakeGithub,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     for (k, _) in std::env::vars() {
         if k.starts_with("DECKHAND_") || k.starts_with("GITHUB_") || k == "GH_TOKEN" {
             cmd.env_remove(k);
@@ -1725,30 +1735,15 @@ fn service(name: &str, breaker: Breaker) -> ServiceFixture {
 
 /// deckhand in a GitHub Actions job: the world's AWS, the fake's GitHub.
 fn in_job(w: &World, fake: &FakeGithub, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = w.command(BIN);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("GITHUB_") || k == "GH_TOKEN" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("GITHUB_API_URL", &fake.url)
-        .env("GITHUB_TOKEN", TOKEN)
-        .env("GITHUB_REPOSITORY", REPO)
-        .env("GITHUB_SHA", SHA)
-        .env("GITHUB_REF", "refs/heads/main")
-        .env("GITHUB_SERVER_URL", "https://github.com")
-        .env("GITHUB_RUN_ID", "4242");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd
-        .args(["--output", "json"])
-        .args(args)
-        .output()
-        .expect("run deckhand");
-    let run = Run::from_output(&out);
-    assert_token_never_printed(&run);
-    run
+    let job = [
+        ("GITHUB_REPOSITORY", REPO),
+        ("GITHUB_SHA", SHA),
+        ("GITHUB_REF", "refs/heads/main"),
+        ("GITHUB_SERVER_URL", "https://github.com"),
+        ("GITHUB_RUN_ID", "4242"),
+    ];
+    let env: Vec<(&str, &str)> = job.iter().chain(env).copied().collect();
+    run_against_fake(w.command(BIN), fake, args, &env)
 }
 
 /// `ecs deploy` in a GitHub Actions job.
