@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use crate::ecs::plan::short_arn;
 use crate::ecs::report::Verdict;
 
 /// The states deckhand gives a record.
@@ -65,7 +66,7 @@ impl RecordSpec {
     }
 
     fn ecs(command: &str, cluster_arg: &str, service_arg: &str, extra: Value) -> Self {
-        let (cluster, service) = (short_name(cluster_arg), short_name(service_arg));
+        let (cluster, service) = (short_arn(cluster_arg), short_arn(service_arg));
         let mut payload = json!({
             "command": command,
             "cluster": cluster_arg,
@@ -104,11 +105,6 @@ impl RecordSpec {
 /// The final status's description: the verdict and the headline.
 pub fn final_description(verdict: Verdict, headline: &str) -> String {
     format!("{}: {headline}", verdict.as_str())
-}
-
-/// The name in an ARN (`arn:...:cluster/prod` -> `prod`), or the name itself.
-pub fn short_name(name_or_arn: &str) -> &str {
-    name_or_arn.rsplit('/').next().unwrap_or(name_or_arn)
 }
 
 #[cfg(test)]
@@ -168,11 +164,5 @@ mod tests {
             RecordSpec::site_deploy("www", "site/v2/").default_environment,
             "www-site-v2"
         );
-    }
-
-    #[test]
-    fn short_names() {
-        assert_eq!(short_name("arn:aws:ecs:us-east-1:1:cluster/prod"), "prod");
-        assert_eq!(short_name("web"), "web");
     }
 }
