@@ -9,6 +9,18 @@ use crate::error::AwsCallError;
 /// A CloudFront call that failed.
 pub type CloudFrontError = AwsCallError;
 
+/// CloudFront answers these when it wants the caller to come back later.
+const RETRY_CODES: &[&str] = &[
+    "TooManyInvalidationsInProgress",
+    "Throttling",
+    "ServiceUnavailable",
+    "SlowDown",
+];
+
+/// Attempts of one CreateInvalidation: 1 s, 2 s, 4 s, 8 s and 16 s apart (31 s in all, about
+/// what CloudFront needs to finish one of the 15 wildcard invalidations it allows at once).
+const INVALIDATE_ATTEMPTS: u32 = 6;
+
 /// An origin of a distribution.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
@@ -110,6 +122,39 @@ impl CloudFrontAdapter {
             inv.map(|i| i.id().to_string()).unwrap_or_default(),
             inv.map(|i| i.status().to_string()).unwrap_or_default(),
         ))
+    }
+
+    /// CreateInvalidation, retried with exponential backoff while CloudFront answers that it
+    /// is busy (too many invalidations in progress, throttling); `notice` hears of each retry.
+    /// The caller reference makes a retry of an invalidation CloudFront did create return it
+    /// instead of a second one.
+    pub async fn invalidate_with_backoff(
+        &self,
+        distribution: &str,
+        paths: &[String],
+        caller_reference: &str,
+        notice: &(dyn Fn(&str) + Sync),
+    ) -> Result<(String, String), CloudFrontError> {
+        let mut delay = std::time::Duration::from_secs(1);
+        let mut attempt = 1;
+        loop {
+            match self.invalidate(distribution, paths, caller_reference).await {
+                Err(e)
+                    if attempt < INVALIDATE_ATTEMPTS
+                        && e.code.as_deref().is_some_and(|c| RETRY_CODES.contains(&c)) =>
+                {
+                    notice(&format!(
+                        "{} (attempt {attempt}); retrying in {}s",
+                        e.code.as_deref().unwrap_or_default(),
+                        delay.as_secs()
+                    ));
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                done => return done,
+            }
+        }
     }
 
     /// GetInvalidation: its status (`InProgress`, `Completed`; moto says `COMPLETED`).

@@ -52,6 +52,21 @@ impl EcsError {
         }
     }
 
+    /// What the call was made on.
+    pub fn resource(&self) -> &str {
+        match self {
+            Self::Api { resource, .. } | Self::Unreadable { resource, .. } => resource,
+        }
+    }
+
+    /// How to fix it, when the answer says (permissions, credentials).
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Api { code, message, .. } => crate::error::access_hint(code.as_deref(), message),
+            Self::Unreadable { .. } => None,
+        }
+    }
+
     /// True for "this resource does not exist" answers.
     pub fn is_not_found(&self) -> bool {
         matches!(

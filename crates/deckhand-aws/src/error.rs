@@ -40,8 +40,67 @@ impl AwsCallError {
         }
     }
 
+    /// How to fix it, when the answer says (permissions, credentials).
+    pub fn hint(&self) -> Option<String> {
+        access_hint(self.code.as_deref(), &self.message)
+    }
+
     /// True when the S3 bucket does not exist.
     pub fn is_no_such_bucket(&self) -> bool {
         matches!(self.code.as_deref(), Some("NoSuchBucket" | "NotFound"))
+    }
+}
+
+/// The fix for answers about who is calling, the same for every service: a missing permission,
+/// credentials AWS does not take, or none found.
+pub(crate) fn access_hint(code: Option<&str>, message: &str) -> Option<String> {
+    match code {
+        Some("AccessDenied" | "AccessDeniedException") => Some(
+            "the credentials lack a permission; docs/iam.md lists what each command needs".into(),
+        ),
+        Some(
+            "UnrecognizedClientException"
+            | "InvalidSignatureException"
+            | "ExpiredTokenException"
+            | "InvalidAccessKeyId"
+            | "SignatureDoesNotMatch"
+            | "ExpiredToken",
+        ) => Some(
+            "check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID or the OIDC role)".into(),
+        ),
+        None if message.contains("credentials") => Some(
+            "no usable AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID, or assume a role with OIDC"
+                .into(),
+        ),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_problems_have_hints_and_others_none() {
+        assert!(
+            access_hint(Some("AccessDeniedException"), "")
+                .unwrap()
+                .contains("docs/iam.md")
+        );
+        assert!(
+            access_hint(Some("ExpiredTokenException"), "")
+                .unwrap()
+                .contains("OIDC role")
+        );
+        assert!(
+            access_hint(None, "failed to load credentials from the chain")
+                .unwrap()
+                .contains("AWS_PROFILE")
+        );
+        assert_eq!(
+            access_hint(Some("ServiceNotFoundException"), "credentials"),
+            None
+        );
+        assert_eq!(access_hint(None, "connection refused"), None);
     }
 }

@@ -1,7 +1,8 @@
 //! S3: list a prefix, read and write the manifest, upload (streamed, multipart above a fixed
 //! size), re-header in place, delete in batches.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -70,6 +71,49 @@ pub enum Body<'a> {
     File(&'a Path, u64),
     /// Bytes in memory (precompressed files, the manifest).
     Bytes(Vec<u8>),
+}
+
+/// Where the bytes of one upload of [`S3Adapter::write_all`] come from.
+pub enum Source {
+    /// A file, streamed from disk.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+    },
+    /// Bytes made when the upload starts (a precompressed file), in the upload's own task.
+    Made(Box<dyn FnOnce() -> Result<Vec<u8>, String> + Send>),
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File { path, size } => write!(f, "File({}, {size})", path.display()),
+            Self::Made(_) => f.write_str("Made(..)"),
+        }
+    }
+}
+
+/// One write of [`S3Adapter::write_all`].
+#[derive(Debug)]
+pub enum ObjectWrite {
+    /// Upload an object.
+    Put {
+        /// Its full key.
+        key: String,
+        /// Its bytes.
+        source: Source,
+        /// Its headers.
+        headers: PutHeaders,
+    },
+    /// Replace an object's headers without sending its bytes.
+    Reheader {
+        /// Its full key.
+        key: String,
+        /// The new headers.
+        headers: PutHeaders,
+    },
 }
 
 /// An object from ListObjectsV2.
@@ -354,5 +398,76 @@ impl S3Adapter {
             }
         }
         Ok(())
+    }
+
+    /// Runs `writes`, `concurrency` at a time. Returns each upload's full key and stored bytes
+    /// (re-headers return nothing). The first failure stops the rest and is returned: what
+    /// was written stays written, so a caller that records progress elsewhere (the site
+    /// manifest) can resume.
+    pub async fn write_all(
+        &self,
+        bucket: &str,
+        writes: Vec<ObjectWrite>,
+        concurrency: usize,
+    ) -> Result<Vec<(String, u64)>, S3Error> {
+        let permits = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+        let mut tasks: tokio::task::JoinSet<Result<Option<(String, u64)>, S3Error>> =
+            tokio::task::JoinSet::new();
+        for write in writes {
+            let (s3, bucket, permits) = (self.clone(), bucket.to_string(), permits.clone());
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await.ok();
+                match write {
+                    ObjectWrite::Put {
+                        key,
+                        source,
+                        headers,
+                    } => {
+                        let stored = match source {
+                            Source::File { path, size } => {
+                                s3.put(&bucket, &key, Body::File(&path, size), &headers)
+                                    .await?
+                            }
+                            Source::Made(make) => {
+                                let bytes = make().map_err(|message| S3Error {
+                                    service: "s3",
+                                    operation: "PutObject",
+                                    resource: format!("{bucket}/{key}"),
+                                    code: None,
+                                    message,
+                                })?;
+                                s3.put(&bucket, &key, Body::Bytes(bytes), &headers).await?
+                            }
+                        };
+                        Ok(Some((key, stored)))
+                    }
+                    ObjectWrite::Reheader { key, headers } => {
+                        s3.reheader(&bucket, &key, &headers).await?;
+                        Ok(None)
+                    }
+                }
+            });
+        }
+        let mut stored = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let outcome = joined.unwrap_or_else(|e| {
+                Err(S3Error {
+                    service: "s3",
+                    operation: "PutObject",
+                    resource: bucket.to_string(),
+                    code: None,
+                    message: format!("an upload task failed: {e}"),
+                })
+            });
+            match outcome {
+                Ok(Some(s)) => stored.push(s),
+                Ok(None) => {}
+                Err(e) => {
+                    tasks.abort_all();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(stored)
     }
 }

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::ecs::plan::short_arn;
-use crate::ecs::report::Verdict;
+use crate::verdict::Verdict;
 
 /// The states deckhand gives a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,8 @@ impl RecordState {
     /// the deploy's own failures are `failure`; problems around it are `error`.
     pub fn for_verdict(verdict: Verdict) -> Self {
         match verdict {
-            Verdict::Succeeded | Verdict::NoChange => Self::Success,
+            // `dispatched` belongs to `dispatch`, which makes no record; it is a green exit.
+            Verdict::Succeeded | Verdict::NoChange | Verdict::Dispatched => Self::Success,
             Verdict::Failed
             | Verdict::RolledBack
             | Verdict::RollbackFailed
@@ -118,6 +119,7 @@ mod tests {
             (Verdict::Succeeded, S::Success),
             (Verdict::NoChange, S::Success),
             (Verdict::DryRun, S::Inactive),
+            (Verdict::Dispatched, S::Success),
             (Verdict::Failed, S::Failure),
             (Verdict::RolledBack, S::Failure),
             (Verdict::RollbackFailed, S::Failure),

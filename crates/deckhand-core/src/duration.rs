@@ -49,6 +49,18 @@ pub fn parse_duration(input: &str) -> Result<Duration, DurationError> {
     Ok(total)
 }
 
+/// A duration as a person would write it back: `15m`, `90s`, `500ms` (under a second).
+pub fn humanize(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 && s.is_multiple_of(60) {
+        format!("{}m", s / 60)
+    } else if s == 0 {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{s}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +78,13 @@ mod tests {
         for bad in ["", "m", "5 minutes", "1d", "-3s", "1.5m"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn humanized_durations_read_like_flags() {
+        assert_eq!(humanize(Duration::from_secs(900)), "15m");
+        assert_eq!(humanize(Duration::from_secs(90)), "90s");
+        assert_eq!(humanize(Duration::from_millis(500)), "500ms");
+        assert_eq!(humanize(Duration::from_millis(1500)), "1s");
     }
 }

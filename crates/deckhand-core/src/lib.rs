@@ -8,6 +8,7 @@
 
 pub mod changes;
 pub mod deployment_record;
+pub mod dispatch;
 pub mod document;
 pub mod duration;
 pub mod ecs;
@@ -16,5 +17,7 @@ pub mod image_ref;
 pub mod oci;
 pub mod pr_comment;
 pub mod redact;
+pub mod report;
 pub mod site;
 pub mod time;
+pub mod verdict;

@@ -87,6 +87,67 @@ pub fn plan_comment(
     }
 }
 
+/// Outputs of `pr-comment` (actions/pr-comment mirrors these).
+pub const PR_COMMENT_OUTPUTS: &[&str] = &[
+    "verdict",
+    "exit-code",
+    "action",
+    "comment-id",
+    "comment-url",
+];
+
+/// What `pr-comment` did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PrCommentReport {
+    /// `created`, `updated`, `unchanged`, or what a dry run would do (`create`, `update`).
+    pub action: String,
+    /// The comment written or found.
+    pub comment_id: Option<u64>,
+    /// Its URL.
+    pub comment_url: Option<String>,
+    /// `OWNER/REPO`.
+    pub repository: String,
+    /// The pull request.
+    pub pr: Option<u64>,
+    /// The marker's name.
+    #[serde(skip)]
+    pub marker: String,
+}
+
+impl crate::report::Details for PrCommentReport {
+    const OUTPUTS: &'static [&'static str] = PR_COMMENT_OUTPUTS;
+
+    fn subject(&self) -> String {
+        String::new()
+    }
+
+    fn outputs(report: &crate::report::Report<Self>, outputs: &mut crate::report::Outputs) {
+        let d = &report.details;
+        outputs.set("action", d.action.clone());
+        outputs.set(
+            "comment-id",
+            d.comment_id.map(|i| i.to_string()).unwrap_or_default(),
+        );
+        outputs.set("comment-url", d.comment_url.clone().unwrap_or_default());
+    }
+
+    fn summary(report: &crate::report::Report<Self>) -> String {
+        let d = &report.details;
+        if report.problem.is_some() {
+            return "### deckhand pr-comment\n".into();
+        }
+        format!(
+            "### deckhand pr-comment\n\nThe `{}` comment: {}{}\n",
+            d.marker,
+            d.action,
+            d.comment_url
+                .as_deref()
+                .map(|u| format!(" ({u})"))
+                .unwrap_or_default()
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

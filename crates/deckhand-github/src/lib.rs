@@ -9,13 +9,14 @@
 //! for a short wait and reported with the time to retry at otherwise.
 //!
 //! Like every deckhand library, this crate never prints: retries and waits are reported
-//! through [`ClientConfig::notice`].
+//! through [`ClientConfig::notice`]. It decides nothing either: runs and jobs are handed to
+//! `deckhand_core::dispatch` as plain views ([`WorkflowRun::view`], [`Job::view`]), where the
+//! run matching, job diffing and verdict are.
 
 pub mod api;
 pub mod client;
 pub mod error;
 pub mod model;
-pub mod runs;
 
 pub use client::{ClientConfig, GithubClient, NoticeFn, RateLimitHeaders, rate_limit_wait};
 pub use error::GithubError;
@@ -24,4 +25,3 @@ pub use model::{
     NewDeployment, NewDeploymentStatus, Repo, RepoParseError, RunQuery, STATUS_DESCRIPTION_MAX,
     WorkflowRun, truncate_chars,
 };
-pub use runs::{JobBoard, JobChange, JobState, newest_run_since};

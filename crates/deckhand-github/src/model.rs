@@ -290,6 +290,18 @@ pub struct WorkflowRun {
 }
 
 impl WorkflowRun {
+    /// The run as `deckhand_core::dispatch` follows it.
+    pub fn view(&self) -> deckhand_core::dispatch::RunView {
+        deckhand_core::dispatch::RunView {
+            id: self.id,
+            status: self.status.clone(),
+            conclusion: self.conclusion.clone(),
+            html_url: self.html_url.clone(),
+            run_number: self.run_number,
+            created_at_ms: self.created_at.map(|t| t.timestamp_millis()),
+        }
+    }
+
     /// `status`, or `unknown`.
     pub fn status_str(&self) -> &str {
         self.status.as_deref().unwrap_or("unknown")
@@ -331,6 +343,19 @@ pub struct Job {
     /// When it completed.
     #[serde(default)]
     pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl Job {
+    /// The job as `deckhand_core::dispatch` follows it.
+    pub fn view(&self) -> deckhand_core::dispatch::JobView {
+        deckhand_core::dispatch::JobView {
+            id: self.id,
+            name: self.name.clone(),
+            status: self.status.clone(),
+            conclusion: self.conclusion.clone(),
+            html_url: self.html_url.clone(),
+        }
+    }
 }
 
 /// `{total_count, jobs}`.

@@ -1,10 +1,11 @@
 //! Registry errors, each naming the registry, the request and what to do.
 
-/// A registry operation that failed.
+/// A registry operation that failed. Its message names the request and what the registry said;
+/// how to fix it is data ([`OciError::hint`]), never part of the message.
 #[derive(Debug, thiserror::Error)]
 pub enum OciError {
     /// The registry answered with an error status.
-    #[error("{method} {url}: {status}{detail}{hint}", detail = code_message(.code, .message), hint = hint_line(.hint))]
+    #[error("{method} {url}: {status}{detail}", detail = code_message(.code, .message))]
     Status {
         method: String,
         url: String,
@@ -15,7 +16,7 @@ pub enum OciError {
         hint: Option<String>,
     },
     /// The request never got an answer (connection refused or dropped, TLS, timeout).
-    #[error("{method} {url}: {source}{hint}", source = error_chain(.source), hint = hint_line(.hint))]
+    #[error("{method} {url}: {source}", source = error_chain(.source))]
     Transport {
         method: String,
         url: String,
@@ -56,6 +57,14 @@ impl OciError {
         }
     }
 
+    /// How to fix it, when known.
+    pub fn hint(&self) -> Option<&str> {
+        match self {
+            Self::Status { hint, .. } | Self::Transport { hint, .. } => hint.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The registry's error code, if it sent one.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -72,12 +81,6 @@ fn code_message(code: &Option<String>, message: &Option<String>) -> String {
         (None, Some(m)) => format!(": {m}"),
         (None, None) => String::new(),
     }
-}
-
-fn hint_line(hint: &Option<String>) -> String {
-    hint.as_ref()
-        .map(|h| format!("\nhint: {h}"))
-        .unwrap_or_default()
 }
 
 /// reqwest's Display hides the cause ("error sending request"); the chain says what happened.

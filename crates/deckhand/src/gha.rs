@@ -8,84 +8,27 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Outputs `ecs deploy` writes to `$GITHUB_OUTPUT` (the action mirrors these; a test checks).
-pub const ECS_DEPLOY_OUTPUTS: &[&str] = &[
-    "verdict",
-    "exit-code",
-    "task-definition-arn",
-    "previous-task-definition-arn",
-    "deployment-id",
-    "failure-report",
-    "plan",
-];
+// The outputs each command declares (its action mirrors them; `action_contract.rs` checks).
+// They are defined beside the report that fills them, in `deckhand-core`.
 
-/// Outputs `site deploy` writes to `$GITHUB_OUTPUT` (actions/static-site mirrors these).
-pub const SITE_DEPLOY_OUTPUTS: &[&str] = &[
-    "verdict",
-    "exit-code",
-    "uploaded",
-    "uploaded-bytes",
-    "reheadered",
-    "unchanged",
-    "unchanged-bytes",
-    "deleted",
-    "invalidation-ids",
-    "invalidation-paths",
-    "failure-report",
-    "plan",
-];
-
-/// Outputs `image build` writes to `$GITHUB_OUTPUT`.
-pub const IMAGE_BUILD_OUTPUTS: &[&str] = &[
-    "verdict",
-    "exit-code",
-    "image",
-    "digest",
-    "tags",
-    "bytes-uploaded",
-    "blobs-uploaded",
-    "blobs-copied",
-    "blobs-mounted",
-    "blobs-skipped",
-    "failure-report",
-    "plan",
-];
-
-/// Outputs `nginx build` writes (actions/nginx-image mirrors these): the image's, then the
+/// Outputs of `ecs deploy`, `ecs diff` and `ecs rollback`.
+pub const ECS_DEPLOY_OUTPUTS: &[&str] = deckhand_core::ecs::report::ECS_DEPLOY_OUTPUTS;
+/// Outputs of `site deploy` (actions/static-site mirrors these).
+pub const SITE_DEPLOY_OUTPUTS: &[&str] = deckhand_core::site::report::SITE_DEPLOY_OUTPUTS;
+/// Outputs of `image build`.
+pub const IMAGE_BUILD_OUTPUTS: &[&str] = deckhand_core::oci::report::IMAGE_BUILD_OUTPUTS;
+/// Outputs of `nginx build` (actions/nginx-image mirrors these): the image's, then the
 /// rollout's when `--deploy-*` is given.
-pub const NGINX_BUILD_OUTPUTS: &[&str] = &[
-    "verdict",
-    "exit-code",
-    "image",
-    "digest",
-    "tags",
-    "bytes-uploaded",
-    "blobs-uploaded",
-    "blobs-copied",
-    "blobs-mounted",
-    "blobs-skipped",
-    "failure-report",
-    "plan",
-    "deploy-verdict",
-    "task-definition-arn",
-    "deployment-id",
-];
-
-/// The fixed outputs `changes` writes (actions/changes mirrors these); besides them, one
+pub const NGINX_BUILD_OUTPUTS: &[&str] = deckhand_core::oci::report::NGINX_BUILD_OUTPUTS;
+/// The fixed outputs of `changes` (actions/changes mirrors these); besides them, one
 /// `<filter>`, `<filter>_count` and `<filter>_files` per filter.
-pub const CHANGES_OUTPUTS: &[&str] = &["changes", "filters"];
-
-/// Outputs `pr-comment` writes (actions/pr-comment mirrors these).
-pub const PR_COMMENT_OUTPUTS: &[&str] = &[
-    "verdict",
-    "exit-code",
-    "action",
-    "comment-id",
-    "comment-url",
-];
-
-/// Outputs `ecr login` writes; the password is masked first.
-pub const ECR_LOGIN_OUTPUTS: &[&str] = &["registry", "username", "password"];
+pub const CHANGES_OUTPUTS: &[&str] = deckhand_core::changes::report::CHANGES_OUTPUTS;
+/// Outputs of `pr-comment` (actions/pr-comment mirrors these).
+pub const PR_COMMENT_OUTPUTS: &[&str] = deckhand_core::pr_comment::PR_COMMENT_OUTPUTS;
+/// Outputs of `dispatch`.
+pub const DISPATCH_OUTPUTS: &[&str] = deckhand_core::dispatch::DISPATCH_OUTPUTS;
+/// Outputs of `ecr login`; the password is masked first.
+pub const ECR_LOGIN_OUTPUTS: &[&str] = deckhand_core::oci::ecr::ECR_LOGIN_OUTPUTS;
 
 /// Where the Actions runner wants things, read from the environment.
 #[derive(Debug, Clone, Default)]
@@ -115,13 +58,16 @@ impl Actions {
 
     /// Appends outputs to `$GITHUB_OUTPUT`; multi-line values use the heredoc form with a
     /// delimiter that does not occur in the value.
-    pub fn write_outputs<K: AsRef<str>>(&self, outputs: &[(K, String)]) -> std::io::Result<()> {
+    pub fn write_outputs<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        outputs: &[(K, V)],
+    ) -> std::io::Result<()> {
         let Some(path) = &self.output_file else {
             return Ok(());
         };
         let mut text = String::new();
         for (name, value) in outputs {
-            text.push_str(&format_output(name.as_ref(), value));
+            text.push_str(&format_output(name.as_ref(), value.as_ref()));
         }
         append(path, &text)
     }
@@ -171,6 +117,15 @@ pub fn escape_property(s: &str) -> String {
 pub fn error_command(title: &str, message: &str) -> String {
     format!(
         "::error title={}::{}",
+        escape_property(title),
+        escape_data(message)
+    )
+}
+
+/// `::warning title=...::message`.
+pub fn warning_command(title: &str, message: &str) -> String {
+    format!(
+        "::warning title={}::{}",
         escape_property(title),
         escape_data(message)
     )

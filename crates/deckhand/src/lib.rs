@@ -1,22 +1,26 @@
-//! The `deckhand` command line: argument parsing, one module per command, the printer, exit
-//! codes and the GitHub Actions contract. Decisions live in `deckhand-core`; AWS calls in
-//! `deckhand-aws`. The library form exists so tests can inspect the CLI definition.
+//! The `deckhand` command line: argument parsing, one module per command, the printer and its
+//! one publisher, and the GitHub Actions contract. Decisions and renderers live in
+//! `deckhand-core`; AWS, registry and GitHub calls in the adapters. The library form exists so
+//! tests can inspect the CLI definition.
 
 pub mod cli;
 mod commands;
-pub mod exit;
+mod error;
 pub mod gha;
 mod git;
-mod github_records;
+mod github;
+mod local_files;
 mod printer;
-mod site_files;
+mod registry_access;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
+use deckhand_core::report::{Details, Outputs, Problem, Report};
+use deckhand_core::verdict::Verdict;
+use serde::Serialize;
 
 use crate::cli::{Cli, OutputFormat};
-use crate::exit::ExitStatus;
 use crate::printer::Printer;
 
 /// Runs the command line and returns the process exit code.
@@ -33,20 +37,42 @@ pub fn main_entry() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            printer.error_block(
-                "error",
-                &format!("cannot start the async runtime: {e}"),
-                None,
+            let mut report = Report::new(command_words(), Usage);
+            report.fail(
+                Verdict::Error,
+                Problem::new(format!("cannot start the async runtime: {e}")),
             );
-            return ExitStatus::Failed.into();
+            printer.publish(&report);
+            return exit(report.exit_code());
         }
     };
-    let status = runtime.block_on(commands::run(cli, &printer));
-    status.into()
+    exit(runtime.block_on(commands::run(cli, &printer)))
 }
 
-/// Usage errors: clap's own message (exit 2), or a JSON result when JSON output was asked for,
-/// so that `--output json` yields one JSON object on every exit path.
+fn exit(code: deckhand_core::verdict::ExitCode) -> ExitCode {
+    ExitCode::from(code.code())
+}
+
+/// A command line clap refused: nothing but the problem to report.
+#[derive(Debug, Serialize)]
+struct Usage;
+
+impl Details for Usage {
+    const OUTPUTS: &'static [&'static str] = &[];
+
+    fn subject(&self) -> String {
+        String::new()
+    }
+
+    fn outputs(_report: &Report<Self>, _outputs: &mut Outputs) {}
+
+    fn summary(_report: &Report<Self>) -> String {
+        String::new()
+    }
+}
+
+/// Usage errors: clap's own message (exit 2), and a JSON result when JSON output was asked
+/// for, so that `--output json` yields one JSON object on every exit path.
 fn usage_error(e: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(
@@ -57,7 +83,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
     ) {
         let _ = e.print();
         return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-            ExitStatus::InvalidInput.into()
+            exit(Verdict::InvalidInput.exit_code())
         } else {
             ExitCode::SUCCESS
         };
@@ -75,18 +101,29 @@ fn usage_error(e: &clap::Error) -> ExitCode {
             .join(" ")
             .trim_start_matches("error: ")
             .to_string();
-        let result = serde_json::json!({
-            "verdict": "invalid-input",
-            "exit_code": ExitStatus::InvalidInput.code(),
-            "error": { "message": message, "hint": "see `deckhand --help`" },
-        });
-        let printer = Printer::new(OutputFormat::Json, 0);
-        printer.json(&result);
-        let _ = e.print();
-    } else {
-        let _ = e.print();
+        let mut report = Report::new(command_words(), Usage);
+        report.fail(
+            Verdict::InvalidInput,
+            Problem::new(message).with_hint("see `deckhand --help`"),
+        );
+        // clap's own message (with its usage block) is the text; the report goes to stdout.
+        Printer::new(OutputFormat::Json, 0).publish_json_only(&report);
     }
-    ExitStatus::InvalidInput.into()
+    let _ = e.print();
+    exit(Verdict::InvalidInput.exit_code())
+}
+
+/// The subcommand words of the command line (`ecs deploy`), as far as they are known.
+fn command_words() -> String {
+    let mut cmd = Cli::command();
+    let mut words = Vec::new();
+    for arg in std::env::args().skip(1) {
+        if let Some(sub) = cmd.find_subcommand(&arg).cloned() {
+            words.push(sub.get_name().to_string());
+            cmd = sub;
+        }
+    }
+    words.join(" ")
 }
 
 fn wants_json_from_raw_args() -> bool {

@@ -1,18 +1,13 @@
-//! The only writer of the terminal: human output and logs to stderr, `--output json` to stdout.
+//! The only writer of the terminal: progress lines and logs to stderr while a command runs,
+//! and [`Printer::publish`], the one publisher of a command's [`Report`]: its last lines on
+//! stderr, its `::error` annotation, `$GITHUB_OUTPUT`, the step summary, and the `--output
+//! json` result on stdout.
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
-use std::sync::{Arc, Mutex};
+use deckhand_core::report::{Details, Report};
 
 use crate::cli::OutputFormat;
 use crate::gha::{self, Actions};
-
-/// What a nested command would have published (see [`Printer::nested`]).
-#[derive(Debug, Default)]
-pub(crate) struct Captured {
-    pub(crate) outputs: Vec<(String, String)>,
-    pub(crate) summary: String,
-    pub(crate) json: Option<serde_json::Value>,
-}
 
 /// Writes everything the user sees.
 #[derive(Debug, Clone)]
@@ -20,9 +15,6 @@ pub(crate) struct Printer {
     output: OutputFormat,
     verbose: u8,
     pub(crate) actions: Actions,
-    /// Set for a command run inside another (`nginx build --deploy-*` runs `ecs deploy`): its
-    /// outputs, summary and JSON are kept for the outer command to publish as one result.
-    captured: Option<Arc<Mutex<Captured>>>,
 }
 
 impl Printer {
@@ -31,19 +23,7 @@ impl Printer {
             output,
             verbose,
             actions: Actions::from_env(),
-            captured: None,
         }
-    }
-
-    /// A printer for a command nested in this one: lines and annotations go out as usual;
-    /// outputs, summary and the JSON result are captured.
-    pub(crate) fn nested(&self) -> (Self, Arc<Mutex<Captured>>) {
-        let captured = Arc::new(Mutex::new(Captured::default()));
-        let mut printer = self.clone();
-        printer.captured = Some(captured.clone());
-        // The outer command reads the nested result from its JSON.
-        printer.output = OutputFormat::Json;
-        (printer, captured)
     }
 
     /// A line of human output.
@@ -66,14 +46,14 @@ impl Printer {
         }
     }
 
-    /// `error: ...` with an optional `hint:` line, as cargo prints them.
-    pub(crate) fn error_block(&self, title: &str, message: &str, hint: Option<&str>) {
-        eprintln!("error: {message}");
+    /// A `::warning` annotation (in Actions) after the same text as a log line.
+    pub(crate) fn warning(&self, title: &str, message: &str, hint: Option<&str>) {
+        eprintln!("warning: {message}");
         if let Some(h) = hint {
             eprintln!("  hint: {h}");
         }
         if self.actions.enabled {
-            eprintln!("{}", gha::error_command(title, message));
+            eprintln!("{}", gha::warning_command(title, message));
         }
     }
 
@@ -101,66 +81,59 @@ impl Printer {
         }
     }
 
-    /// Writes a command's outputs (which must be exactly the `declared` ones, in order) and its
-    /// step summary; a runner file that cannot be written is a warning, not a failure.
-    pub(crate) fn publish(&self, outputs: &[(&str, String)], declared: &[&str], summary: &str) {
-        debug_assert_eq!(
-            outputs.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
-            declared
-        );
-        if let Some(c) = &self.captured {
-            c.lock().unwrap_or_else(|p| p.into_inner()).outputs = outputs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect();
-        } else if let Err(e) = self.actions.write_outputs(outputs) {
-            self.line(&format!("warning: cannot write GITHUB_OUTPUT: {e}"));
-        }
-        self.summary(summary);
-    }
-
-    /// Appends to the step summary: the outer command's, when captured, else
-    /// `$GITHUB_STEP_SUMMARY` (a file that cannot be written is a warning).
-    pub(crate) fn summary(&self, markdown: &str) {
-        if let Some(c) = &self.captured {
-            c.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .summary
-                .push_str(markdown);
-            return;
-        }
-        if let Err(e) = self.actions.write_summary(markdown) {
-            self.line(&format!("warning: cannot write GITHUB_STEP_SUMMARY: {e}"));
-        }
-    }
-
-    /// Writes outputs whose names depend on the input (one set per filter of `changes`).
-    pub(crate) fn publish_extra(&self, outputs: &[(String, String)]) {
-        if self.captured.is_some() {
-            return;
-        }
-        if let Err(e) = self.actions.write_outputs(outputs) {
-            self.line(&format!("warning: cannot write GITHUB_OUTPUT: {e}"));
-        }
-    }
-
-    /// True when [`Printer::publish`] would write outputs somewhere (a runner's
-    /// `$GITHUB_OUTPUT`, or an outer command capturing them): large outputs are built only then.
-    pub(crate) fn wants_outputs(&self) -> bool {
-        self.captured.is_some() || self.actions.output_file.is_some()
+    /// `-v` was given.
+    pub(crate) fn is_verbose(&self) -> bool {
+        self.verbose > 0
     }
 
     pub(crate) fn is_json(&self) -> bool {
         self.output == OutputFormat::Json
     }
 
-    /// The machine result on stdout, serialized straight from `value` (no intermediate
-    /// `serde_json::Value` needed: `changes` on 10,000 files streams its result).
-    pub(crate) fn json<T: serde::Serialize + ?Sized>(&self, value: &T) {
-        if let Some(c) = &self.captured {
-            c.lock().unwrap_or_else(|p| p.into_inner()).json = serde_json::to_value(value).ok();
-            return;
+    /// Publishes a command's report everywhere it goes: its last lines (the error block, or
+    /// the failure report, or `verdict: headline`) and `::error` annotation on stderr, its
+    /// outputs to `$GITHUB_OUTPUT`, its summary to `$GITHUB_STEP_SUMMARY` (a runner file that
+    /// cannot be written is a warning, not a failure), and the JSON result on stdout.
+    pub(crate) fn publish<D: Details>(&self, report: &Report<D>) {
+        eprint!("{}", report.render_text());
+        if self.actions.enabled
+            && let Some((title, message)) = report.error_annotation()
+        {
+            eprintln!("{}", gha::error_command(&title, &message));
         }
+        if self.actions.output_file.is_some() {
+            let outputs = report.outputs();
+            let pairs: Vec<(&str, &str)> = outputs.iter().collect();
+            if let Err(e) = self.actions.write_outputs(&pairs) {
+                self.line(&format!("warning: cannot write GITHUB_OUTPUT: {e}"));
+            }
+        }
+        if self.actions.summary_file.is_some()
+            && let Err(e) = self.actions.write_summary(&report.summary())
+        {
+            self.line(&format!("warning: cannot write GITHUB_STEP_SUMMARY: {e}"));
+        }
+        if let Some(calls) = &report.api_calls {
+            let total: u64 = calls.values().sum();
+            self.detail(&format!("aws api calls: {total} {calls:?}"));
+        }
+        if self.is_json() {
+            self.json(report);
+        } else if self.actions.output_file.is_none()
+            && let Some(text) = report.stdout()
+        {
+            println!("{text}");
+        }
+    }
+
+    /// Only the JSON result, for a command line clap refused (clap prints its own text).
+    pub(crate) fn publish_json_only<D: Details>(&self, report: &Report<D>) {
+        self.json(report);
+    }
+
+    /// The machine result on stdout, serialized straight from `value` (no intermediate
+    /// `serde_json::Value`: `changes` on 10,000 files streams its result).
+    fn json<T: serde::Serialize + ?Sized>(&self, value: &T) {
         use std::io::Write;
         let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         let written = serde_json::to_writer_pretty(&mut out, value)

@@ -118,6 +118,8 @@ fn json_of(out: &Output) -> Value {
     })
 }
 
+/// A green run's result: paths-filter's `{"changes", "filters"}`, after checking the common
+/// fields every result carries.
 fn ok(out: &Output) -> Value {
     assert!(
         out.status.success(),
@@ -125,7 +127,18 @@ fn ok(out: &Output) -> Value {
         out.status.code(),
         String::from_utf8_lossy(&out.stderr)
     );
-    json_of(out)
+    let result = json_of(out);
+    assert_eq!(
+        (
+            &result["schema_version"],
+            &result["command"],
+            &result["verdict"],
+            &result["exit_code"]
+        ),
+        (&json!(1), &json!("changes"), &json!("succeeded"), &json!(0)),
+        "{result}"
+    );
+    json!({"changes": result["changes"], "filters": result["filters"]})
 }
 
 #[test]

@@ -17,6 +17,7 @@
 pub mod files;
 pub mod filters;
 pub mod glob;
+pub mod report;
 
 mod evaluate;
 

@@ -1,7 +1,9 @@
-//! ECS decisions: task definitions, deploy plans, rollout verdicts and failure reports.
+//! ECS decisions: task definitions, deploy plans, rollout verdicts, rollback targets and
+//! failure reports.
 
 pub mod model;
 pub mod plan;
 pub mod report;
+pub mod rollback;
 pub mod rollout;
 pub mod taskdef;

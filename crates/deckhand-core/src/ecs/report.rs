@@ -1,61 +1,15 @@
-//! Verdicts and the report a deploy leaves behind: the log's failure report, the Markdown step
-//! summary and the one-line annotation all come from one [`DeployReport`].
+//! The report a deploy leaves behind (`ecs deploy`, `ecs diff`, `ecs rollback`, and the
+//! rollout of `nginx build --deploy-*`): the log's failure report, the Markdown step summary,
+//! the one-line annotation and the outputs all come from one [`DeployReport`].
 
 use serde::{Deserialize, Serialize};
 
 use super::model::{ServiceEvent, TaskSnapshot};
-use super::plan::short_arn;
+use super::plan::{DeployPlan, render_plan, short_arn};
 use super::rollout::Outcome;
+use crate::report::{Details, Outputs, Report, escape_md, icon};
 use crate::time::{format_clock, format_utc};
-
-/// The final word on a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    /// The new deployment is PRIMARY, on our task definition, and completed.
-    Succeeded,
-    /// Nothing to change.
-    NoChange,
-    /// `--dry-run`: the plan was shown, nothing changed.
-    DryRun,
-    /// The deploy failed and was not rolled back.
-    Failed,
-    /// The deploy failed and the service is verified back on the previous task definition.
-    RolledBack,
-    /// The deploy failed and so did the rollback.
-    RollbackFailed,
-    /// Someone else's newer deployment replaced ours.
-    Superseded,
-    /// Still in progress when the timeout ran out.
-    TimedOut,
-    /// Bad input or configuration; nothing changed.
-    InvalidInput,
-    /// An AWS call or other operation failed.
-    Error,
-}
-
-impl Verdict {
-    /// The verdict as it appears in outputs (`succeeded`, `rolled-back`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Succeeded => "succeeded",
-            Self::NoChange => "no-change",
-            Self::DryRun => "dry-run",
-            Self::Failed => "failed",
-            Self::RolledBack => "rolled-back",
-            Self::RollbackFailed => "rollback-failed",
-            Self::Superseded => "superseded",
-            Self::TimedOut => "timed-out",
-            Self::InvalidInput => "invalid-input",
-            Self::Error => "error",
-        }
-    }
-
-    /// Green verdicts.
-    pub fn is_ok(self) -> bool {
-        matches!(self, Self::Succeeded | Self::NoChange | Self::DryRun)
-    }
-}
+use crate::verdict::Verdict;
 
 /// `--rollback`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +38,65 @@ pub fn verdict_of(outcome: &Outcome) -> Verdict {
     }
 }
 
+/// The headline of a watched deployment `ours` of task definition `td` that ended in
+/// `outcome`.
+pub fn outcome_headline(outcome: &Outcome, ours: &str, td: &str) -> String {
+    let td = short_arn(td);
+    match outcome {
+        Outcome::Succeeded => format!("deployment {ours} of {td} completed"),
+        Outcome::Failed { reason } => format!("deployment {ours} of {td} failed: {reason}"),
+        Outcome::RolledBackByEcs {
+            task_definition, ..
+        } => format!(
+            "deployment {ours} of {td} failed and the ECS circuit breaker rolled the service back to {}",
+            short_arn(task_definition)
+        ),
+        Outcome::EcsRollbackFailed {
+            task_definition,
+            reason,
+            ..
+        } => format!(
+            "deployment {ours} of {td} failed, and the ECS circuit breaker's rollback to {} failed too: {reason}",
+            short_arn(task_definition)
+        ),
+        Outcome::Superseded {
+            deployment_id,
+            task_definition,
+        } => format!(
+            "deployment {ours} of {td} was replaced by a newer deployment {deployment_id} of {} that deckhand did not start; not rolled back",
+            short_arn(task_definition)
+        ),
+    }
+}
+
+/// What ECS's own rollback did, for an outcome where the circuit breaker rolled back.
+pub fn ecs_rollback(outcome: &Outcome) -> Option<RollbackReport> {
+    match outcome {
+        Outcome::RolledBackByEcs {
+            deployment_id,
+            task_definition,
+        } => Some(RollbackReport {
+            by: RollbackBy::Ecs,
+            task_definition: task_definition.clone(),
+            deployment_id: Some(deployment_id.clone()),
+            completed: true,
+            detail: None,
+        }),
+        Outcome::EcsRollbackFailed {
+            deployment_id,
+            task_definition,
+            reason,
+        } => Some(RollbackReport {
+            by: RollbackBy::Ecs,
+            task_definition: task_definition.clone(),
+            deployment_id: Some(deployment_id.clone()),
+            completed: false,
+            detail: Some(reason.clone()),
+        }),
+        _ => None,
+    }
+}
+
 /// Who rolled back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -109,23 +122,23 @@ pub struct RollbackReport {
     pub detail: Option<String>,
 }
 
-/// Everything a deploy reports.
+/// Everything a deploy reports besides its verdict and headline (which its [`Report`] holds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeployReport {
     /// Cluster.
     pub cluster: String,
     /// Service.
     pub service: String,
-    /// The verdict.
-    pub verdict: Verdict,
-    /// One sentence saying what happened.
-    pub headline: String,
     /// The task definition deployed.
     pub task_definition_arn: Option<String>,
     /// The task definition the service ran before.
     pub previous_task_definition_arn: Option<String>,
     /// Our deployment.
     pub deployment_id: Option<String>,
+    /// Whether a new revision was registered.
+    pub registered: bool,
+    /// What was planned.
+    pub plan: Option<DeployPlan>,
     /// The rollback, if any.
     pub rollback: Option<RollbackReport>,
     /// Service events since our deployment began, oldest first.
@@ -138,7 +151,34 @@ pub struct DeployReport {
 const MAX_EVENTS: usize = 25;
 const MAX_TASKS: usize = 5;
 
+/// Outputs of `ecs deploy`, `ecs diff` and `ecs rollback` (actions/ecs-deploy mirrors them).
+pub const ECS_DEPLOY_OUTPUTS: &[&str] = &[
+    "verdict",
+    "exit-code",
+    "task-definition-arn",
+    "previous-task-definition-arn",
+    "deployment-id",
+    "failure-report",
+    "plan",
+];
+
 impl DeployReport {
+    /// A deploy of `service` in `cluster` that has learned nothing yet.
+    pub fn new(cluster: &str, service: &str) -> Self {
+        Self {
+            cluster: cluster.to_string(),
+            service: service.to_string(),
+            task_definition_arn: None,
+            previous_task_definition_arn: None,
+            deployment_id: None,
+            registered: false,
+            plan: None,
+            rollback: None,
+            events: Vec::new(),
+            stopped_tasks: Vec::new(),
+        }
+    }
+
     fn shown_events(&self) -> &[ServiceEvent] {
         &self.events[self.events.len().saturating_sub(MAX_EVENTS)..]
     }
@@ -147,138 +187,180 @@ impl DeployReport {
         &self.stopped_tasks[..self.stopped_tasks.len().min(MAX_TASKS)]
     }
 
-    /// The failure report for the log: why the deploy is red.
-    pub fn render_failure_text(&self) -> String {
-        let mut out = format!(
-            "deploy of `{}` in cluster `{}`: {}\n",
-            self.service, self.cluster, self.headline
-        );
-        if let Some(r) = &self.rollback {
-            out.push_str(&format!("  rollback: {}\n", rollback_sentence(r)));
-        }
-        if !self.events.is_empty() {
-            out.push_str("\nservice events since the deployment began:\n");
-            if self.events.len() > MAX_EVENTS {
-                out.push_str(&format!(
-                    "  ({} earlier events not shown)\n",
-                    self.events.len() - MAX_EVENTS
-                ));
-            }
-            for e in self.shown_events() {
-                out.push_str(&format!(
-                    "  {}  {}\n",
-                    format_clock(e.created_at_ms),
-                    e.message
-                ));
-            }
-        }
-        if self.stopped_tasks.is_empty() {
-            out.push_str("\nno stopped tasks of this deployment were found\n");
-        } else {
-            out.push_str("\nstopped tasks of this deployment (most recent first):\n");
-            for t in self.shown_tasks() {
-                out.push_str(&format!("  task {}\n", t.id()));
-                out.push_str(&format!(
-                    "    stopCode: {}\n    stoppedReason: {}\n",
-                    t.stop_code.as_deref().unwrap_or("-"),
-                    t.stopped_reason.as_deref().unwrap_or("-")
-                ));
-                for c in &t.containers {
-                    out.push_str(&format!(
-                        "    container {}: {}\n",
-                        c.name,
-                        container_outcome(c)
-                    ));
-                }
-            }
-        }
-        out
+    /// The plan as printed (secrets redacted), for a pull request's plan comment.
+    pub fn plan_text(&self) -> String {
+        self.plan
+            .as_ref()
+            .map(|p| render_plan(p, &self.cluster, &self.service))
+            .unwrap_or_default()
+    }
+}
+
+impl Details for DeployReport {
+    const OUTPUTS: &'static [&'static str] = ECS_DEPLOY_OUTPUTS;
+
+    fn subject(&self) -> String {
+        format!("{}/{}", self.cluster, self.service)
     }
 
-    /// The Markdown step summary.
-    pub fn render_markdown(&self) -> String {
-        let icon = if self.verdict.is_ok() { "✅" } else { "❌" };
-        let mut out = format!(
-            "### {icon} ecs deploy `{}` / `{}`: {}\n\n{}\n\n",
-            self.cluster,
-            self.service,
-            self.verdict.as_str(),
-            escape_md(&self.headline)
+    fn outputs(report: &Report<Self>, outputs: &mut Outputs) {
+        let d = &report.details;
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        outputs.set("task-definition-arn", opt(&d.task_definition_arn));
+        outputs.set(
+            "previous-task-definition-arn",
+            opt(&d.previous_task_definition_arn),
         );
-        out.push_str("| | |\n|---|---|\n");
-        let row = |k: &str, v: &Option<String>| {
-            v.as_ref()
-                .map(|v| format!("| {k} | `{}` |\n", short_arn(v)))
-                .unwrap_or_default()
-        };
-        out.push_str(&row("task definition", &self.task_definition_arn));
-        out.push_str(&row(
-            "previous task definition",
-            &self.previous_task_definition_arn,
-        ));
-        out.push_str(
-            &self
-                .deployment_id
-                .as_ref()
-                .map(|d| format!("| deployment | `{d}` |\n"))
-                .unwrap_or_default(),
-        );
-        if let Some(r) = &self.rollback {
+        outputs.set("deployment-id", opt(&d.deployment_id));
+        outputs.set("plan", d.plan_text());
+    }
+
+    fn summary(report: &Report<Self>) -> String {
+        render_markdown(report)
+    }
+
+    fn failure_report(report: &Report<Self>) -> Option<String> {
+        Some(render_failure_text(report))
+    }
+
+    fn annotation(report: &Report<Self>) -> Option<String> {
+        Some(annotation(report))
+    }
+}
+
+/// The failure report for the log: why the deploy is red.
+pub fn render_failure_text(report: &Report<DeployReport>) -> String {
+    let d = &report.details;
+    let mut out = format!(
+        "deploy of `{}` in cluster `{}`: {}\n",
+        d.service, d.cluster, report.headline
+    );
+    if let Some(r) = &d.rollback {
+        out.push_str(&format!("  rollback: {}\n", rollback_sentence(r)));
+    }
+    if !d.events.is_empty() {
+        out.push_str("\nservice events since the deployment began:\n");
+        if d.events.len() > MAX_EVENTS {
             out.push_str(&format!(
-                "| rollback | {} |\n",
-                escape_md(&rollback_sentence(r))
+                "  ({} earlier events not shown)\n",
+                d.events.len() - MAX_EVENTS
             ));
         }
-        if !self.verdict.is_ok() {
-            if !self.stopped_tasks.is_empty() {
-                out.push_str("\n#### Stopped tasks\n\n| task | stopCode | stoppedReason | containers |\n|---|---|---|---|\n");
-                for t in self.shown_tasks() {
-                    let containers: Vec<String> = t
-                        .containers
-                        .iter()
-                        .map(|c| format!("{}: {}", c.name, container_outcome(c)))
-                        .collect();
-                    out.push_str(&format!(
-                        "| `{}` | {} | {} | {} |\n",
-                        t.id(),
-                        t.stop_code.as_deref().unwrap_or("-"),
-                        escape_md(t.stopped_reason.as_deref().unwrap_or("-")),
-                        escape_md(&containers.join("; "))
-                    ));
-                }
-            }
-            if !self.events.is_empty() {
-                out.push_str("\n#### Service events\n\n| time (UTC) | message |\n|---|---|\n");
-                for e in self.shown_events() {
-                    out.push_str(&format!(
-                        "| {} | {} |\n",
-                        format_utc(e.created_at_ms),
-                        escape_md(&e.message)
-                    ));
-                }
-            }
+        for e in d.shown_events() {
+            out.push_str(&format!(
+                "  {}  {}\n",
+                format_clock(e.created_at_ms),
+                e.message
+            ));
         }
-        out
     }
-
-    /// One line for an `::error` annotation: the headline and the first reason a task gave.
-    pub fn annotation(&self) -> String {
-        let mut line = self.headline.clone();
-        if let Some(t) = self.stopped_tasks.first() {
-            let why = t
-                .containers
-                .iter()
-                .find(|c| c.exit_code.is_some_and(|x| x != 0) || c.reason.is_some())
-                .map(|c| format!("; container `{}` {}", c.name, container_outcome(c)))
-                .unwrap_or_default();
-            line.push_str(&format!(
-                " (last stopped task: {}: {}{why})",
-                t.stop_code.as_deref().unwrap_or("stopped"),
+    if d.stopped_tasks.is_empty() {
+        out.push_str("\nno stopped tasks of this deployment were found\n");
+    } else {
+        out.push_str("\nstopped tasks of this deployment (most recent first):\n");
+        for t in d.shown_tasks() {
+            out.push_str(&format!("  task {}\n", t.id()));
+            out.push_str(&format!(
+                "    stopCode: {}\n    stoppedReason: {}\n",
+                t.stop_code.as_deref().unwrap_or("-"),
                 t.stopped_reason.as_deref().unwrap_or("-")
             ));
+            for c in &t.containers {
+                out.push_str(&format!(
+                    "    container {}: {}\n",
+                    c.name,
+                    container_outcome(c)
+                ));
+            }
         }
-        line
     }
+    out
+}
+
+/// The Markdown step summary.
+pub fn render_markdown(report: &Report<DeployReport>) -> String {
+    let d = &report.details;
+    let mut out = format!(
+        "### {} {} `{}` / `{}`: {}\n\n{}\n\n",
+        icon(report.verdict),
+        report.command,
+        d.cluster,
+        d.service,
+        report.verdict.as_str(),
+        escape_md(&report.headline)
+    );
+    out.push_str("| | |\n|---|---|\n");
+    let row = |k: &str, v: &Option<String>| {
+        v.as_ref()
+            .map(|v| format!("| {k} | `{}` |\n", short_arn(v)))
+            .unwrap_or_default()
+    };
+    out.push_str(&row("task definition", &d.task_definition_arn));
+    out.push_str(&row(
+        "previous task definition",
+        &d.previous_task_definition_arn,
+    ));
+    out.push_str(
+        &d.deployment_id
+            .as_ref()
+            .map(|id| format!("| deployment | `{id}` |\n"))
+            .unwrap_or_default(),
+    );
+    if let Some(r) = &d.rollback {
+        out.push_str(&format!(
+            "| rollback | {} |\n",
+            escape_md(&rollback_sentence(r))
+        ));
+    }
+    if !report.verdict.is_ok() {
+        if !d.stopped_tasks.is_empty() {
+            out.push_str("\n#### Stopped tasks\n\n| task | stopCode | stoppedReason | containers |\n|---|---|---|---|\n");
+            for t in d.shown_tasks() {
+                let containers: Vec<String> = t
+                    .containers
+                    .iter()
+                    .map(|c| format!("{}: {}", c.name, container_outcome(c)))
+                    .collect();
+                out.push_str(&format!(
+                    "| `{}` | {} | {} | {} |\n",
+                    t.id(),
+                    t.stop_code.as_deref().unwrap_or("-"),
+                    escape_md(t.stopped_reason.as_deref().unwrap_or("-")),
+                    escape_md(&containers.join("; "))
+                ));
+            }
+        }
+        if !d.events.is_empty() {
+            out.push_str("\n#### Service events\n\n| time (UTC) | message |\n|---|---|\n");
+            for e in d.shown_events() {
+                out.push_str(&format!(
+                    "| {} | {} |\n",
+                    format_utc(e.created_at_ms),
+                    escape_md(&e.message)
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// One line for an `::error` annotation: the headline and the first reason a task gave.
+pub fn annotation(report: &Report<DeployReport>) -> String {
+    let mut line = report.headline.clone();
+    if let Some(t) = report.details.stopped_tasks.first() {
+        let why = t
+            .containers
+            .iter()
+            .find(|c| c.exit_code.is_some_and(|x| x != 0) || c.reason.is_some())
+            .map(|c| format!("; container `{}` {}", c.name, container_outcome(c)))
+            .unwrap_or_default();
+        line.push_str(&format!(
+            " (last stopped task: {}: {}{why})",
+            t.stop_code.as_deref().unwrap_or("stopped"),
+            t.stopped_reason.as_deref().unwrap_or("-")
+        ));
+    }
+    line
 }
 
 fn rollback_sentence(r: &RollbackReport) -> String {
@@ -315,37 +397,44 @@ fn container_outcome(c: &super::model::ContainerState) -> String {
     parts.join(", ")
 }
 
-fn escape_md(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ecs::model::ContainerState;
 
-    fn report() -> DeployReport {
-        DeployReport {
-            cluster: "prod".into(),
-            service: "web".into(),
-            verdict: Verdict::RolledBack,
-            headline: "deployment ecs-svc/2 failed: 3 tasks of deployment ecs-svc/2 failed and the circuit breaker is off (limit: 3)".into(),
-            task_definition_arn: Some("arn:aws:ecs:us-east-1:1:task-definition/web:8".into()),
-            previous_task_definition_arn: Some("arn:aws:ecs:us-east-1:1:task-definition/web:7".into()),
-            deployment_id: Some("ecs-svc/2".into()),
-            rollback: Some(RollbackReport {
-                by: RollbackBy::Deckhand,
-                task_definition: "arn:aws:ecs:us-east-1:1:task-definition/web:7".into(),
-                deployment_id: Some("ecs-svc/3".into()),
-                completed: true,
-                detail: None,
-            }),
-            events: vec![
-                ServiceEvent { id: "1".into(), created_at_ms: 1_700_000_000_000, message: "(service web) has started 1 tasks: (task abc).".into() },
-                ServiceEvent { id: "2".into(), created_at_ms: 1_700_000_004_000, message: "(service web) has stopped 1 running tasks: (task abc).".into() },
-            ],
-            stopped_tasks: vec![
-                TaskSnapshot {
+    fn report() -> Report<DeployReport> {
+        let mut report = Report::new(
+            "ecs deploy",
+            DeployReport {
+                cluster: "prod".into(),
+                service: "web".into(),
+                task_definition_arn: Some("arn:aws:ecs:us-east-1:1:task-definition/web:8".into()),
+                previous_task_definition_arn: Some(
+                    "arn:aws:ecs:us-east-1:1:task-definition/web:7".into(),
+                ),
+                deployment_id: Some("ecs-svc/2".into()),
+                registered: true,
+                plan: None,
+                rollback: Some(RollbackReport {
+                    by: RollbackBy::Deckhand,
+                    task_definition: "arn:aws:ecs:us-east-1:1:task-definition/web:7".into(),
+                    deployment_id: Some("ecs-svc/3".into()),
+                    completed: true,
+                    detail: None,
+                }),
+                events: vec![
+                    ServiceEvent {
+                        id: "1".into(),
+                        created_at_ms: 1_700_000_000_000,
+                        message: "(service web) has started 1 tasks: (task abc).".into(),
+                    },
+                    ServiceEvent {
+                        id: "2".into(),
+                        created_at_ms: 1_700_000_004_000,
+                        message: "(service web) has stopped 1 running tasks: (task abc).".into(),
+                    },
+                ],
+                stopped_tasks: vec![TaskSnapshot {
                     arn: "arn:aws:ecs:us-east-1:1:task/prod/abc".into(),
                     task_definition: "arn:aws:ecs:us-east-1:1:task-definition/web:8".into(),
                     started_by: Some("ecs-svc/2".into()),
@@ -355,28 +444,42 @@ mod tests {
                     created_at_ms: None,
                     stopped_at_ms: Some(1_700_000_004_000),
                     containers: vec![
-                        ContainerState { name: "app".into(), image: None, exit_code: Some(1), reason: None, health_status: None },
-                        ContainerState { name: "log | router".into(), image: None, exit_code: None, reason: Some("CannotPullContainerError: not found".into()), health_status: None },
+                        ContainerState {
+                            name: "app".into(),
+                            image: None,
+                            exit_code: Some(1),
+                            reason: None,
+                            health_status: None,
+                        },
+                        ContainerState {
+                            name: "log | router".into(),
+                            image: None,
+                            exit_code: None,
+                            reason: Some("CannotPullContainerError: not found".into()),
+                            health_status: None,
+                        },
                     ],
-                },
-            ],
-        }
+                }],
+            },
+        );
+        report.conclude(Verdict::RolledBack, "deployment ecs-svc/2 failed: 3 tasks of deployment ecs-svc/2 failed and the circuit breaker is off (limit: 3)");
+        report
     }
 
     #[test]
     fn failure_text() {
-        insta::assert_snapshot!(report().render_failure_text());
+        insta::assert_snapshot!(render_failure_text(&report()));
     }
 
     #[test]
     fn markdown_summary() {
-        insta::assert_snapshot!(report().render_markdown());
+        insta::assert_snapshot!(render_markdown(&report()));
     }
 
     #[test]
     fn annotation_names_the_first_reason() {
         assert_eq!(
-            report().annotation(),
+            annotation(&report()),
             "deployment ecs-svc/2 failed: 3 tasks of deployment ecs-svc/2 failed and the circuit breaker is off (limit: 3) (last stopped task: EssentialContainerExited: Essential container in task exited; container `app` exit code 1)"
         );
     }

@@ -92,6 +92,31 @@ pub struct ProgressLine {
     pub ecs_rollback: bool,
 }
 
+impl ProgressLine {
+    /// The line as the log shows it, `elapsed_secs` into the watch.
+    pub fn render(&self, elapsed_secs: u64) -> String {
+        let state = match self.rollout_state {
+            None => "-",
+            Some(RolloutState::InProgress) => "IN_PROGRESS",
+            Some(RolloutState::Completed) => "COMPLETED",
+            Some(RolloutState::Failed) => "FAILED",
+        };
+        format!(
+            "  [{elapsed_secs:>4}s] {}deployment {}: {}/{} running, {} pending, {} failed, {state}",
+            if self.ecs_rollback {
+                "ECS rollback "
+            } else {
+                ""
+            },
+            self.deployment_id,
+            self.running,
+            self.desired,
+            self.pending,
+            self.failed,
+        )
+    }
+}
+
 /// The result of one observation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {

@@ -1,4 +1,57 @@
-//! ECR naming: which registry hosts are ECR, and what a repository name may be.
+//! ECR naming: which registry hosts are ECR, and what a repository name may be; and what `ecr
+//! login` reports.
+
+use serde::Serialize;
+
+use crate::report::{Details, Outputs, Report, icon};
+
+/// Outputs of `ecr login`; the password is masked before anything prints.
+pub const ECR_LOGIN_OUTPUTS: &[&str] = &["registry", "username", "password"];
+
+/// What `ecr login` hands to tools that need registry credentials (docker, buildx).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EcrLogin {
+    /// The registry host.
+    pub registry: String,
+    /// The user (`AWS`).
+    pub username: String,
+    /// The password, valid for 12 hours (masked in Actions before it is printed anywhere).
+    pub password: String,
+}
+
+impl Details for EcrLogin {
+    const OUTPUTS: &'static [&'static str] = ECR_LOGIN_OUTPUTS;
+
+    fn subject(&self) -> String {
+        String::new()
+    }
+
+    fn outputs(report: &Report<Self>, outputs: &mut Outputs) {
+        let d = &report.details;
+        outputs.set("registry", d.registry.clone());
+        outputs.set("username", d.username.clone());
+        outputs.set("password", d.password.clone());
+    }
+
+    fn summary(report: &Report<Self>) -> String {
+        if report.details.registry.is_empty() {
+            format!("### {} ecr login\n", icon(report.verdict))
+        } else {
+            format!(
+                "### {} ecr login `{}`\n",
+                icon(report.verdict),
+                report.details.registry
+            )
+        }
+    }
+
+    /// Like `aws ecr get-login-password`: the password alone, for `docker login --username
+    /// AWS --password-stdin`. In Actions it goes to the outputs instead.
+    fn stdout(report: &Report<Self>) -> Option<String> {
+        (report.verdict.is_ok() && !report.details.password.is_empty())
+            .then(|| report.details.password.clone())
+    }
+}
 
 /// An ECR registry host: `ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

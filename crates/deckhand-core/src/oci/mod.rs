@@ -6,10 +6,12 @@ pub mod auth;
 pub mod derive;
 pub mod digest;
 pub mod ecr;
+pub mod image;
 pub mod layer;
 pub mod media;
 pub mod plan;
 pub mod platform;
+pub mod report;
 
 pub use digest::Digest;
 pub use platform::{Platform, PlatformFilter};

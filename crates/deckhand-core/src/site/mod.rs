@@ -1,5 +1,6 @@
-//! Static-site decisions (`deckhand site deploy`): what each file is served as, and which
-//! CloudFront paths a change must invalidate.
+//! Static-site decisions (`deckhand site deploy`): what each file is served as, what a deploy
+//! uploads, re-heads and deletes, which CloudFront paths a change must invalidate, and the
+//! report.
 
 pub mod content_type;
 pub mod glob;
@@ -7,4 +8,5 @@ pub mod inputs;
 pub mod invalidation;
 pub mod manifest;
 pub mod plan;
+pub mod report;
 pub mod rules;

@@ -48,6 +48,19 @@ pub enum UploadReason {
     Unmanaged,
 }
 
+impl UploadReason {
+    /// The reason as the plan and the JSON result spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::ContentChanged => "content-changed",
+            Self::EncodingChanged => "encoding-changed",
+            Self::Missing => "missing",
+            Self::Unmanaged => "unmanaged",
+        }
+    }
+}
+
 /// One upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Upload {

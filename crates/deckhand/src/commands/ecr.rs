@@ -1,50 +1,54 @@
 //! `ecr login`: registry, user and password for tools that need them (docker, buildx), the
 //! password masked before anything could print it.
-#![allow(clippy::print_stdout)]
 
 use deckhand_aws::ecr::EcrAdapter;
-use serde_json::json;
+use deckhand_core::oci::ecr::EcrLogin;
+use deckhand_core::report::Report;
+use deckhand_core::verdict::Verdict;
 
 use crate::cli::EcrLoginArgs;
-use crate::exit::ExitStatus;
-use crate::gha::ECR_LOGIN_OUTPUTS;
+use crate::error::{CommandError, Result, fail};
 use crate::printer::Printer;
 
 pub(crate) async fn login(
     region: Option<String>,
     args: EcrLoginArgs,
     printer: &Printer,
-) -> ExitStatus {
-    let title = "deckhand ecr login";
-    let ctx = match super::result::aws_context(region).await {
+) -> Report<EcrLogin> {
+    let mut report = super::aws_report("ecr login", EcrLogin::default());
+    let ctx = match super::aws_context(region).await {
         Ok(ctx) => ctx,
-        Err(p) => {
-            printer.error_block(title, &p.message, p.hint.as_deref());
-            return ExitStatus::InvalidInput;
-        }
-    };
-    let auth = match EcrAdapter::new(&ctx).authorization().await {
-        Ok(a) => a,
         Err(e) => {
-            printer.error_block(
-                title,
-                &e.to_string(),
-                Some("the role needs `ecr:GetAuthorizationToken` on `*`"),
-            );
-            return ExitStatus::Failed;
+            fail(&mut report, e);
+            return report;
         }
     };
-    let credentials = match deckhand_oci::client::credentials_from_token(&auth.token) {
-        Ok(c) => c,
-        Err(m) => {
-            printer.error_block(
-                title,
-                &format!("the ECR authorization token is unusable: {m}"),
-                None,
+    match fetch(&ctx, &args, printer).await {
+        Ok(login) => {
+            let headline = format!(
+                "registry `{}`, user `{}` (the password is valid for 12 hours)",
+                login.registry, login.username
             );
-            return ExitStatus::Failed;
+            report.details = login;
+            report.conclude(Verdict::Succeeded, headline);
         }
-    };
+        Err(e) => fail(&mut report, e),
+    }
+    report.api_calls = Some(ctx.calls.snapshot());
+    report
+}
+
+async fn fetch(
+    ctx: &deckhand_aws::AwsContext,
+    args: &EcrLoginArgs,
+    printer: &Printer,
+) -> Result<EcrLogin> {
+    let auth = EcrAdapter::new(ctx).authorization().await.map_err(|e| {
+        CommandError::from(e).hint("the role needs `ecr:GetAuthorizationToken` on `*`")
+    })?;
+    let credentials = deckhand_oci::client::credentials_from_token(&auth.token).map_err(|m| {
+        CommandError::failed(format!("the ECR authorization token is unusable: {m}"))
+    })?;
     printer.mask(&[auth.token.clone(), credentials.password.clone()]);
     let registry = args.registry.clone().unwrap_or_else(|| {
         auth.proxy_endpoint
@@ -53,26 +57,9 @@ pub(crate) async fn login(
             .trim_end_matches('/')
             .to_string()
     });
-    printer.line(&format!(
-        "registry `{registry}`, user `{}` (the password is valid for 12 hours)",
-        credentials.username
-    ));
-    let outputs = [
-        ("registry", registry.clone()),
-        ("username", credentials.username.clone()),
-        ("password", credentials.password.clone()),
-    ];
-    printer.publish(
-        &outputs,
-        ECR_LOGIN_OUTPUTS,
-        &format!("### ✅ ecr login `{registry}`\n"),
-    );
-    if printer.is_json() {
-        printer.json(&json!({"registry": registry, "username": credentials.username, "password": credentials.password}));
-    } else if printer.actions.output_file.is_none() {
-        // Like `aws ecr get-login-password`: the password alone on stdout, for
-        // `docker login --username AWS --password-stdin`. In Actions it goes to the outputs.
-        println!("{}", credentials.password);
-    }
-    ExitStatus::Success
+    Ok(EcrLogin {
+        registry,
+        username: credentials.username,
+        password: credentials.password,
+    })
 }

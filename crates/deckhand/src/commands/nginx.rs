@@ -7,25 +7,22 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use deckhand_core::ecs::report::Verdict;
-use serde_json::Value;
+use deckhand_core::oci::report::{ImageReport, NginxReport};
+use deckhand_core::report::Report;
+use deckhand_core::verdict::Verdict;
 
-use super::image::{Access, ImageResult, load_spec, run_build};
-use super::result::Problem;
+use super::image::{load_spec, run_build};
 use crate::cli::{DeployArgs, EcsDeployArgs, NginxBuildArgs, TargetArgs};
-use crate::exit::ExitStatus;
-use crate::gha::NGINX_BUILD_OUTPUTS;
+use crate::error::{CommandError, Result, fail};
 use crate::printer::Printer;
+use crate::registry_access::Access;
 
 /// Where the image's nginx reads its files.
 const HTML_DEST: &str = "/usr/share/nginx/html/";
 const CONF_DEST: &str = "/etc/nginx/conf.d/default.conf";
 
-fn invalid(message: impl Into<String>, hint: &str) -> (Verdict, Problem) {
-    (
-        Verdict::InvalidInput,
-        Problem::new(message, Some(hint.to_string())),
-    )
+fn invalid(message: impl Into<String>, hint: &str) -> CommandError {
+    CommandError::invalid(message).hint(hint)
 }
 
 /// The nginx binary: on PATH, or where Debian and the official packages put it.
@@ -49,7 +46,7 @@ fn find_nginx() -> Option<PathBuf> {
 
 /// `nginx -t` on a main config that includes `conf` inside `http {}`, as the official image's
 /// nginx.conf does. Errors carry nginx's own words (file and line).
-pub(crate) fn validate_conf(conf: &Path) -> Result<String, (Verdict, Problem)> {
+pub(crate) fn validate_conf(conf: &Path) -> Result<String> {
     let Some(nginx) = find_nginx() else {
         return Err(invalid(
             format!(
@@ -65,12 +62,8 @@ pub(crate) fn validate_conf(conf: &Path) -> Result<String, (Verdict, Problem)> {
             "check `--conf`",
         )
     })?;
-    let dir = tempfile_dir().map_err(|e| {
-        (
-            Verdict::Error,
-            Problem::new(format!("cannot make a temp dir: {e}"), None),
-        )
-    })?;
+    let dir =
+        tempfile_dir().map_err(|e| CommandError::failed(format!("cannot make a temp dir: {e}")))?;
     let mime = ["/etc/nginx/mime.types", "/usr/local/nginx/conf/mime.types"]
         .into_iter()
         .find(|p| Path::new(p).is_file())
@@ -82,12 +75,8 @@ pub(crate) fn validate_conf(conf: &Path) -> Result<String, (Verdict, Problem)> {
         conf = conf.display(),
     );
     let main_path = dir.0.join("nginx.conf");
-    std::fs::write(&main_path, main).map_err(|e| {
-        (
-            Verdict::Error,
-            Problem::new(format!("cannot write {}: {e}", main_path.display()), None),
-        )
-    })?;
+    std::fs::write(&main_path, main)
+        .map_err(|e| CommandError::failed(format!("cannot write {}: {e}", main_path.display())))?;
     let out = Command::new(&nginx)
         .arg("-t")
         .arg("-p")
@@ -95,12 +84,7 @@ pub(crate) fn validate_conf(conf: &Path) -> Result<String, (Verdict, Problem)> {
         .arg("-c")
         .arg(&main_path)
         .output()
-        .map_err(|e| {
-            (
-                Verdict::Error,
-                Problem::new(format!("cannot run {}: {e}", nginx.display()), None),
-            )
-        })?;
+        .map_err(|e| CommandError::failed(format!("cannot run {}: {e}", nginx.display())))?;
     let text = String::from_utf8_lossy(&out.stderr).trim().to_string();
     if out.status.success() {
         return Ok(text);
@@ -152,39 +136,69 @@ fn tempfile_dir() -> std::io::Result<TempDir> {
     Ok(TempDir(path))
 }
 
-/// `nginx build`.
+/// `nginx build`: the image, then (with `--deploy-*`, when the image is green) the rollout of
+/// its service through `ecs deploy`, composed into one report.
 pub(crate) async fn build(
     region: Option<String>,
     args: NginxBuildArgs,
     printer: &Printer,
-) -> ExitStatus {
-    let started = Instant::now();
-    let mut result = ImageResult::new(
-        "nginx build",
-        args.push.tags.first().cloned().unwrap_or_default(),
-    );
+) -> Report<NginxReport> {
+    let first_tag = args.push.tags.first().cloned().unwrap_or_default();
+    let mut image = super::aws_report("nginx build", ImageReport::new(first_tag));
     let mut access = Access::new(&args.push, region.clone());
-    let outcome = prepare_and_push(&args, &mut access, printer, &mut result).await;
-    if let Err(f) = outcome {
-        result = result.fail(f);
-        return finish(result, None, printer, &access, started);
+    match prepare_and_push(&args, &mut access, printer, &mut image.details).await {
+        Ok((verdict, headline)) => image.conclude(verdict, headline),
+        Err(e) => fail(&mut image, e),
     }
-    let (Some(cluster), Some(service)) = (&args.deploy_cluster, &args.deploy_service) else {
-        return finish(result, None, printer, &access, started);
+    let deploy = match (
+        &args.deploy_cluster,
+        &args.deploy_service,
+        &image.details.image,
+    ) {
+        (Some(cluster), Some(service), Some(digest_ref)) if image.verdict.is_ok() => {
+            Some(roll_out(region, &args, cluster, service, digest_ref, printer).await)
+        }
+        _ => None,
     };
-    // Roll the service to the digest, through `ecs deploy`: when the service already runs it
-    // (an unchanged rebuild), that is a no-op with no new revision and no rollout.
-    let image = result
-        .image
-        .clone()
-        .expect("a pushed or planned image has a reference");
-    let deploy_args = DeployArgs {
+    let (verdict, headline, problem) = NginxReport::compose(
+        image.verdict,
+        &image.headline,
+        image.problem.as_ref(),
+        deploy.as_ref(),
+    );
+    let mut report = Report::new(
+        "nginx build",
+        NginxReport {
+            image: image.details,
+            image_verdict: Some((image.verdict, image.headline)),
+            deploy,
+        },
+    );
+    report.conclude(verdict, headline);
+    report.problem = problem;
+    report.api_calls = Some(access.api_calls());
+    report
+}
+
+/// Rolls the service to the digest through `ecs deploy` (with its GitHub deployment record):
+/// when the service already runs it (an unchanged rebuild), that is a no-op with no new
+/// revision and no rollout.
+async fn roll_out(
+    region: Option<String>,
+    args: &NginxBuildArgs,
+    cluster: &str,
+    service: &str,
+    image: &str,
+    printer: &Printer,
+) -> Report<deckhand_core::ecs::report::DeployReport> {
+    let started = Instant::now();
+    let deploy = DeployArgs {
         target: TargetArgs {
-            cluster: cluster.clone(),
-            service: service.clone(),
+            cluster: cluster.to_string(),
+            service: service.to_string(),
             images: vec![match &args.container {
                 Some(c) => format!("{c}={image}"),
-                None => image,
+                None => image.to_string(),
             }],
             task_definition: None,
             env: Vec::new(),
@@ -195,28 +209,21 @@ pub(crate) async fn build(
         rollback: args.rollback,
         dry_run: args.push.dry_run,
     };
-    let (nested, captured) = printer.nested();
-    let deploy_args = EcsDeployArgs {
-        deploy: deploy_args,
+    let args = EcsDeployArgs {
+        deploy,
         github: args.github.clone(),
     };
-    super::ecs::deploy(region, deploy_args, &nested).await;
-    let mut captured = std::mem::take(&mut *captured.lock().unwrap_or_else(|p| p.into_inner()));
-    // The rollout's plan follows the push plan in the `plan` output.
-    if let Some((_, rollout_plan)) = captured.outputs.iter().find(|(k, _)| k == "plan")
-        && !rollout_plan.is_empty()
-    {
-        result.plan_text = format!("{}\n{rollout_plan}", result.plan_text);
-    }
-    finish(result, captured.json.take(), printer, &access, started)
+    let mut report = super::ecs::deploy(region, args, printer).await;
+    super::stamp(&mut report, started);
+    report
 }
 
 async fn prepare_and_push(
     args: &NginxBuildArgs,
     access: &mut Access,
     printer: &Printer,
-    result: &mut ImageResult,
-) -> Result<(), (Verdict, Problem)> {
+    report: &mut ImageReport,
+) -> Result<(Verdict, String)> {
     if !args.html.is_dir() {
         return Err(invalid(
             format!("`{}` is not a directory", args.html.display()),
@@ -240,13 +247,9 @@ async fn prepare_and_push(
         &[format!("{html}:{HTML_DEST}"), format!("{conf}:{CONF_DEST}")],
         &[],
         &args.push,
-        "deckhand nginx build: html and default.conf".to_string(),
+        Some("deckhand nginx build: html and default.conf".to_string()),
     )?;
-    result.repository = format!(
-        "{}/{}",
-        spec.tags[0].registry_host(),
-        spec.tags[0].registry_repository()
-    );
+    report.repository = spec.repository();
     if args.skip_validate {
         printer.line("nginx config: not checked (--skip-validate)");
     } else {
@@ -256,85 +259,5 @@ async fn prepare_and_push(
             args.conf.display()
         ));
     }
-    run_build(&spec, &args.push, access, printer, result).await
-}
-
-fn finish(
-    mut result: ImageResult,
-    deploy: Option<Value>,
-    printer: &Printer,
-    access: &Access,
-    started: Instant,
-) -> ExitStatus {
-    let field = |v: &Option<Value>, k: &str| {
-        v.as_ref()
-            .and_then(|d| d.get(k))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    let deploy_verdict = field(&deploy, "verdict");
-    // The overall verdict: the image's when it failed or nothing was deployed, else the
-    // rollout's (a failed rollout fails the job; exit 3 when it was rolled back).
-    let mut status = ExitStatus::from(result.verdict);
-    if result.verdict.is_ok()
-        && let Some(d) = &deploy
-    {
-        let code = d.get("exit_code").and_then(Value::as_u64).unwrap_or(1);
-        status = match code {
-            0 => ExitStatus::Success,
-            2 => ExitStatus::InvalidInput,
-            3 => ExitStatus::RolledBack,
-            4 => ExitStatus::TimedOut,
-            _ => ExitStatus::Failed,
-        };
-        if code != 0 {
-            let headline = field(&deploy, "headline");
-            result.headline = format!(
-                "{}; the rollout of `{}`: {deploy_verdict}: {headline}",
-                result.headline,
-                field(&deploy, "service")
-            );
-        }
-    }
-    result.print_headline(printer);
-    let mut outputs = result.outputs();
-    if status != ExitStatus::from(result.verdict) {
-        outputs[0].1 = deploy_verdict.clone();
-        outputs[1].1 = status.code().to_string();
-        if outputs[10].1.is_empty() {
-            outputs[10].1 = deploy
-                .as_ref()
-                .and_then(|d| {
-                    d.pointer("/error/message")
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                })
-                .unwrap_or_else(|| field(&deploy, "headline"));
-        }
-    }
-    outputs.push(("deploy-verdict", deploy_verdict));
-    outputs.push(("task-definition-arn", field(&deploy, "task_definition_arn")));
-    outputs.push(("deployment-id", field(&deploy, "deployment_id")));
-    let mut md = result.markdown();
-    if let Some(d) = &deploy {
-        md.push_str(&format!(
-            "\nRollout of `{}` in `{}`: **{}**, {}\n",
-            field(&deploy, "service"),
-            field(&deploy, "cluster"),
-            field(&deploy, "verdict"),
-            d.get("headline")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-        ));
-    }
-    printer.publish(&outputs, NGINX_BUILD_OUTPUTS, &md);
-    if printer.is_json() {
-        let mut value = result.json(status, access.ctx.as_ref(), started);
-        value["verdict"] = Value::from(outputs[0].1.clone());
-        value["exit_code"] = Value::from(status.code());
-        value["deploy"] = deploy.unwrap_or(Value::Null);
-        printer.json(&value);
-    }
-    status
+    run_build("nginx build", &spec, &args.push, access, printer, report).await
 }

@@ -1,47 +1,21 @@
 //! `pr-comment`: keep one comment on a pull request. load (body, PR, repository, token) ->
 //! observe (list the PR's comments) -> plan (core: create, edit in place, or leave as is) ->
-//! apply (one POST or PATCH, never retried on 5xx).
+//! apply (one POST or PATCH, never retried on 5xx) -> report.
 
 use deckhand_core::pr_comment::{
-    CommentAction, ExistingComment, comment_body, plan_comment, validate_marker_name,
+    CommentAction, ExistingComment, PrCommentReport, comment_body, plan_comment,
+    validate_marker_name,
 };
-use deckhand_github::{GithubClient, IssueComment, Repo};
-use serde_json::{Value, json};
+use deckhand_core::report::Report;
+use deckhand_core::verdict::Verdict;
+use deckhand_github::{IssueComment, Repo};
+use serde_json::Value;
 
-use super::result::{Problem, invalid_input as invalid, read_file_or_stdin};
+use super::read_file_or_stdin;
 use crate::cli::PrCommentArgs;
-use crate::exit::ExitStatus;
-use crate::gha::PR_COMMENT_OUTPUTS;
-use crate::github_records::{self, Doing, GithubEnv};
+use crate::error::{CommandError, Result, fail};
+use crate::github::{self, Doing, GithubEnv};
 use crate::printer::Printer;
-
-/// What the command knows when it ends.
-#[derive(Debug, Default)]
-struct Outcome {
-    /// `succeeded`, `no-change`, `dry-run`, `invalid-input`, `error`.
-    verdict: &'static str,
-    status: Option<ExitStatus>,
-    /// `created`, `updated`, `unchanged`, or what a dry run would do.
-    action: String,
-    comment_id: Option<u64>,
-    comment_url: Option<String>,
-    repo: String,
-    pr: Option<u64>,
-    problem: Option<Problem>,
-}
-
-impl Outcome {
-    fn fail(mut self, status: ExitStatus, problem: Problem) -> Self {
-        self.verdict = if status == ExitStatus::InvalidInput {
-            "invalid-input"
-        } else {
-            "error"
-        };
-        self.status = Some(status);
-        self.problem = Some(problem);
-        self
-    }
-}
 
 /// The validated inputs.
 struct Loaded {
@@ -67,36 +41,32 @@ fn pr_from_event() -> Option<u64> {
         .and_then(Value::as_u64)
 }
 
-fn load(args: &PrCommentArgs, outcome: &mut Outcome) -> Result<Loaded, (ExitStatus, Problem)> {
-    validate_marker_name(&args.marker).map_err(|m| invalid(m, None))?;
+fn load(args: &PrCommentArgs, report: &mut PrCommentReport) -> Result<Loaded> {
+    validate_marker_name(&args.marker).map_err(CommandError::invalid)?;
     let env = GithubEnv::read();
-    let repository = args
-        .repo
-        .clone()
-        .or(env.repository)
-        .ok_or_else(|| invalid("no repository", Some("pass `--repo OWNER/REPO`")))?;
-    outcome.repo.clone_from(&repository);
+    let repository =
+        args.repo.clone().or(env.repository).ok_or_else(|| {
+            CommandError::invalid("no repository").hint("pass `--repo OWNER/REPO`")
+        })?;
+    report.repository.clone_from(&repository);
     let repo: Repo = repository
         .parse()
-        .map_err(|e| invalid(format!("`--repo`: {e}"), None))?;
+        .map_err(|e| CommandError::invalid(format!("`--repo`: {e}")))?;
     let pr = args.pr.or_else(pr_from_event).ok_or_else(|| {
-        invalid(
-            "no pull request number",
-            Some("pass `--pr N`; in Actions, a `pull_request` event gives it"),
-        )
+        CommandError::invalid("no pull request number")
+            .hint("pass `--pr N`; in Actions, a `pull_request` event gives it")
     })?;
-    outcome.pr = Some(pr);
+    report.pr = Some(pr);
     let text = read_file_or_stdin(&args.body_file, "body", "--body-file")?;
     if text.trim().is_empty() {
-        return Err(invalid(
-            format!("the body in `{}` is empty", args.body_file),
-            Some("an empty comment says nothing; GitHub refuses it"),
-        ));
+        return Err(
+            CommandError::invalid(format!("the body in `{}` is empty", args.body_file))
+                .hint("an empty comment says nothing; GitHub refuses it"),
+        );
     }
-    let (_, token) = github_records::token_from(&["GITHUB_TOKEN", "GH_TOKEN"]).ok_or_else(|| {
-        invalid(
-            "no GitHub token",
-            Some("set GITHUB_TOKEN (in a workflow: `env: GITHUB_TOKEN: ${{ github.token }}` with `pull-requests: write`)"),
+    let (_, token) = github::token_from(&["GITHUB_TOKEN", "GH_TOKEN"]).ok_or_else(|| {
+        CommandError::invalid("no GitHub token").hint(
+            "set GITHUB_TOKEN (in a workflow: `env: GITHUB_TOKEN: ${{ github.token }}` with `pull-requests: write`)",
         )
     })?;
     Ok(Loaded {
@@ -108,25 +78,16 @@ fn load(args: &PrCommentArgs, outcome: &mut Outcome) -> Result<Loaded, (ExitStat
     })
 }
 
+/// Observe, plan, apply; the verdict and headline.
 async fn run(
     args: &PrCommentArgs,
     l: &Loaded,
     printer: &Printer,
-    outcome: &mut Outcome,
-) -> Result<(), (ExitStatus, Problem)> {
-    let github_error = |e: deckhand_github::GithubError| {
-        let (message, hint) = github_records::explain(&e, Doing::Comment, &l.repo.to_string());
-        let status = match &e {
-            deckhand_github::GithubError::Status {
-                status: 401 | 403 | 404 | 422,
-                ..
-            } => ExitStatus::InvalidInput,
-            _ => ExitStatus::Failed,
-        };
-        (status, Problem::new(message, hint))
-    };
-    let client: GithubClient =
-        github_records::client(&l.api_url, l.token.clone(), printer).map_err(github_error)?;
+    report: &mut PrCommentReport,
+) -> Result<(Verdict, String)> {
+    let repo_text = l.repo.to_string();
+    let github_error = |e| github::command_error(&e, Doing::Comment, &repo_text);
+    let client = github::client(&l.api_url, l.token.clone(), printer).map_err(github_error)?;
     let listed = client
         .list_issue_comments(&l.repo, l.pr)
         .await
@@ -147,121 +108,79 @@ async fn run(
             .and_then(|c| c.html_url.clone())
     };
     let target = format!("pull request #{} of {}", l.pr, l.repo);
+    let marker = &args.marker;
+    if let CommentAction::Update { id } | CommentAction::Unchanged { id } = action {
+        report.comment_id = Some(id);
+        report.comment_url = url_of(id);
+    }
     if args.dry_run {
-        outcome.verdict = "dry-run";
-        outcome.action = match action {
-            CommentAction::Create => "create".into(),
-            CommentAction::Update { id } => {
-                outcome.comment_id = Some(id);
-                outcome.comment_url = url_of(id);
-                "update".into()
-            }
-            CommentAction::Unchanged { id } => {
-                outcome.comment_id = Some(id);
-                outcome.comment_url = url_of(id);
-                "unchanged".into()
-            }
-        };
+        report.action = match action {
+            CommentAction::Create => "create",
+            CommentAction::Update { .. } => "update",
+            CommentAction::Unchanged { .. } => "unchanged",
+        }
+        .into();
         printer.line(&format!(
-            "dry run: would {} the `{}` comment on {target}:",
-            outcome.action, args.marker
+            "dry run: would {} the `{marker}` comment on {target}:",
+            report.action
         ));
         printer.block(&l.body);
-        return Ok(());
+        return Ok((
+            Verdict::DryRun,
+            format!(
+                "dry run: would {} the `{marker}` comment on {target}; nothing sent",
+                report.action
+            ),
+        ));
     }
     let written: IssueComment = match action {
-        CommentAction::Unchanged { id } => {
-            outcome.verdict = "no-change";
-            outcome.action = "unchanged".into();
-            outcome.comment_id = Some(id);
-            outcome.comment_url = url_of(id);
-            printer.line(&format!(
-                "the `{}` comment on {target} already says this: nothing sent",
-                args.marker
+        CommentAction::Unchanged { .. } => {
+            report.action = "unchanged".into();
+            return Ok((
+                Verdict::NoChange,
+                format!("the `{marker}` comment on {target} already says this: nothing sent"),
             ));
-            return Ok(());
         }
         CommentAction::Create => {
-            outcome.action = "created".into();
+            report.action = "created".into();
             client
                 .create_issue_comment(&l.repo, l.pr, &l.body)
                 .await
                 .map_err(github_error)?
         }
         CommentAction::Update { id } => {
-            outcome.action = "updated".into();
+            report.action = "updated".into();
             client
                 .update_issue_comment(&l.repo, id, &l.body)
                 .await
                 .map_err(github_error)?
         }
     };
-    outcome.verdict = "succeeded";
-    outcome.comment_id = Some(written.id);
-    outcome.comment_url.clone_from(&written.html_url);
-    printer.line(&format!(
-        "{} the `{}` comment on {target}: {}",
-        outcome.action,
-        args.marker,
-        written.html_url.as_deref().unwrap_or("(no URL)")
-    ));
-    Ok(())
+    report.comment_id = Some(written.id);
+    report.comment_url.clone_from(&written.html_url);
+    Ok((
+        Verdict::Succeeded,
+        format!(
+            "{} the `{marker}` comment on {target}: {}",
+            report.action,
+            written.html_url.as_deref().unwrap_or("(no URL)")
+        ),
+    ))
 }
 
-pub(crate) async fn pr_comment(args: PrCommentArgs, printer: &Printer) -> ExitStatus {
-    let mut outcome = Outcome::default();
-    let result = match load(&args, &mut outcome) {
-        Ok(loaded) => run(&args, &loaded, printer, &mut outcome).await,
+pub(crate) async fn pr_comment(args: PrCommentArgs, printer: &Printer) -> Report<PrCommentReport> {
+    let mut details = PrCommentReport {
+        marker: args.marker.clone(),
+        ..PrCommentReport::default()
+    };
+    let outcome = match load(&args, &mut details) {
+        Ok(loaded) => run(&args, &loaded, printer, &mut details).await,
         Err(e) => Err(e),
     };
-    if let Err((status, problem)) = result {
-        outcome = outcome.fail(status, problem);
+    let mut report = Report::new("pr-comment", details);
+    match outcome {
+        Ok((verdict, headline)) => report.conclude(verdict, headline),
+        Err(e) => fail(&mut report, e),
     }
-    finish(&args, outcome, printer)
-}
-
-fn finish(args: &PrCommentArgs, outcome: Outcome, printer: &Printer) -> ExitStatus {
-    let status = outcome.status.unwrap_or(ExitStatus::Success);
-    if let Some(p) = &outcome.problem {
-        printer.error_block("deckhand pr-comment", &p.message, p.hint.as_deref());
-    }
-    let id = outcome
-        .comment_id
-        .map(|i| i.to_string())
-        .unwrap_or_default();
-    let url = outcome.comment_url.clone().unwrap_or_default();
-    let outputs = [
-        ("verdict", outcome.verdict.to_string()),
-        ("exit-code", status.code().to_string()),
-        ("action", outcome.action.clone()),
-        ("comment-id", id),
-        ("comment-url", url.clone()),
-    ];
-    let summary = match &outcome.problem {
-        Some(p) => format!("### deckhand pr-comment\n{}", p.markdown()),
-        None => format!(
-            "### deckhand pr-comment\n\nThe `{}` comment: {}{}\n",
-            args.marker,
-            outcome.action,
-            if url.is_empty() {
-                String::new()
-            } else {
-                format!(" ({url})")
-            }
-        ),
-    };
-    printer.publish(&outputs, PR_COMMENT_OUTPUTS, &summary);
-    if printer.is_json() {
-        printer.json(&json!({
-            "verdict": outcome.verdict,
-            "exit_code": status.code(),
-            "action": outcome.action,
-            "comment_id": outcome.comment_id,
-            "comment_url": outcome.comment_url,
-            "repository": outcome.repo,
-            "pr": outcome.pr,
-            "error": outcome.problem.as_ref().map(|p| json!({"message": p.message, "hint": p.hint})),
-        }));
-    }
-    status
+    report
 }

@@ -1,14 +1,16 @@
-//! GitHub deployment records around a deploy (docs/github.md), and the GitHub settings every
-//! command reads from the runner's environment (API URL, token, run URL).
+//! GitHub around the commands: the settings every command reads from the runner's environment
+//! (API URL, token, run URL), GitHub's errors as messages with hints, and deployment records
+//! around a deploy (docs/github.md).
 //!
 //! A record is made only when `--github-deployment` is on (the default) and GITHUB_TOKEN and
 //! GITHUB_REPOSITORY are set. It never changes a deploy's verdict: a GitHub failure is a
 //! warning and the deploy goes on.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use deckhand_core::deployment_record::{RecordSpec, RecordState, final_description};
-use deckhand_core::ecs::report::Verdict;
+use deckhand_core::report::{Attachment, Details, Report};
+use deckhand_core::verdict::Verdict;
 use deckhand_github::{
     ClientConfig, DeploymentState, GithubClient, GithubError, NewDeployment, NewDeploymentStatus,
     Repo,
@@ -16,9 +18,8 @@ use deckhand_github::{
 use serde_json::{Value, json};
 
 use crate::cli::GithubDeploymentArgs;
-use crate::exit::ExitStatus;
-use crate::gha;
-use crate::printer::{Captured, Printer};
+use crate::error::CommandError;
+use crate::printer::Printer;
 
 /// The API root when GITHUB_API_URL is not set.
 pub(crate) const DEFAULT_API_URL: &str = "https://api.github.com";
@@ -172,6 +173,26 @@ pub(crate) fn explain(e: &GithubError, doing: Doing, repo: &str) -> (String, Opt
     }
 }
 
+/// A GitHub error as the command's error: refusals of the request itself (401, 403, 404, 422,
+/// bad client settings) are bad input (exit 2); a rate limit, a 5xx or the network are not.
+pub(crate) fn command_error(e: &GithubError, doing: Doing, repo: &str) -> CommandError {
+    let (message, hint) = explain(e, doing, repo);
+    let bad_input = matches!(e, GithubError::Config(_))
+        || matches!(
+            e,
+            GithubError::Status {
+                status: 401 | 403 | 404 | 422,
+                ..
+            }
+        );
+    let error = if bad_input {
+        CommandError::invalid(message)
+    } else {
+        CommandError::failed(message)
+    };
+    error.on(repo).hint_opt(hint)
+}
+
 /// The wire state of a record state.
 fn wire(state: RecordState) -> DeploymentState {
     match state {
@@ -184,30 +205,41 @@ fn wire(state: RecordState) -> DeploymentState {
 }
 
 /// Runs a deploy inside its GitHub deployment record when one is wanted (`spec` is `None` for
-/// runs that change nothing: dry runs, input that fails validation). The deploy runs with a
-/// nested printer, so that the record's final status is set from its verdict before its
-/// result is published. The record never changes the verdict or the exit code.
-pub(crate) async fn recorded<F>(
+/// runs that change nothing: dry runs, input that fails validation). The record's final status
+/// is set from the deploy's typed report, which gains the record as a JSON field and a summary
+/// line. The record never changes the verdict or the exit code.
+pub(crate) async fn recorded<D, F>(
     github: &GithubDeploymentArgs,
     spec: Option<RecordSpec>,
-    declared: &[&str],
     printer: &Printer,
     deploy: F,
-) -> ExitStatus
+) -> Report<D>
 where
-    F: AsyncFnOnce(&Printer) -> ExitStatus,
+    D: Details,
+    F: AsyncFnOnce() -> Report<D>,
 {
     let record = match spec {
         Some(spec) => start(github, spec, printer).await,
         None => None,
     };
-    let Some(record) = record else {
-        return deploy(printer).await;
-    };
-    let (nested, captured) = printer.nested();
-    let status = deploy(&nested).await;
-    finish_nested(record, captured, declared, printer).await;
-    status
+    let mut report = deploy().await;
+    if let Some(record) = record {
+        let json = record
+            .finish(report.verdict, &report.headline, printer)
+            .await;
+        let summary = format!(
+            "\nGitHub deployment `{}` to `{}`: **{}**\n",
+            record.id,
+            record.environment,
+            json["state"].as_str().unwrap_or("not recorded")
+        );
+        report.attach(Attachment {
+            key: "github_deployment",
+            json,
+            summary,
+        });
+    }
+    report
 }
 
 /// A GitHub deployment in progress.
@@ -222,19 +254,11 @@ pub(crate) struct DeploymentRecord {
 }
 
 fn warn(printer: &Printer, message: &str, hint: Option<&str>) {
-    printer.line(&format!(
-        "warning: GitHub deployment record: {message}; the deploy goes on"
-    ));
-    if let Some(h) = hint {
-        printer.line(&format!("  hint: {h}"));
-    }
-    if printer.actions.enabled {
-        printer.line(&format!(
-            "::warning title={}::{}",
-            gha::escape_property("deckhand: GitHub deployment record"),
-            gha::escape_data(message)
-        ));
-    }
+    printer.warning(
+        "deckhand: GitHub deployment record",
+        &format!("GitHub deployment record: {message}; the deploy goes on"),
+        hint,
+    );
 }
 
 /// Creates the deployment and sets it `in_progress`; `None` (with a warning when something
@@ -374,81 +398,13 @@ impl DeploymentRecord {
     }
 }
 
-/// Ends a deploy that ran with a nested printer: sets the record's final status from the
-/// deploy's verdict, then publishes the deploy's outputs, summary and JSON (with the record
-/// added) through `printer` as the deploy itself would have.
-async fn finish_nested(
-    record: DeploymentRecord,
-    captured: Arc<Mutex<Captured>>,
-    declared: &[&str],
-    printer: &Printer,
-) {
-    let captured = std::mem::take(&mut *captured.lock().unwrap_or_else(|p| p.into_inner()));
-    let mut json = captured.json.unwrap_or(Value::Null);
-    let verdict = json["verdict"]
-        .as_str()
-        .and_then(verdict_from_str)
-        .unwrap_or(Verdict::Error);
-    let headline = json["headline"].as_str().unwrap_or_default().to_string();
-    let github = record.finish(verdict, &headline, printer).await;
-    let outputs: Vec<(&str, String)> = captured
-        .outputs
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.clone()))
-        .collect();
-    let mut summary = captured.summary;
-    summary.push_str(&format!(
-        "\nGitHub deployment `{}` to `{}`: **{}**\n",
-        record.id,
-        record.environment,
-        github["state"].as_str().unwrap_or("not recorded")
-    ));
-    printer.publish(&outputs, declared, &summary);
-    if printer.is_json() {
-        if let Some(obj) = json.as_object_mut() {
-            obj.insert("github_deployment".into(), github);
-        }
-        printer.json(&json);
-    }
-}
-
-fn verdict_from_str(s: &str) -> Option<Verdict> {
-    [
-        Verdict::Succeeded,
-        Verdict::NoChange,
-        Verdict::DryRun,
-        Verdict::Failed,
-        Verdict::RolledBack,
-        Verdict::RollbackFailed,
-        Verdict::Superseded,
-        Verdict::TimedOut,
-        Verdict::InvalidInput,
-        Verdict::Error,
-    ]
-    .into_iter()
-    .find(|v| v.as_str() == s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn every_verdict_has_a_wire_state_and_a_name() {
-        use deckhand_core::ecs::report::Verdict as V;
-        for v in [
-            V::Succeeded,
-            V::NoChange,
-            V::DryRun,
-            V::Failed,
-            V::RolledBack,
-            V::RollbackFailed,
-            V::Superseded,
-            V::TimedOut,
-            V::InvalidInput,
-            V::Error,
-        ] {
-            assert_eq!(verdict_from_str(v.as_str()), Some(v));
+    fn every_verdict_ends_a_record() {
+        for v in Verdict::ALL {
             let state = wire(RecordState::for_verdict(v));
             assert_ne!(state, DeploymentState::InProgress, "{v:?}");
         }

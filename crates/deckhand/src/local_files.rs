@@ -5,9 +5,15 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use std::collections::HashMap;
+
+use deckhand_core::oci::layer::{AddSpec, Found, plan_layer};
 use deckhand_core::site::manifest::hex;
-use deckhand_core::site::rules::{Compression, SiteRules};
+use deckhand_core::site::rules::{Compression, SiteRules, skipped_by_default};
+use deckhand_oci::layer::LayerFile;
 use sha2::{Digest, Sha256};
+
+use crate::error::CommandError;
 
 /// A file of the build, ready to plan and upload.
 #[derive(Debug, Clone)]
@@ -145,6 +151,48 @@ pub(crate) fn compress(bytes: &[u8], how: Compression) -> std::io::Result<Vec<u8
             Ok(out)
         }
     }
+}
+
+/// Reads what each `--add SRC:DEST` names and plans the layer's files (core decides where
+/// each lands and refuses what may not go in).
+pub(crate) fn layer_files(adds: &[AddSpec]) -> Result<Vec<LayerFile>, CommandError> {
+    let mut found = Vec::new();
+    let mut roots = Vec::new();
+    for add in adds {
+        let src = PathBuf::from(&add.src);
+        let flag = format!("`--add {}:{}`", add.src, add.dest);
+        let meta = std::fs::metadata(&src).map_err(|e| {
+            CommandError::invalid(format!("{flag}: cannot read `{}`: {e}", add.src))
+        })?;
+        if meta.is_dir() {
+            let files = walk_with(&src, &skipped_by_default)
+                .map_err(|m| CommandError::invalid(format!("{flag}: {m}")))?;
+            let listed = files
+                .iter()
+                .map(|f| (f.key.clone(), f.executable))
+                .collect();
+            found.push((add.clone(), Found::Dir(listed)));
+            roots.push(
+                files
+                    .into_iter()
+                    .map(|f| (f.key, f.path))
+                    .collect::<HashMap<_, _>>(),
+            );
+        } else {
+            let executable = is_executable(&meta);
+            found.push((add.clone(), Found::File { executable }));
+            roots.push(HashMap::from([(String::new(), src)]));
+        }
+    }
+    let entries = plan_layer(&found).map_err(CommandError::invalid)?;
+    Ok(entries
+        .into_iter()
+        .map(|e| LayerFile {
+            path: roots[e.add][&e.rel].clone(),
+            name: e.name,
+            mode: e.mode,
+        })
+        .collect())
 }
 
 #[cfg(test)]

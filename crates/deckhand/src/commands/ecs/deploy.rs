@@ -1,0 +1,205 @@
+//! `ecs deploy`: load -> observe and plan -> register -> UpdateService -> watch our deployment
+//! to its outcome -> roll back when it failed and ECS did not -> report.
+
+use deckhand_aws::EcsAdapter;
+use deckhand_aws::ecs::ServiceUpdate;
+use deckhand_core::deployment_record::RecordSpec;
+use deckhand_core::duration::humanize;
+use deckhand_core::ecs::plan::short_arn;
+use deckhand_core::ecs::report::{
+    DeployReport, RollbackPolicy, ecs_rollback, outcome_headline, verdict_of, wants_rollback,
+};
+use deckhand_core::ecs::rollout::WatchSpec;
+use deckhand_core::report::Report;
+use deckhand_core::verdict::Verdict;
+
+use super::rollback::roll_back;
+use super::watch::{WatchEnd, final_stopped_tasks, start_fallback_ms, watch_rollout};
+use super::{aws, load_inputs, load_timing, secret_inputs};
+use crate::cli::{DeployArgs, EcsDeployArgs, RollbackMode};
+use crate::commands::aws_report;
+use crate::error::{CommandError, Result, fail};
+use crate::github;
+use crate::printer::Printer;
+
+/// `ecs deploy`, with its GitHub deployment record when one is wanted (docs/github.md).
+pub(crate) async fn deploy(
+    region: Option<String>,
+    args: impl Into<EcsDeployArgs>,
+    printer: &Printer,
+) -> Report<DeployReport> {
+    let EcsDeployArgs {
+        deploy: args,
+        github,
+    } = args.into();
+    // No record for a dry run or for flags that fail validation (nothing is changed then).
+    let will_deploy =
+        !args.dry_run && load_inputs(&args.target).is_ok() && load_timing(&args.watch).is_ok();
+    let spec = will_deploy.then(|| {
+        RecordSpec::ecs_deploy(
+            &args.target.cluster,
+            &args.target.service,
+            &args.target.images,
+        )
+    });
+    github::recorded(&github, spec, printer, async || {
+        deploy_once(region, &args, printer).await
+    })
+    .await
+}
+
+async fn deploy_once(
+    region: Option<String>,
+    args: &DeployArgs,
+    printer: &Printer,
+) -> Report<DeployReport> {
+    let t = &args.target;
+    let mut report = aws_report("ecs deploy", DeployReport::new(&t.cluster, &t.service));
+    let setup = async {
+        let inputs = load_inputs(t)?;
+        let timing = load_timing(&args.watch)?;
+        printer.mask(&secret_inputs(&inputs.patch));
+        let (ctx, ecs) = aws(region).await?;
+        Ok::<_, CommandError>((inputs, timing, ctx, ecs))
+    };
+    let (inputs, timing, ctx, ecs) = match setup.await {
+        Ok(v) => v,
+        Err(e) => {
+            fail(&mut report, e);
+            return report;
+        }
+    };
+    let applied = apply(&ecs, args, &inputs, &timing, printer, &mut report).await;
+    if let Err(e) = applied {
+        fail(&mut report, e);
+    }
+    report.api_calls = Some(ctx.calls.snapshot());
+    report
+}
+
+/// Plans, and applies the plan: register, update, watch, roll back. Sets the verdict unless
+/// it fails first.
+async fn apply(
+    ecs: &EcsAdapter,
+    args: &DeployArgs,
+    inputs: &super::DeployInputs,
+    timing: &super::WatchTiming,
+    printer: &Printer,
+    report: &mut Report<DeployReport>,
+) -> Result<()> {
+    let t = &args.target;
+    let d = &mut report.details;
+    printer.group(&format!(
+        "deckhand ecs deploy: plan for `{}` in `{}`",
+        t.service, t.cluster
+    ));
+    let prepared = super::prepare(ecs, t, inputs, printer, d).await;
+    printer.end_group();
+    let (plan, observed, desired) = prepared?;
+    d.plan = Some(plan.clone());
+    d.task_definition_arn = Some(observed.live_arn.clone());
+    if args.dry_run {
+        report.conclude(Verdict::DryRun, "dry run: the plan above was not applied");
+        return Ok(());
+    }
+    if plan.is_no_op() {
+        report.conclude(
+            Verdict::NoChange,
+            format!(
+                "service already runs {}; nothing registered, nothing updated",
+                short_arn(&observed.live_arn)
+            ),
+        );
+        return Ok(());
+    }
+
+    let target_arn = if plan.register {
+        let arn = ecs
+            .register_task_definition(&desired.to_register_json())
+            .await?;
+        printer.line(&format!("registered {}", short_arn(&arn)));
+        d.registered = true;
+        arn
+    } else {
+        observed.live_arn.clone()
+    };
+    d.task_definition_arn = Some(target_arn.clone());
+    let update = ServiceUpdate {
+        task_definition: (plan.register || plan.force_new_deployment).then(|| target_arn.clone()),
+        desired_count: plan.desired_count.map(|(_, to)| to),
+        force_new_deployment: plan.force_new_deployment,
+    };
+    let response = ecs.update_service(&t.cluster, &t.service, &update).await?;
+    let ours = response.primary().cloned().ok_or_else(|| {
+        CommandError::failed(format!(
+            "UpdateService for `{}` returned no PRIMARY deployment to watch",
+            t.service
+        ))
+    })?;
+    d.deployment_id = Some(ours.id.clone());
+    printer.line(&format!(
+        "updated service `{}`: watching deployment {} of {}",
+        t.service,
+        ours.id,
+        short_arn(&target_arn)
+    ));
+
+    let spec = WatchSpec {
+        deployment_id: ours.id.clone(),
+        task_definition: target_arn.clone(),
+        started_at_ms: ours.created_at_ms.unwrap_or_else(start_fallback_ms),
+        max_task_failures: timing.max_task_failures,
+        scale_only: plan.scale_only,
+    };
+    printer.group(&format!("deckhand ecs deploy: rollout of {}", ours.id));
+    let (watch, end) = watch_rollout(ecs, printer, &t.cluster, &t.service, spec, timing).await;
+    printer.end_group();
+    d.events = watch.events().to_vec();
+    let outcome = match end {
+        WatchEnd::Outcome(o) => o,
+        WatchEnd::TimedOut => {
+            d.stopped_tasks = final_stopped_tasks(ecs, &t.cluster, &t.service, &watch).await;
+            report.conclude(
+                Verdict::TimedOut,
+                format!(
+                    "deployment {} was still in progress after {}; it was not rolled back",
+                    ours.id,
+                    humanize(timing.timeout)
+                ),
+            );
+            return Ok(());
+        }
+        WatchEnd::Error(e) => {
+            d.stopped_tasks = watch.stopped_tasks();
+            return Err(e);
+        }
+    };
+    d.rollback = ecs_rollback(&outcome);
+    if !outcome.is_success() {
+        d.stopped_tasks = final_stopped_tasks(ecs, &t.cluster, &t.service, &watch).await;
+    }
+    let mut verdict = verdict_of(&outcome);
+    let policy = match args.rollback {
+        RollbackMode::OnFailure => RollbackPolicy::OnFailure,
+        RollbackMode::Never => RollbackPolicy::Never,
+    };
+    if wants_rollback(&outcome, policy) {
+        let rollback = roll_back(
+            ecs,
+            printer,
+            &t.cluster,
+            &t.service,
+            &observed.live_arn,
+            timing,
+        )
+        .await;
+        verdict = if rollback.completed {
+            Verdict::RolledBack
+        } else {
+            Verdict::RollbackFailed
+        };
+        report.details.rollback = Some(rollback);
+    }
+    report.conclude(verdict, outcome_headline(&outcome, &ours.id, &target_arn));
+    Ok(())
+}

@@ -1,0 +1,293 @@
+//! `ecs deploy`, `ecs diff`, `ecs rollback`: load -> observe -> plan (core) -> apply -> watch
+//! (core decides, [`watch`] polls) -> report. The inputs and the observation they share are
+//! here; each verb has its module.
+
+mod deploy;
+mod rollback;
+mod watch;
+
+use std::path::Path;
+use std::time::Duration;
+
+use deckhand_aws::{AwsContext, EcsAdapter, EcsError};
+use deckhand_core::document::parse_document;
+use deckhand_core::duration::parse_duration;
+use deckhand_core::ecs::model::ServiceSnapshot;
+use deckhand_core::ecs::plan::{
+    DeployOptions, DeployPlan, check_target, live_task_definition, plan_deploy, render_plan,
+};
+use deckhand_core::ecs::report::DeployReport;
+use deckhand_core::ecs::taskdef::{EnvOverride, ImageOverride, TaskDefPatch, TaskDefSpec};
+use deckhand_core::image_ref::ImageRef;
+use deckhand_core::redact::looks_secret;
+use deckhand_core::report::Report;
+use deckhand_core::verdict::Verdict;
+
+pub(crate) use deploy::deploy;
+pub(crate) use rollback::rollback;
+
+use crate::cli::{DiffArgs, TargetArgs, WatchArgs};
+use crate::commands::aws_report;
+use crate::error::{CommandError, Result, fail};
+use crate::printer::Printer;
+
+/// Inputs that passed validation; nothing has touched AWS yet.
+struct DeployInputs {
+    patch: TaskDefPatch,
+    file: Option<TaskDefSpec>,
+    options: DeployOptions,
+}
+
+/// How a rollout is watched.
+struct WatchTiming {
+    timeout: Duration,
+    poll: Duration,
+    max_task_failures: u32,
+}
+
+/// Parses every flag of a deploy's target. Fails before any AWS call.
+fn load_inputs(t: &TargetArgs) -> Result<DeployInputs> {
+    let mut patch = TaskDefPatch::default();
+    for raw in t.images.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let (container, image) = match raw.split_once('=') {
+            Some((c, i)) => (Some(c.trim().to_string()), i.trim()),
+            None => (None, raw),
+        };
+        if container.as_deref() == Some("") {
+            return Err(CommandError::invalid(format!(
+                "`--image {raw}` has an empty container name"
+            ))
+            .hint("use `--image CONTAINER=IMAGE`"));
+        }
+        let image = ImageRef::parse(image).map_err(|e| {
+            CommandError::invalid(e.to_string())
+                .hint("an image looks like `registry/repository:tag` or `repository@sha256:...`")
+        })?;
+        patch.images.push(ImageOverride { container, image });
+    }
+    for raw in t
+        .env
+        .iter()
+        .map(|s| s.trim_end_matches('\r'))
+        .filter(|s| !s.trim().is_empty())
+    {
+        let parsed = raw
+            .split_once(':')
+            .and_then(|(c, kv)| kv.split_once('=').map(|(k, v)| (c.trim(), k.trim(), v)))
+            .filter(|(c, k, _)| !c.is_empty() && !k.is_empty());
+        let Some((container, name, value)) = parsed else {
+            let shown = raw
+                .split_once('=')
+                .map_or(raw.to_string(), |(k, _)| format!("{k}=..."));
+            return Err(CommandError::invalid(format!(
+                "`--env {shown}` is not `CONTAINER:KEY=VALUE`"
+            ))
+            .hint("for example `--env web:LOG_LEVEL=debug`"));
+        };
+        patch.env.push(EnvOverride {
+            container: container.into(),
+            name: name.into(),
+            value: value.into(),
+        });
+    }
+    let file = match &t.task_definition {
+        None => None,
+        Some(path) => Some(load_task_definition_file(path)?),
+    };
+    if let Some(count) = t.desired_count
+        && count < 0
+    {
+        return Err(
+            CommandError::invalid(format!("desired count {count} is negative"))
+                .hint("use `--desired-count 0` or more"),
+        );
+    }
+    Ok(DeployInputs {
+        patch,
+        file,
+        options: DeployOptions {
+            desired_count: t.desired_count,
+            force_new_deployment: t.force_new_deployment,
+        },
+    })
+}
+
+fn load_task_definition_file(path: &Path) -> Result<TaskDefSpec> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CommandError::invalid(format!("cannot read task definition file `{shown}`: {e}"))
+            .on(shown.clone())
+            .hint("check `--task-definition`")
+    })?;
+    let doc = parse_document(path, &text).map_err(|e| {
+        CommandError::invalid(format!("task definition file {e}"))
+            .on(shown.clone())
+            .hint("the file must be JSON (`.json`) or YAML in RegisterTaskDefinition shape")
+    })?;
+    TaskDefSpec::from_document(&doc, &shown).map_err(|e| {
+        CommandError::invalid(e.to_string())
+            .on(shown)
+            .hint_opt(e.hint())
+    })
+}
+
+fn load_timing(w: &WatchArgs) -> Result<WatchTiming> {
+    let d = |flag: &str, v: &str| {
+        parse_duration(v).map_err(|e| CommandError::invalid(format!("`--{flag}`: {e}")))
+    };
+    let timing = WatchTiming {
+        timeout: d("timeout", &w.timeout)?,
+        poll: d("poll-interval", &w.poll_interval)?,
+        max_task_failures: w.max_task_failures,
+    };
+    if timing.poll.is_zero() {
+        return Err(
+            CommandError::invalid("`--poll-interval` must be more than 0")
+                .hint("for example `--poll-interval 5s`"),
+        );
+    }
+    Ok(timing)
+}
+
+/// Values the runner must mask before anything prints them.
+fn secret_inputs(patch: &TaskDefPatch) -> Vec<String> {
+    patch
+        .env
+        .iter()
+        .filter(|e| looks_secret(&e.name))
+        .map(|e| e.value.clone())
+        .collect()
+}
+
+/// Loads the AWS settings (a missing region is bad configuration, exit 2, before any call)
+/// and the ECS adapter.
+async fn aws(region: Option<String>) -> Result<(AwsContext, EcsAdapter)> {
+    let ctx = super::aws_context(region).await?;
+    let ecs = EcsAdapter::new(&ctx);
+    Ok((ctx, ecs))
+}
+
+/// The live state a deploy or rollback starts from.
+struct Observed {
+    service: ServiceSnapshot,
+    live_arn: String,
+    live: TaskDefSpec,
+}
+
+/// Reads cluster, service and the live task definition. A target that does not exist is bad
+/// input (exit 2).
+async fn observe(ecs: &EcsAdapter, cluster: &str, service: &str) -> Result<Observed> {
+    let not_found_is_input = |e: EcsError| {
+        let bad_input = e.is_not_found();
+        let error = CommandError::from(e);
+        if bad_input {
+            error.with_verdict(Verdict::InvalidInput)
+        } else {
+            error
+        }
+    };
+    let cluster_state = ecs
+        .observe_cluster(cluster)
+        .await
+        .map_err(not_found_is_input)?;
+    let service_state = match cluster_state {
+        Some(_) => ecs
+            .observe_service(cluster, service)
+            .await
+            .map_err(not_found_is_input)?,
+        None => None,
+    };
+    check_target(
+        cluster,
+        service,
+        cluster_state.as_ref(),
+        service_state.as_ref(),
+    )
+    .map_err(|e| {
+        CommandError::invalid(e.to_string())
+            .on(format!("{cluster}/{service}"))
+            .hint_opt(e.hint())
+    })?;
+    let service_state = service_state.expect("BUG: check_target accepted a missing service");
+    let Some(live_arn) = live_task_definition(&service_state) else {
+        return Err(CommandError::invalid(format!(
+            "service `{service}` has no task definition"
+        )));
+    };
+    let described = ecs
+        .describe_task_definition(&live_arn)
+        .await
+        .map_err(not_found_is_input)?;
+    let live = TaskDefSpec::from_described(&described.task_definition, described.tags.as_ref())
+        .map_err(|e| CommandError::failed(e.to_string()).on(live_arn.clone()))?;
+    Ok(Observed {
+        service: service_state,
+        live_arn,
+        live,
+    })
+}
+
+/// Observes and plans; prints the plan. `report` learns the previous task definition.
+async fn prepare(
+    ecs: &EcsAdapter,
+    t: &TargetArgs,
+    inputs: &DeployInputs,
+    printer: &Printer,
+    report: &mut DeployReport,
+) -> Result<(DeployPlan, Observed, TaskDefSpec)> {
+    let observed = observe(ecs, &t.cluster, &t.service).await?;
+    printer.mask(&observed.live.secret_values());
+    report.previous_task_definition_arn = Some(observed.live_arn.clone());
+    let mut desired = inputs.file.clone().unwrap_or_else(|| observed.live.clone());
+    desired
+        .apply(&inputs.patch)
+        .map_err(|e| CommandError::invalid(e.to_string()).hint_opt(e.hint()))?;
+    let plan = plan_deploy(
+        &observed.live,
+        &observed.live_arn,
+        &desired,
+        &observed.service,
+        inputs.options,
+    )
+    .map_err(|e| CommandError::invalid(e.to_string()).hint_opt(e.hint()))?;
+    printer.block(&render_plan(&plan, &t.cluster, &t.service));
+    Ok((plan, observed, desired))
+}
+
+/// `ecs diff`: the plan of `ecs deploy`, changing nothing.
+pub(crate) async fn diff(
+    region: Option<String>,
+    args: DiffArgs,
+    printer: &Printer,
+) -> Report<DeployReport> {
+    let t = &args.target;
+    let mut report = aws_report("ecs diff", DeployReport::new(&t.cluster, &t.service));
+    let inputs = match load_inputs(t) {
+        Ok(i) => i,
+        Err(e) => {
+            fail(&mut report, e);
+            return report;
+        }
+    };
+    printer.mask(&secret_inputs(&inputs.patch));
+    let (ctx, ecs) = match aws(region).await {
+        Ok(v) => v,
+        Err(e) => {
+            fail(&mut report, e);
+            return report;
+        }
+    };
+    match prepare(&ecs, t, &inputs, printer, &mut report.details).await {
+        Err(e) => fail(&mut report, e),
+        Ok((plan, _, _)) => {
+            if plan.is_no_op() {
+                report.conclude(Verdict::NoChange, "nothing would change");
+            } else {
+                report.conclude(Verdict::DryRun, "changes shown; nothing was changed");
+            }
+            report.details.plan = Some(plan);
+        }
+    }
+    report.api_calls = Some(ctx.calls.snapshot());
+    report
+}

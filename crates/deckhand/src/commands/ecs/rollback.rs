@@ -1,0 +1,214 @@
+//! `ecs rollback` (observe -> choose the target (core) -> UpdateService -> watch -> report),
+//! and the rollback `ecs deploy` runs after a failed rollout.
+
+use deckhand_aws::EcsAdapter;
+use deckhand_aws::ecs::ServiceUpdate;
+use deckhand_core::deployment_record::RecordSpec;
+use deckhand_core::duration::humanize;
+use deckhand_core::ecs::plan::short_arn;
+use deckhand_core::ecs::report::{DeployReport, RollbackBy, RollbackReport, outcome_headline};
+use deckhand_core::ecs::rollback::{
+    RollbackTo, check_rollback_target, previous_revision, render_rollback_plan, rollback_to,
+};
+use deckhand_core::ecs::rollout::{Outcome, WatchSpec};
+use deckhand_core::report::Report;
+use deckhand_core::verdict::Verdict;
+
+use super::watch::{WatchEnd, start_fallback_ms, watch_rollout};
+use super::{Observed, WatchTiming, aws, load_timing, observe};
+use crate::cli::RollbackArgs;
+use crate::error::{CommandError, Result, fail};
+use crate::github;
+use crate::printer::Printer;
+
+/// `ecs rollback`, recorded on GitHub as a deploy to the service's environment.
+pub(crate) async fn rollback(
+    region: Option<String>,
+    args: RollbackArgs,
+    printer: &Printer,
+) -> Report<DeployReport> {
+    let will_roll_back = !args.dry_run && load_timing(&args.watch).is_ok();
+    let spec = will_roll_back
+        .then(|| RecordSpec::ecs_rollback(&args.cluster, &args.service, args.to.as_deref()));
+    github::recorded(&args.github, spec, printer, async || {
+        rollback_once(region, &args, printer).await
+    })
+    .await
+}
+
+async fn rollback_once(
+    region: Option<String>,
+    args: &RollbackArgs,
+    printer: &Printer,
+) -> Report<DeployReport> {
+    let mut report = crate::commands::aws_report(
+        "ecs rollback",
+        DeployReport::new(&args.cluster, &args.service),
+    );
+    let setup = async {
+        let timing = load_timing(&args.watch)?;
+        let (ctx, ecs) = aws(region).await?;
+        Ok::<_, CommandError>((timing, ctx, ecs))
+    };
+    let (timing, ctx, ecs) = match setup.await {
+        Ok(v) => v,
+        Err(e) => {
+            fail(&mut report, e);
+            return report;
+        }
+    };
+    match run(&ecs, args, &timing, printer, &mut report.details).await {
+        Ok((verdict, headline)) => report.conclude(verdict, headline),
+        Err(e) => fail(&mut report, e),
+    }
+    report.api_calls = Some(ctx.calls.snapshot());
+    report
+}
+
+async fn run(
+    ecs: &EcsAdapter,
+    args: &RollbackArgs,
+    timing: &WatchTiming,
+    printer: &Printer,
+    report: &mut DeployReport,
+) -> Result<(Verdict, String)> {
+    let observed = observe(ecs, &args.cluster, &args.service).await?;
+    report.previous_task_definition_arn = Some(observed.live_arn.clone());
+    let target = rollback_target(ecs, &observed, args.to.as_deref()).await?;
+    report.task_definition_arn = Some(target.clone());
+    printer.block(&render_rollback_plan(
+        &args.cluster,
+        &args.service,
+        &observed.live_arn,
+        &target,
+    ));
+    if target == observed.live_arn {
+        return Ok((
+            Verdict::NoChange,
+            format!("service already runs {}", short_arn(&target)),
+        ));
+    }
+    if args.dry_run {
+        return Ok((
+            Verdict::DryRun,
+            "dry run: the rollback was not applied".into(),
+        ));
+    }
+    let rollback = roll_back(ecs, printer, &args.cluster, &args.service, &target, timing).await;
+    report.deployment_id.clone_from(&rollback.deployment_id);
+    Ok(if rollback.completed {
+        (
+            Verdict::Succeeded,
+            format!(
+                "rolled back to {}; the rollback deployment completed",
+                short_arn(&target)
+            ),
+        )
+    } else {
+        (
+            Verdict::Failed,
+            format!(
+                "rollback to {} did not complete: {}",
+                short_arn(&target),
+                rollback.detail.unwrap_or_default()
+            ),
+        )
+    })
+}
+
+/// The task definition `--to` names (core reads it), or the family's newest ACTIVE revision
+/// older than the live one; it must be ACTIVE.
+async fn rollback_target(
+    ecs: &EcsAdapter,
+    observed: &Observed,
+    to: Option<&str>,
+) -> Result<String> {
+    let family = observed.live.family();
+    let wanted = match rollback_to(family, to) {
+        RollbackTo::Named(name) => name,
+        RollbackTo::PreviousRevision => {
+            let arns = ecs.list_task_definitions(family).await?;
+            previous_revision(family, &observed.live_arn, &arns)
+                .map_err(|e| CommandError::invalid(e.to_string()).hint_opt(e.hint()))?
+        }
+    };
+    let described = ecs.describe_task_definition(&wanted).await.map_err(|e| {
+        let bad_input = e.is_not_found() || e.code() == Some("ClientException");
+        let error = CommandError::from(e);
+        if bad_input {
+            error.with_verdict(Verdict::InvalidInput)
+        } else {
+            error
+        }
+    })?;
+    check_rollback_target(&wanted, &described.task_definition).map_err(|e| {
+        CommandError::invalid(e.to_string())
+            .on(wanted.clone())
+            .hint_opt(e.hint())
+    })
+}
+
+/// deckhand's own rollback: UpdateService back to `previous`, watched to completion like any
+/// deploy. The target is never deregistered.
+pub(super) async fn roll_back(
+    ecs: &EcsAdapter,
+    printer: &Printer,
+    cluster: &str,
+    service: &str,
+    previous: &str,
+    timing: &WatchTiming,
+) -> RollbackReport {
+    let mut report = RollbackReport {
+        by: RollbackBy::Deckhand,
+        task_definition: previous.to_string(),
+        deployment_id: None,
+        completed: false,
+        detail: None,
+    };
+    printer.line(&format!(
+        "rolling back `{service}` to {}",
+        short_arn(previous)
+    ));
+    let update = ServiceUpdate {
+        task_definition: Some(previous.to_string()),
+        desired_count: None,
+        force_new_deployment: false,
+    };
+    let response = match ecs.update_service(cluster, service, &update).await {
+        Ok(r) => r,
+        Err(e) => {
+            report.detail = Some(e.to_string());
+            return report;
+        }
+    };
+    let Some(d) = response.primary().cloned() else {
+        report.detail = Some("UpdateService returned no PRIMARY deployment".into());
+        return report;
+    };
+    report.deployment_id = Some(d.id.clone());
+    let spec = WatchSpec {
+        deployment_id: d.id.clone(),
+        task_definition: previous.to_string(),
+        started_at_ms: d.created_at_ms.unwrap_or_else(start_fallback_ms),
+        max_task_failures: timing.max_task_failures,
+        scale_only: false,
+    };
+    printer.group(&format!(
+        "deckhand ecs deploy: rollback deployment {}",
+        d.id
+    ));
+    let (_, end) = watch_rollout(ecs, printer, cluster, service, spec, timing).await;
+    printer.end_group();
+    match end {
+        WatchEnd::Outcome(Outcome::Succeeded) => report.completed = true,
+        WatchEnd::Outcome(o) => report.detail = Some(outcome_headline(&o, &d.id, previous)),
+        WatchEnd::TimedOut => {
+            report.detail = Some(format!(
+                "still in progress after {}",
+                humanize(timing.timeout)
+            ));
+        }
+        WatchEnd::Error(e) => report.detail = Some(e.problem.message),
+    }
+    report
+}

@@ -1,0 +1,129 @@
+//! Watching one deployment: poll DescribeServices (and the stopped tasks when the watch asks
+//! for them) until the core's [`RolloutWatch`] reaches an outcome, the timeout passes, or the
+//! polls keep failing. The watch decides; this only polls and prints.
+
+use std::time::Instant;
+
+use deckhand_aws::EcsAdapter;
+use deckhand_core::ecs::model::{ServiceSnapshot, TaskSnapshot};
+use deckhand_core::ecs::rollout::{Outcome, RolloutWatch, WatchSpec};
+use deckhand_core::time::format_clock;
+
+use super::WatchTiming;
+use crate::error::{CommandError, Result};
+use crate::printer::Printer;
+
+/// How a watch ended.
+pub(super) enum WatchEnd {
+    /// The watch reached an outcome.
+    Outcome(Outcome),
+    /// Still in progress at the timeout.
+    TimedOut,
+    /// The polls kept failing.
+    Error(CommandError),
+}
+
+/// Consecutive failed polls after which the watch gives up (the SDK already retried each).
+const MAX_POLL_ERRORS: u32 = 5;
+
+/// Watches the deployment `spec` names to its end.
+pub(super) async fn watch_rollout(
+    ecs: &EcsAdapter,
+    printer: &Printer,
+    cluster: &str,
+    service: &str,
+    spec: WatchSpec,
+    timing: &WatchTiming,
+) -> (RolloutWatch, WatchEnd) {
+    let start = Instant::now();
+    let deadline = start + timing.timeout;
+    let mut watch = RolloutWatch::new(spec);
+    let mut errors = 0;
+    loop {
+        match poll_once(ecs, cluster, service, &watch).await {
+            Ok((snapshot, stopped)) => {
+                errors = 0;
+                let step = watch.observe(&snapshot, stopped.as_deref());
+                for e in &step.new_events {
+                    printer.line(&format!(
+                        "  {}  {}",
+                        format_clock(e.created_at_ms),
+                        e.message
+                    ));
+                }
+                if let Some(p) = &step.progress {
+                    printer.line(&p.render(start.elapsed().as_secs()));
+                }
+                if let Some(o) = step.outcome {
+                    return (watch, WatchEnd::Outcome(o));
+                }
+            }
+            Err(e) => {
+                errors += 1;
+                printer.line(&format!(
+                    "  warning: poll failed ({errors}/{MAX_POLL_ERRORS}): {}",
+                    e.problem.message
+                ));
+                if errors >= MAX_POLL_ERRORS {
+                    return (watch, WatchEnd::Error(e));
+                }
+            }
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return (watch, WatchEnd::TimedOut);
+        }
+        tokio::time::sleep(timing.poll.min(deadline - now)).await;
+    }
+}
+
+async fn poll_once(
+    ecs: &EcsAdapter,
+    cluster: &str,
+    service: &str,
+    watch: &RolloutWatch,
+) -> Result<(ServiceSnapshot, Option<Vec<TaskSnapshot>>)> {
+    let snapshot = ecs
+        .observe_service(cluster, service)
+        .await?
+        .ok_or_else(|| {
+            CommandError::failed(format!(
+                "service `{service}` disappeared from cluster `{cluster}` during the deploy"
+            ))
+        })?;
+    let stopped = if watch.wants_stopped_tasks(&snapshot) {
+        Some(ecs.observe_stopped_tasks(cluster, service).await?)
+    } else {
+        None
+    };
+    Ok((snapshot, stopped))
+}
+
+/// Stopped tasks for the failure report: what the watch saw, plus a fresh read, filtered to
+/// the watched deployment, most recent first.
+pub(super) async fn final_stopped_tasks(
+    ecs: &EcsAdapter,
+    cluster: &str,
+    service: &str,
+    watch: &RolloutWatch,
+) -> Vec<TaskSnapshot> {
+    let mut tasks = watch.stopped_tasks();
+    if let Ok(fresh) = ecs.observe_stopped_tasks(cluster, service).await {
+        for t in fresh
+            .into_iter()
+            .filter(|t| watch.is_ours(t) && t.last_status == "STOPPED")
+        {
+            if !tasks.iter().any(|k| k.arn == t.arn) {
+                tasks.push(t);
+            }
+        }
+    }
+    tasks.sort_by_key(|t| std::cmp::Reverse(t.stopped_at_ms.unwrap_or(0)));
+    tasks
+}
+
+/// When ECS gives no createdAt for a deployment: this machine's clock, minus a margin for
+/// skew.
+pub(super) fn start_fallback_ms() -> i64 {
+    crate::commands::now_ms() - 2000
+}

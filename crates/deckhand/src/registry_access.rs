@@ -1,0 +1,102 @@
+//! Registry access for one image build: which hosts are ECR (credentials from
+//! GetAuthorizationToken through `deckhand-aws`, handed to `deckhand-oci` as Basic auth), the
+//! others' credentials from Docker's config.json, and one client per host.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use deckhand_aws::AwsContext;
+use deckhand_aws::ecr::EcrAdapter;
+use deckhand_core::oci::ecr::parse_ecr_host;
+use deckhand_oci::image::docker_config_credentials;
+use deckhand_oci::{Credentials, Registry, RegistryOptions};
+
+use crate::cli::PushArgs;
+use crate::error::{CommandError, Result};
+use crate::printer::Printer;
+
+/// Registry clients and credentials, made on first use and kept for the run.
+pub(crate) struct Access {
+    ecr_hosts: Vec<String>,
+    options: RegistryOptions,
+    region: Option<String>,
+    /// The AWS settings, once an ECR host needed them.
+    pub(crate) ctx: Option<AwsContext>,
+    ecr_credentials: Option<Credentials>,
+    clients: HashMap<String, Arc<Registry>>,
+}
+
+impl Access {
+    pub(crate) fn new(push: &PushArgs, region: Option<String>) -> Self {
+        let hosts = |list: &[String]| -> Vec<String> {
+            list.iter()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+                .collect()
+        };
+        Self {
+            ecr_hosts: hosts(&push.ecr_registry),
+            options: RegistryOptions {
+                insecure_hosts: hosts(&push.insecure_registry),
+                chunk_threshold: push.upload_chunk_threshold,
+                ..RegistryOptions::default()
+            },
+            region,
+            ctx: None,
+            ecr_credentials: None,
+            clients: HashMap::new(),
+        }
+    }
+
+    /// AWS requests made so far (none when no ECR host was used).
+    pub(crate) fn api_calls(&self) -> deckhand_core::report::ApiCalls {
+        self.ctx
+            .as_ref()
+            .map(|c| c.calls.snapshot())
+            .unwrap_or_default()
+    }
+
+    /// `*.dkr.ecr.*.amazonaws.com`, or a host named with `--ecr-registry`.
+    pub(crate) fn is_ecr(&self, host: &str) -> bool {
+        parse_ecr_host(host).is_some() || self.ecr_hosts.iter().any(|h| h == host)
+    }
+
+    /// The ECR adapter (loading the AWS settings on first use).
+    pub(crate) async fn ecr(&mut self) -> Result<EcrAdapter> {
+        if self.ctx.is_none() {
+            self.ctx = Some(crate::commands::aws_context(self.region.clone()).await?);
+        }
+        Ok(EcrAdapter::new(self.ctx.as_ref().expect("set above")))
+    }
+
+    /// ECR credentials from GetAuthorizationToken: fetched once and kept for the run (a token
+    /// lives 12 hours; a build takes minutes), the password masked before anything prints.
+    async fn ecr_credentials(&mut self, printer: &Printer) -> Result<Credentials> {
+        if let Some(c) = &self.ecr_credentials {
+            return Ok(c.clone());
+        }
+        let auth = self.ecr().await?.authorization().await?;
+        let credentials =
+            deckhand_oci::client::credentials_from_token(&auth.token).map_err(|m| {
+                CommandError::failed(format!("the ECR authorization token is unusable: {m}"))
+            })?;
+        printer.mask(&[auth.token.clone(), credentials.password.clone()]);
+        self.ecr_credentials = Some(credentials.clone());
+        Ok(credentials)
+    }
+
+    /// The client for `host`, with its credentials.
+    pub(crate) async fn client(&mut self, host: &str, printer: &Printer) -> Result<Arc<Registry>> {
+        if let Some(c) = self.clients.get(host) {
+            return Ok(c.clone());
+        }
+        let credentials = if self.is_ecr(host) {
+            Some(self.ecr_credentials(printer).await?)
+        } else {
+            docker_config_credentials(host)
+        };
+        let client = Arc::new(Registry::new(host, credentials, self.options.clone())?);
+        self.clients.insert(host.to_string(), client.clone());
+        Ok(client)
+    }
+}
