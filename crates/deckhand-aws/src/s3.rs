@@ -12,6 +12,7 @@ use aws_sdk_s3::types::{
 };
 
 use deckhand_core::site::invalidation::encode_key;
+use deckhand_core::site::rules::{Compression, ObjectHeaders};
 
 use crate::config::AwsContext;
 use crate::error::AwsCallError;
@@ -62,6 +63,23 @@ pub struct PutHeaders {
     pub content_disposition: Option<String>,
     /// Content-Language.
     pub content_language: Option<String>,
+}
+
+impl From<&ObjectHeaders> for PutHeaders {
+    /// The headers a site rule gives an object, as S3 stores them.
+    fn from(h: &ObjectHeaders) -> Self {
+        Self {
+            cache_control: h.cache_control.clone(),
+            content_type: h.content_type.clone(),
+            content_encoding: match h.compression {
+                Compression::None => None,
+                Compression::Gzip => Some("gzip".into()),
+                Compression::Br => Some("br".into()),
+            },
+            content_disposition: h.content_disposition.clone(),
+            content_language: h.content_language.clone(),
+        }
+    }
 }
 
 /// What to upload.

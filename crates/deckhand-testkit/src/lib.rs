@@ -8,6 +8,7 @@
 
 pub mod fake_github;
 pub mod images;
+pub mod snapshot;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

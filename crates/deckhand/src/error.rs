@@ -92,6 +92,34 @@ impl From<deckhand_oci::OciError> for CommandError {
     }
 }
 
+impl From<deckhand_oci::BaseError> for CommandError {
+    fn from(e: deckhand_oci::BaseError) -> Self {
+        let hint = e.hint().map(str::to_string);
+        let error = if e.is_bad_input() {
+            Self::invalid(e.to_string())
+        } else {
+            Self::failed(e.to_string())
+        };
+        error.hint_opt(hint)
+    }
+}
+
+impl From<deckhand_oci::PushError> for CommandError {
+    fn from(e: deckhand_oci::PushError) -> Self {
+        match &e {
+            deckhand_oci::PushError::Tag { tag, source } if source.code() == Some("TAG_INVALID") => {
+                Self::failed(format!("the registry refused tag `{tag}`: {source}"))
+                    .with_verdict(Verdict::Failed)
+                    .hint("the tag is immutable and was pushed concurrently with another digest; push under a new tag")
+            }
+            deckhand_oci::PushError::Tag { source, .. } | deckhand_oci::PushError::Content { source, .. } => {
+                let hint = source.hint().map(str::to_string);
+                Self::failed(e.to_string()).hint_opt(hint)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::Evaluation;
-use crate::report::{Details, Outputs, Report, icon};
+use crate::report::{Details, Outputs, Report};
 
 /// The fixed outputs of `changes` (actions/changes mirrors these); besides them, one
 /// `<filter>`, `<filter>_count` and `<filter>_files` per filter.
@@ -99,7 +99,7 @@ impl Details for ChangesReport {
     fn summary(report: &Report<Self>) -> String {
         let d = &report.details;
         let Some(e) = &d.evaluation else {
-            return format!("### {} deckhand changes\n", icon(report.verdict));
+            return "### deckhand changes\n".into();
         };
         let mut md = format!(
             "### deckhand changes\n\nChanges from {} ({} files).\n\n| filter | changed | files |\n|---|---|---|\n",

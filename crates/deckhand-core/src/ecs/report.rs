@@ -289,28 +289,32 @@ pub fn render_markdown(report: &Report<DeployReport>) -> String {
         report.verdict.as_str(),
         escape_md(&report.headline)
     );
-    out.push_str("| | |\n|---|---|\n");
     let row = |k: &str, v: &Option<String>| {
         v.as_ref()
             .map(|v| format!("| {k} | `{}` |\n", short_arn(v)))
             .unwrap_or_default()
     };
-    out.push_str(&row("task definition", &d.task_definition_arn));
-    out.push_str(&row(
+    let mut rows = row("task definition", &d.task_definition_arn);
+    rows.push_str(&row(
         "previous task definition",
         &d.previous_task_definition_arn,
     ));
-    out.push_str(
+    rows.push_str(
         &d.deployment_id
             .as_ref()
             .map(|id| format!("| deployment | `{id}` |\n"))
             .unwrap_or_default(),
     );
     if let Some(r) = &d.rollback {
-        out.push_str(&format!(
+        rows.push_str(&format!(
             "| rollback | {} |\n",
             escape_md(&rollback_sentence(r))
         ));
+    }
+    // A deploy that stopped before it learned anything has no table.
+    if !rows.is_empty() {
+        out.push_str("| | |\n|---|---|\n");
+        out.push_str(&rows);
     }
     if !report.verdict.is_ok() {
         if !d.stopped_tasks.is_empty() {

@@ -18,8 +18,7 @@ use deckhand_core::oci::report::{ImageReport, LayerSummary};
 use deckhand_core::oci::{Digest, PlatformFilter};
 use deckhand_core::report::Report;
 use deckhand_core::verdict::Verdict;
-use deckhand_oci::BaseError;
-use deckhand_oci::image::{ImagePush, PushError, present_blobs, resolve_base, verify_tags};
+use deckhand_oci::image::{ImagePush, present_blobs, resolve_base, verify_tags};
 use deckhand_oci::layer::{DEFAULT_MTIME, build_layer};
 
 use crate::cli::{ImageBuildArgs, PushArgs, TagMutability};
@@ -142,34 +141,6 @@ fn source_date_epoch() -> Result<(u64, Option<String>)> {
             Ok((secs, Some(deckhand_core::time::format_utc(ms))))
         }
         _ => Ok((DEFAULT_MTIME, None)),
-    }
-}
-
-impl From<BaseError> for CommandError {
-    fn from(e: BaseError) -> Self {
-        let hint = e.hint().map(str::to_string);
-        let error = if e.is_bad_input() {
-            Self::invalid(e.to_string())
-        } else {
-            Self::failed(e.to_string())
-        };
-        error.hint_opt(hint)
-    }
-}
-
-impl From<PushError> for CommandError {
-    fn from(e: PushError) -> Self {
-        match &e {
-            PushError::Tag { tag, source } if source.code() == Some("TAG_INVALID") => {
-                Self::failed(format!("the registry refused tag `{tag}`: {source}"))
-                    .with_verdict(Verdict::Failed)
-                    .hint("the tag is immutable and was pushed concurrently with another digest; push under a new tag")
-            }
-            PushError::Tag { source, .. } | PushError::Content { source, .. } => {
-                let hint = source.hint().map(str::to_string);
-                Self::failed(e.to_string()).hint_opt(hint)
-            }
-        }
     }
 }
 

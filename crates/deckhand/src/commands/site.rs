@@ -16,7 +16,7 @@ use deckhand_core::site::inputs::{
 use deckhand_core::site::manifest::Manifest;
 use deckhand_core::site::plan::{LocalFile, RemoteObject, SitePlan, SyncOptions, plan_sync};
 use deckhand_core::site::report::{SentInvalidation, SiteReport, plan_invalidations};
-use deckhand_core::site::rules::{Compression, ObjectHeaders, SiteRules};
+use deckhand_core::site::rules::{Compression, SiteRules};
 use deckhand_core::verdict::Verdict;
 
 use crate::cli::SiteDeployArgs;
@@ -75,20 +75,6 @@ fn load(args: &SiteDeployArgs) -> Result<Loaded> {
         wait_timeout,
         files,
     })
-}
-
-fn put_headers(h: &ObjectHeaders) -> PutHeaders {
-    PutHeaders {
-        cache_control: h.cache_control.clone(),
-        content_type: h.content_type.clone(),
-        content_encoding: match h.compression {
-            Compression::None => None,
-            Compression::Gzip => Some("gzip".into()),
-            Compression::Br => Some("br".into()),
-        },
-        content_disposition: h.content_disposition.clone(),
-        content_language: h.content_language.clone(),
-    }
 }
 
 /// `site deploy`, with its GitHub deployment record when one is wanted (docs/github.md).
@@ -368,7 +354,7 @@ fn phase_writes(
             ObjectWrite::Put {
                 key: format!("{prefix}{}", up.key),
                 source,
-                headers: put_headers(&up.headers),
+                headers: PutHeaders::from(&up.headers),
             }
         })
         .collect();
@@ -378,7 +364,7 @@ fn phase_writes(
             .filter(|r| r.entry == entry_phase)
             .map(|r| ObjectWrite::Reheader {
                 key: format!("{prefix}{}", r.key),
-                headers: put_headers(&r.headers),
+                headers: PutHeaders::from(&r.headers),
             }),
     );
     writes
