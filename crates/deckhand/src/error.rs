@@ -66,6 +66,15 @@ pub(crate) fn fail<D: Details>(report: &mut Report<D>, error: CommandError) {
     report.fail(error.verdict, error.problem);
 }
 
+/// Ends `report` with the outcome of a command's run: its verdict and headline, or the error
+/// that stopped it.
+pub(crate) fn end<D: Details>(report: &mut Report<D>, outcome: Result<(Verdict, String)>) {
+    match outcome {
+        Ok((verdict, headline)) => report.conclude(verdict, headline),
+        Err(error) => fail(report, error),
+    }
+}
+
 /// The outcome of a command step.
 pub(crate) type Result<T, E = CommandError> = std::result::Result<T, E>;
 

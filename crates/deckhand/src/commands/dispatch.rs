@@ -17,7 +17,7 @@ use deckhand_core::verdict::Verdict;
 use deckhand_github::{Dispatch, GithubClient, GithubError, Repo, RunQuery};
 
 use crate::cli::DispatchArgs;
-use crate::error::{CommandError, Result, fail};
+use crate::error::{CommandError, Result, end, fail};
 use crate::github::{self, Doing, GithubEnv};
 use crate::printer::Printer;
 
@@ -213,10 +213,8 @@ pub(crate) async fn dispatch(args: DispatchArgs, printer: &Printer) -> Report<Di
         Target::Event { event_type } => (None, None, Some(event_type.clone())),
     };
     d.inputs = ShownInputs(shown_inputs(&inputs.inputs));
-    match run(&args, &inputs, printer, &mut report.details).await {
-        Ok((verdict, headline)) => report.conclude(verdict, headline),
-        Err(e) => fail(&mut report, e),
-    }
+    let outcome = run(&args, &inputs, printer, &mut report.details).await;
+    end(&mut report, outcome);
     report
 }
 

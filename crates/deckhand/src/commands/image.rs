@@ -22,7 +22,7 @@ use deckhand_oci::image::{ImagePush, present_blobs, resolve_base, verify_tags};
 use deckhand_oci::layer::{DEFAULT_MTIME, build_layer};
 
 use crate::cli::{ImageBuildArgs, PushArgs, TagMutability};
-use crate::error::{CommandError, Result, fail};
+use crate::error::{CommandError, Result, end, fail};
 use crate::local_files::layer_files;
 use crate::printer::Printer;
 use crate::registry_access::Access;
@@ -362,18 +362,17 @@ pub(crate) async fn build(
     };
     report.details.repository = spec.repository();
     let mut access = Access::new(&args.push, region);
-    let run = run_build(
+    let details = &mut report.details;
+    let outcome = run_build(
         "image build",
         &spec,
         &args.push,
         &mut access,
         printer,
-        &mut report.details,
-    );
-    match run.await {
-        Ok((verdict, headline)) => report.conclude(verdict, headline),
-        Err(e) => fail(&mut report, e),
-    }
+        details,
+    )
+    .await;
+    end(&mut report, outcome);
     report.api_calls = Some(access.api_calls());
     report
 }

@@ -13,7 +13,7 @@ use deckhand_core::verdict::Verdict;
 
 use super::image::{load_spec, run_build};
 use crate::cli::{DeployArgs, EcsDeployArgs, NginxBuildArgs, TargetArgs};
-use crate::error::{CommandError, Result, fail};
+use crate::error::{CommandError, Result, end};
 use crate::printer::Printer;
 use crate::registry_access::Access;
 
@@ -146,10 +146,8 @@ pub(crate) async fn build(
     let first_tag = args.push.tags.first().cloned().unwrap_or_default();
     let mut image = super::aws_report("nginx build", ImageReport::new(first_tag));
     let mut access = Access::new(&args.push, region.clone());
-    match prepare_and_push(&args, &mut access, printer, &mut image.details).await {
-        Ok((verdict, headline)) => image.conclude(verdict, headline),
-        Err(e) => fail(&mut image, e),
-    }
+    let outcome = prepare_and_push(&args, &mut access, printer, &mut image.details).await;
+    end(&mut image, outcome);
     let deploy = match (
         &args.deploy_cluster,
         &args.deploy_service,

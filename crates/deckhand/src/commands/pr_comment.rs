@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::read_file_or_stdin;
 use crate::cli::PrCommentArgs;
-use crate::error::{CommandError, Result, fail};
+use crate::error::{CommandError, Result, end};
 use crate::github::{self, Doing, GithubEnv};
 use crate::printer::Printer;
 
@@ -178,9 +178,6 @@ pub(crate) async fn pr_comment(args: PrCommentArgs, printer: &Printer) -> Report
         Err(e) => Err(e),
     };
     let mut report = Report::new("pr-comment", details);
-    match outcome {
-        Ok((verdict, headline)) => report.conclude(verdict, headline),
-        Err(e) => fail(&mut report, e),
-    }
+    end(&mut report, outcome);
     report
 }

@@ -20,7 +20,7 @@ use deckhand_core::site::rules::{Compression, SiteRules};
 use deckhand_core::verdict::Verdict;
 
 use crate::cli::SiteDeployArgs;
-use crate::error::{CommandError, Result, fail};
+use crate::error::{CommandError, Result, end, fail};
 use crate::github;
 use crate::local_files::{SourceFile, compress, walk};
 use crate::printer::Printer;
@@ -124,10 +124,8 @@ async fn deploy_once(
         }
     };
     let (s3, cf) = (S3Adapter::new(&ctx), CloudFrontAdapter::new(&ctx));
-    match run(args, &loaded, &s3, &cf, printer, &mut report.details).await {
-        Ok((verdict, headline)) => report.conclude(verdict, headline),
-        Err(e) => fail(&mut report, e),
-    }
+    let outcome = run(args, &loaded, &s3, &cf, printer, &mut report.details).await;
+    end(&mut report, outcome);
     report.api_calls = Some(ctx.calls.snapshot());
     report
 }

@@ -17,7 +17,7 @@ use deckhand_core::verdict::Verdict;
 use super::watch::{WatchEnd, start_fallback_ms, watch_rollout};
 use super::{Observed, WatchTiming, aws, load_timing, observe};
 use crate::cli::RollbackArgs;
-use crate::error::{CommandError, Result, fail};
+use crate::error::{CommandError, Result, end, fail};
 use crate::github;
 use crate::printer::Printer;
 
@@ -57,10 +57,8 @@ async fn rollback_once(
             return report;
         }
     };
-    match run(&ecs, args, &timing, printer, &mut report.details).await {
-        Ok((verdict, headline)) => report.conclude(verdict, headline),
-        Err(e) => fail(&mut report, e),
-    }
+    let outcome = run(&ecs, args, &timing, printer, &mut report.details).await;
+    end(&mut report, outcome);
     report.api_calls = Some(ctx.calls.snapshot());
     report
 }
