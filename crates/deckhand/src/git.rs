@@ -1,11 +1,15 @@
 //! The git adapter of `deckhand changes`: the files changed between two commits, as git itself
 //! reports them. It runs `git` (the checkout's own), decides nothing about filters, and turns
-//! git's failures into errors that say how to fix the checkout.
+//! git's failures into the command's errors: a checkout that lacks what is asked for (a
+//! commit, a merge base, git itself) is bad configuration its hint fixes (exit 2); git failing
+//! otherwise is an error (exit 1).
 
 use std::path::Path;
 use std::process::Command;
 
 use deckhand_core::github_event::Compare;
+
+use crate::error::{CommandError, Result};
 
 /// One changed file: git's status letter (`A`, `C`, `D`, `M`, `R`, `T`, `U`) and the path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,36 +18,28 @@ pub(crate) struct GitChange {
     pub(crate) path: String,
 }
 
-/// Why the changes could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct GitError {
-    pub(crate) message: String,
-    pub(crate) hint: Option<String>,
-}
-
-fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
+fn git(dir: &Path, args: &[&str]) -> Result<String> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
         .args(args)
         .output()
-        .map_err(|e| GitError {
-            message: format!("cannot run git: {e}"),
-            hint: Some("install git; deckhand reads the changes from the checkout".into()),
+        .map_err(|e| {
+            CommandError::invalid(format!("cannot run git: {e}"))
+                .hint("install git; deckhand reads the changes from the checkout")
         })?;
     if !out.status.success() {
-        return Err(GitError {
-            message: format!(
-                "`git {}` failed: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
-            hint: None,
-        });
+        return Err(CommandError::failed(format!(
+            "`git {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
     }
-    String::from_utf8(out.stdout).map_err(|_| GitError {
-        message: format!("`git {}` printed a path that is not UTF-8", args.join(" ")),
-        hint: None,
+    String::from_utf8(out.stdout).map_err(|_| {
+        CommandError::failed(format!(
+            "`git {}` printed a path that is not UTF-8",
+            args.join(" ")
+        ))
     })
 }
 
@@ -65,7 +61,7 @@ fn is_shallow(dir: &Path) -> bool {
 /// Makes `rev` (and, for a merge base, the history down to it) present: a shallow clone is
 /// deepened step by step; a commit that still cannot be found is an error saying how to
 /// check out.
-fn ensure_history(dir: &Path, revs: &[&str], merge_base: bool) -> Result<(), GitError> {
+fn ensure_history(dir: &Path, revs: &[&str], merge_base: bool) -> Result<()> {
     let missing = |dir: &Path| {
         revs.iter().any(|r| !has_commit(dir, r))
             || (merge_base
@@ -98,27 +94,22 @@ fn ensure_history(dir: &Path, revs: &[&str], merge_base: bool) -> Result<(), Git
     }
     for rev in revs {
         if !has_commit(dir, rev) {
-            return Err(GitError {
-                message: format!("commit `{rev}` is not in this checkout"),
-                hint: Some(if is_shallow(dir) {
-                    "the clone is shallow and the commit could not be fetched; check out with `fetch-depth: 0` (actions/checkout), or pass `--base` a commit that exists".into()
-                } else {
-                    "fetch it (`git fetch origin REF`), or pass `--base` a commit that exists (a force push can make `before` unreachable)".into()
-                }),
-            });
+            let hint = if is_shallow(dir) {
+                "the clone is shallow and the commit could not be fetched; check out with `fetch-depth: 0` (actions/checkout), or pass `--base` a commit that exists"
+            } else {
+                "fetch it (`git fetch origin REF`), or pass `--base` a commit that exists (a force push can make `before` unreachable)"
+            };
+            return Err(
+                CommandError::invalid(format!("commit `{rev}` is not in this checkout")).hint(hint),
+            );
         }
     }
     if merge_base && revs.len() == 2 && git(dir, &["merge-base", revs[0], revs[1]]).is_err() {
-        return Err(GitError {
-            message: format!(
-                "`{}` and `{}` have no common ancestor in this checkout",
-                revs[0], revs[1]
-            ),
-            hint: Some(
-                "check out with `fetch-depth: 0` (actions/checkout) so the merge base is present"
-                    .into(),
-            ),
-        });
+        return Err(CommandError::invalid(format!(
+            "`{}` and `{}` have no common ancestor in this checkout",
+            revs[0], revs[1]
+        ))
+        .hint("check out with `fetch-depth: 0` (actions/checkout) so the merge base is present"));
     }
     Ok(())
 }
@@ -130,7 +121,7 @@ pub(crate) fn changed_files(
     base: &str,
     head: &str,
     compare: Compare,
-) -> Result<Vec<GitChange>, GitError> {
+) -> Result<Vec<GitChange>> {
     ensure_history(dir, &[base, head], compare == Compare::MergeBase)?;
     let from = match compare {
         Compare::TwoDot => base.to_string(),
@@ -151,9 +142,8 @@ pub(crate) fn changed_files(
     let mut fields = out.split('\0').filter(|f| !f.is_empty());
     let mut changes = Vec::new();
     while let Some(status) = fields.next() {
-        let path = fields.next().ok_or_else(|| GitError {
-            message: "`git diff --name-status` ended in the middle of an entry".into(),
-            hint: None,
+        let path = fields.next().ok_or_else(|| {
+            CommandError::failed("`git diff --name-status` ended in the middle of an entry")
         })?;
         changes.push(GitChange {
             status: status.chars().next().map(String::from).unwrap_or_default(),
@@ -164,7 +154,7 @@ pub(crate) fn changed_files(
 }
 
 /// Every file tracked at `head`, as added (the first push of a repository).
-pub(crate) fn all_files(dir: &Path, head: &str) -> Result<Vec<GitChange>, GitError> {
+pub(crate) fn all_files(dir: &Path, head: &str) -> Result<Vec<GitChange>> {
     ensure_history(dir, &[head], false)?;
     let out = git(dir, &["ls-tree", "-r", "-z", "--name-only", head])?;
     Ok(out
@@ -178,7 +168,7 @@ pub(crate) fn all_files(dir: &Path, head: &str) -> Result<Vec<GitChange>, GitErr
 }
 
 /// The commit a branch of `origin` (or a local branch) names, for a new branch's base.
-pub(crate) fn resolve_branch(dir: &Path, branch: &str) -> Result<String, GitError> {
+pub(crate) fn resolve_branch(dir: &Path, branch: &str) -> Result<String> {
     for candidate in [
         format!("refs/remotes/origin/{branch}"),
         format!("refs/heads/{branch}"),
@@ -197,12 +187,12 @@ pub(crate) fn resolve_branch(dir: &Path, branch: &str) -> Result<String, GitErro
             &format!("{branch}:refs/remotes/origin/{branch}"),
         ],
     )
-    .map_err(|e| GitError {
-        message: format!(
+    .map_err(|e| {
+        CommandError::invalid(format!(
             "branch `{branch}` is not in this checkout and could not be fetched: {}",
-            e.message
-        ),
-        hint: Some("check out with `fetch-depth: 0`, or pass `--base`".into()),
+            e.problem.message
+        ))
+        .hint("check out with `fetch-depth: 0`, or pass `--base`")
     })?;
     Ok(git(
         dir,

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::read_file_or_stdin;
 use crate::cli::ChangesArgs;
 use crate::error::{CommandError, Result, fail};
-use crate::git::{self, GitChange, GitError};
+use crate::git::{self, GitChange};
 use crate::printer::Printer;
 
 /// Where the changed files came from, for the log and the summary.
@@ -38,23 +38,13 @@ fn from_git(changes: Vec<GitChange>) -> Result<Vec<ChangedFile>> {
         .collect()
 }
 
-fn git_failure(e: GitError) -> CommandError {
-    // A commit missing from the checkout is a configuration problem the hint fixes.
-    let error = if e.hint.is_some() {
-        CommandError::invalid(e.message)
-    } else {
-        CommandError::failed(e.message)
-    };
-    error.hint_opt(e.hint)
-}
-
 fn git_range(
     args: &ChangesArgs,
     base: &str,
     head: &str,
     compare: Compare,
 ) -> Result<Vec<ChangedFile>> {
-    from_git(git::changed_files(&args.checkout, base, head, compare).map_err(git_failure)?)
+    from_git(git::changed_files(&args.checkout, base, head, compare)?)
 }
 
 fn find_changes(args: &ChangesArgs) -> Result<Found> {
@@ -135,7 +125,7 @@ fn find_changes(args: &ChangesArgs) -> Result<Found> {
             default_branch,
             head,
         } => {
-            let base = git::resolve_branch(&args.checkout, &default_branch).map_err(git_failure)?;
+            let base = git::resolve_branch(&args.checkout, &default_branch)?;
             let files = git_range(args, &base, &head, Compare::MergeBase)?;
             Ok(Found {
                 files: Some(files),
@@ -145,7 +135,7 @@ fn find_changes(args: &ChangesArgs) -> Result<Found> {
             })
         }
         ChangeSource::AllFiles { head } => {
-            let files = from_git(git::all_files(&args.checkout, &head).map_err(git_failure)?)?;
+            let files = from_git(git::all_files(&args.checkout, &head)?)?;
             Ok(Found {
                 files: Some(files),
                 source: format!("the first push: every file of {head}"),
