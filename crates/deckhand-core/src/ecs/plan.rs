@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{ClusterSnapshot, RolloutState, ServiceSnapshot};
+use super::model::{ClusterSnapshot, Deployment, RolloutState, ServiceSnapshot};
 use super::taskdef::{TaskDefSpec, render_diff};
 
 /// Why a deploy cannot start. Nothing has been changed when one of these is returned.
@@ -137,6 +137,32 @@ pub struct DeployOptions {
     pub force_new_deployment: bool,
 }
 
+/// What a deploy does with the service's deployments. A re-run of a deploy (after a failure,
+/// a timeout, a cancelled or killed job) lands on one of these, and only a deployment of the
+/// wanted revision that is PRIMARY and COMPLETED is ever green.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DeploymentStep {
+    /// Nothing: the wanted revision's deployment is PRIMARY and COMPLETED.
+    None,
+    /// UpdateService starts a deployment of the wanted revision.
+    Start,
+    /// The wanted revision's deployment is PRIMARY and still in progress: watch it to its
+    /// verdict, with no new revision and no UpdateService.
+    Attach {
+        /// The deployment watched.
+        deployment_id: String,
+    },
+    /// The wanted revision is PRIMARY but its deployment failed: start a fresh deployment of
+    /// the same revision (nothing registered).
+    Retry {
+        /// The failed deployment.
+        deployment_id: String,
+    },
+    /// Only the desired count changes; ECS makes no new deployment.
+    Scale,
+}
+
 /// What a deploy will do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeployPlan {
@@ -146,32 +172,58 @@ pub struct DeployPlan {
     pub family: String,
     /// A new revision will be registered.
     pub register: bool,
+    /// An existing ACTIVE revision identical to the wanted one (the revision of a deploy that
+    /// failed and was rolled back): deployed as it is, nothing registered.
+    pub reuse: Option<String>,
     /// Unified diff from the live task definition (secrets redacted); empty when unchanged.
     pub task_definition_diff: String,
     /// `(from, to)` when the desired count changes.
     pub desired_count: Option<(i32, i32)>,
-    /// A new deployment is forced with an unchanged task definition.
+    /// UpdateService forces a new deployment of an unchanged task definition (`--force-new-deployment`, or a retry).
     pub force_new_deployment: bool,
     /// UpdateService will be called.
     pub update_service: bool,
     /// Only the desired count changes: ECS makes no new deployment.
     pub scale_only: bool,
+    /// What happens to the service's deployments.
+    pub deployment: DeploymentStep,
     /// Things the user should know before applying.
     pub warnings: Vec<String>,
 }
 
 impl DeployPlan {
-    /// True when applying changes nothing.
+    /// True when applying changes nothing and there is nothing to watch.
     pub fn is_no_op(&self) -> bool {
-        !self.register && !self.update_service
+        !self.register && !self.update_service && self.deployment == DeploymentStep::None
     }
 }
 
-/// Decides what a deploy does.
+/// Where the PRIMARY deployment stands: COMPLETED, still rolling, or failed. A deployment
+/// without a rollout state (no rolling-update controller, a Classic LB) is judged by ECS's
+/// own steady-state rule.
+fn primary_state(service: &ServiceSnapshot) -> Option<(&Deployment, RolloutState)> {
+    let p = service.primary()?;
+    let state = p.rollout_state.unwrap_or({
+        let steady = service.deployments.len() == 1
+            && p.running_count == p.desired_count
+            && p.pending_count == 0;
+        if steady {
+            RolloutState::Completed
+        } else {
+            RolloutState::InProgress
+        }
+    });
+    Some((p, state))
+}
+
+/// Decides what a deploy does. `newest` is the newest ACTIVE revision of the wanted family
+/// (its ARN and definition) when it is not the live one: a re-run after a rolled-back deploy
+/// deploys it again instead of registering a copy.
 pub fn plan_deploy(
     live: &TaskDefSpec,
     live_arn: &str,
     desired: &TaskDefSpec,
+    newest: Option<(&str, &TaskDefSpec)>,
     service: &ServiceSnapshot,
     options: DeployOptions,
 ) -> Result<DeployPlan, PreflightError> {
@@ -180,31 +232,54 @@ pub fn plan_deploy(
     {
         return Err(PreflightError::NegativeDesiredCount { count });
     }
-    let register = !desired.same_as(live);
-    let diff = if register {
+    let same_as_live = desired.same_as(live);
+    let reuse = newest
+        .filter(|(arn, spec)| !same_as_live && *arn != live_arn && desired.same_as(spec))
+        .map(|(arn, _)| arn.to_string());
+    let register = !same_as_live && reuse.is_none();
+    let diff = if same_as_live {
+        String::new()
+    } else {
+        let to = match &reuse {
+            Some(arn) => format!("{} (existing revision)", short_arn(arn)),
+            None => format!("{} (new revision)", desired.family()),
+        };
         render_diff(
             live,
             desired,
             &format!("{} (live)", short_arn(live_arn)),
-            &format!("{} (new revision)", desired.family()),
+            &to,
         )
-    } else {
-        String::new()
     };
     let desired_count = options
         .desired_count
         .filter(|c| *c != service.desired_count)
         .map(|c| (service.desired_count, c));
-    let update_service = register || options.force_new_deployment || desired_count.is_some();
+    let deployment = if !same_as_live || options.force_new_deployment {
+        DeploymentStep::Start
+    } else {
+        match primary_state(service) {
+            Some((p, RolloutState::InProgress)) => DeploymentStep::Attach {
+                deployment_id: p.id.clone(),
+            },
+            Some((p, RolloutState::Failed)) => DeploymentStep::Retry {
+                deployment_id: p.id.clone(),
+            },
+            _ if desired_count.is_some() => DeploymentStep::Scale,
+            _ => DeploymentStep::None,
+        }
+    };
+    let retry = matches!(deployment, DeploymentStep::Retry { .. });
+    let force_new_deployment = same_as_live && (options.force_new_deployment || retry);
+    let update_service = !same_as_live || force_new_deployment || desired_count.is_some();
     let mut warnings = Vec::new();
     if let Some(p) = service.primary()
         && p.rollout_state == Some(RolloutState::InProgress)
+        && !matches!(deployment, DeploymentStep::Attach { .. })
     {
         warnings.push(format!(
-            "deployment {} of `{}` is still in progress; the rollback target is its task definition `{}`",
-            p.id,
-            service.name,
-            short_arn(&p.task_definition)
+            "deployment {} of `{}` is still in progress; this deploy replaces it",
+            p.id, service.name,
         ));
     }
     for field in live.unknown_fields() {
@@ -214,13 +289,29 @@ pub fn plan_deploy(
         live_task_definition: live_arn.to_string(),
         family: desired.family().to_string(),
         register,
+        reuse,
         task_definition_diff: diff,
         desired_count,
-        force_new_deployment: options.force_new_deployment && !register,
+        force_new_deployment,
         update_service,
-        scale_only: update_service && !register && !options.force_new_deployment,
+        scale_only: deployment == DeploymentStep::Scale,
+        deployment,
         warnings,
     })
+}
+
+/// The newest revision among `arns` that belongs to `family` itself (ListTaskDefinitions
+/// matches families by prefix: `web` also lists `webapp`).
+pub fn newest_revision<'a>(family: &str, arns: &'a [String]) -> Option<&'a str> {
+    arns.iter()
+        .filter(|a| family_of(a) == Some(family))
+        .max_by_key(|a| super::rollback::revision_of(a))
+        .map(String::as_str)
+}
+
+/// The family of `arn:...:task-definition/FAMILY:REV` (or `FAMILY:REV`).
+pub fn family_of(arn: &str) -> Option<&str> {
+    short_arn(arn).rsplit_once(':').map(|(family, _)| family)
 }
 
 /// `family:revision` from a task definition ARN (or the input, when it is not an ARN).
@@ -234,20 +325,30 @@ pub fn render_plan(plan: &DeployPlan, cluster: &str, service: &str) -> String {
     out.push_str(&format!(
         "plan for service `{service}` in cluster `{cluster}`:\n"
     ));
-    if plan.is_no_op() {
-        out.push_str(&format!(
-            "  no change: the service already runs this task definition ({})\n",
-            short_arn(&plan.live_task_definition)
-        ));
+    let live = short_arn(&plan.live_task_definition);
+    match &plan.deployment {
+        DeploymentStep::None => out.push_str(&format!(
+            "  no change: the service already runs this task definition ({live}) and its deployment completed\n"
+        )),
+        DeploymentStep::Attach { deployment_id } => out.push_str(&format!(
+            "  deployment {deployment_id} of {live} is still in progress: watch it to its verdict (nothing registered, no update)\n"
+        )),
+        DeploymentStep::Retry { deployment_id } => out.push_str(&format!(
+            "  deployment {deployment_id} of {live} failed: start a fresh deployment of the same revision (nothing registered)\n"
+        )),
+        DeploymentStep::Start | DeploymentStep::Scale => {}
     }
     if plan.register {
         out.push_str(&format!("  register a new revision of `{}`\n", plan.family));
     }
-    if plan.force_new_deployment {
+    if let Some(arn) = &plan.reuse {
         out.push_str(&format!(
-            "  force a new deployment of {}\n",
-            short_arn(&plan.live_task_definition)
+            "  deploy the existing revision {} (the same task definition; nothing registered)\n",
+            short_arn(arn)
         ));
+    }
+    if plan.force_new_deployment && plan.deployment == DeploymentStep::Start {
+        out.push_str(&format!("  force a new deployment of {live}\n"));
     }
     if let Some((from, to)) = plan.desired_count {
         out.push_str(&format!("  desired count {from} -> {to}\n"));
@@ -270,7 +371,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::ecs::model::Deployment;
     use crate::ecs::taskdef::{EnvOverride, TaskDefPatch};
 
     fn spec() -> TaskDefSpec {
@@ -316,6 +416,7 @@ mod tests {
             &spec(),
             ARN,
             &spec(),
+            None,
             &service(2, RolloutState::Completed),
             DeployOptions::default(),
         )
@@ -335,6 +436,7 @@ mod tests {
                 &spec(),
                 ARN,
                 &spec(),
+                None,
                 &service(2, RolloutState::Completed),
                 opts
             )
@@ -353,6 +455,7 @@ mod tests {
             &spec(),
             ARN,
             &spec(),
+            None,
             &service(2, RolloutState::Completed),
             opts,
         )
@@ -372,6 +475,7 @@ mod tests {
             &spec(),
             ARN,
             &spec(),
+            None,
             &service(2, RolloutState::Completed),
             opts,
         )
@@ -396,12 +500,139 @@ mod tests {
             &spec(),
             ARN,
             &new,
+            None,
             &service(2, RolloutState::InProgress),
             DeployOptions::default(),
         )
         .unwrap();
         assert!(plan.register && plan.update_service && !plan.scale_only);
         insta::assert_snapshot!(render_plan(&plan, "prod", "web"));
+    }
+
+    fn image(tag: &str) -> TaskDefSpec {
+        let mut s = spec();
+        s.apply(&TaskDefPatch {
+            images: vec![crate::ecs::taskdef::ImageOverride {
+                container: None,
+                image: crate::image_ref::ImageRef::parse(&format!("web:{tag}")).unwrap(),
+            }],
+            env: vec![],
+        })
+        .unwrap();
+        s
+    }
+
+    /// The bug a re-run used to hit: the wanted revision is PRIMARY but its deployment is not
+    /// finished, and the plan said "no change" (exit 0).
+    #[test]
+    fn a_rerun_on_an_unfinished_deployment_attaches_to_it() {
+        let plan = plan_deploy(
+            &spec(),
+            ARN,
+            &spec(),
+            None,
+            &service(2, RolloutState::InProgress),
+            DeployOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            plan.deployment,
+            DeploymentStep::Attach {
+                deployment_id: "ecs-svc/1".into()
+            }
+        );
+        assert!(!plan.is_no_op() && !plan.register && !plan.update_service);
+        assert!(render_plan(&plan, "c", "web").contains("is still in progress: watch it"));
+    }
+
+    #[test]
+    fn a_rerun_on_a_failed_deployment_retries_the_same_revision() {
+        let plan = plan_deploy(
+            &spec(),
+            ARN,
+            &spec(),
+            None,
+            &service(2, RolloutState::Failed),
+            DeployOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            plan.deployment,
+            DeploymentStep::Retry {
+                deployment_id: "ecs-svc/1".into()
+            }
+        );
+        assert!(!plan.register && plan.update_service && plan.force_new_deployment);
+    }
+
+    #[test]
+    fn only_a_completed_deployment_is_no_change() {
+        let plan = plan_deploy(
+            &spec(),
+            ARN,
+            &spec(),
+            None,
+            &service(2, RolloutState::Completed),
+            DeployOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(plan.deployment, DeploymentStep::None);
+        // No rollout state (a Classic LB): ECS's steady state decides.
+        let mut svc = service(2, RolloutState::Completed);
+        svc.deployments[0].rollout_state = None;
+        svc.deployments[0].running_count = 1;
+        let plan =
+            plan_deploy(&spec(), ARN, &spec(), None, &svc, DeployOptions::default()).unwrap();
+        assert!(matches!(plan.deployment, DeploymentStep::Attach { .. }));
+    }
+
+    /// After a deploy that was rolled back, the service runs the old revision and the family's
+    /// newest revision is the failed one: a re-run deploys it again, registering nothing.
+    #[test]
+    fn a_rerun_after_a_rollback_reuses_the_failed_revision() {
+        let wanted = image("v2");
+        let newest = "arn:aws:ecs:r:1:task-definition/web:4";
+        let plan = plan_deploy(
+            &spec(),
+            ARN,
+            &wanted,
+            Some((newest, &image("v2"))),
+            &service(2, RolloutState::Completed),
+            DeployOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(plan.reuse.as_deref(), Some(newest));
+        assert!(!plan.register && plan.update_service);
+        assert_eq!(plan.deployment, DeploymentStep::Start);
+        assert!(render_plan(&plan, "c", "web").contains("deploy the existing revision web:4"));
+        // A newest revision that differs is not reused.
+        let plan = plan_deploy(
+            &spec(),
+            ARN,
+            &wanted,
+            Some((newest, &image("v3"))),
+            &service(2, RolloutState::Completed),
+            DeployOptions::default(),
+        )
+        .unwrap();
+        assert!(plan.register && plan.reuse.is_none());
+    }
+
+    #[test]
+    fn the_newest_revision_is_of_the_family_itself() {
+        let arns: Vec<String> = ["web:3", "webapp:9", "web:10", "web:2"]
+            .iter()
+            .map(|r| format!("arn:aws:ecs:r:1:task-definition/{r}"))
+            .collect();
+        assert_eq!(
+            newest_revision("web", &arns),
+            Some("arn:aws:ecs:r:1:task-definition/web:10")
+        );
+        assert_eq!(newest_revision("api", &arns), None);
+        assert_eq!(
+            family_of("arn:aws:ecs:r:1:task-definition/web-api:7"),
+            Some("web-api")
+        );
     }
 
     #[test]
@@ -414,6 +645,7 @@ mod tests {
             &spec(),
             ARN,
             &spec(),
+            None,
             &service(2, RolloutState::Completed),
             opts,
         )

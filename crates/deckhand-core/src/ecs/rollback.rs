@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::model::{RolloutState, ServiceSnapshot};
 use super::plan::short_arn;
 
 /// What `--to` asks for.
@@ -65,7 +66,8 @@ pub fn revision_of(arn: &str) -> Option<u64> {
     arn.rsplit(':').next().and_then(|r| r.parse().ok())
 }
 
-/// Among the family's ACTIVE revisions (`family_arns`), the newest one older than `live_arn`.
+/// Among the family's ACTIVE revisions (`family_arns`, as ListTaskDefinitions lists them by
+/// prefix), the newest one of the family itself older than `live_arn`.
 pub fn previous_revision(
     family: &str,
     live_arn: &str,
@@ -74,6 +76,7 @@ pub fn previous_revision(
     let live = revision_of(live_arn);
     family_arns
         .iter()
+        .filter(|a| super::plan::family_of(a) == Some(family))
         .filter(|a| revision_of(a).is_some_and(|r| live.is_some_and(|l| r < l)))
         .max_by_key(|a| revision_of(a))
         .cloned()
@@ -103,6 +106,23 @@ pub fn check_rollback_target(
         .and_then(Value::as_str)
         .unwrap_or(wanted)
         .to_string())
+}
+
+/// Where a failed deploy rolls back to when the service's deployment history does not say (no
+/// service deployments API): the revision PRIMARY before the deploy when its deployment had
+/// completed, else the newest other deployment still serving tasks (ACTIVE), never `wanted`
+/// itself. `None`: no earlier revision is known to have run; there is nothing to go back to.
+pub fn fallback_rollback_target(before: &ServiceSnapshot, wanted: &str) -> Option<String> {
+    let primary = before.primary();
+    let completed = primary.filter(|p| {
+        p.rollout_state == Some(RolloutState::Completed)
+            || (p.rollout_state.is_none() && before.deployments.len() == 1)
+    });
+    completed
+        .into_iter()
+        .chain(before.deployments.iter().filter(|d| d.status == "ACTIVE"))
+        .map(|d| d.task_definition.clone())
+        .find(|td| td != wanted)
 }
 
 /// The rollback's plan as printed.
@@ -172,6 +192,77 @@ mod tests {
             check_rollback_target("web:4", &active),
             Ok(format!("{ARN}:4"))
         );
+    }
+
+    fn deployment(
+        id: &str,
+        status: &str,
+        td: u32,
+        state: RolloutState,
+    ) -> crate::ecs::model::Deployment {
+        crate::ecs::model::Deployment {
+            id: id.into(),
+            status: status.into(),
+            task_definition: format!("{ARN}:{td}"),
+            desired_count: 1,
+            running_count: 1,
+            pending_count: 0,
+            failed_tasks: 0,
+            rollout_state: Some(state),
+            rollout_state_reason: None,
+            created_at_ms: None,
+        }
+    }
+
+    fn snapshot(deployments: Vec<crate::ecs::model::Deployment>) -> ServiceSnapshot {
+        ServiceSnapshot {
+            arn: "arn".into(),
+            name: "web".into(),
+            status: "ACTIVE".into(),
+            desired_count: 1,
+            running_count: 1,
+            pending_count: 0,
+            task_definition: None,
+            deployment_controller: "ECS".into(),
+            circuit_breaker: None,
+            deployments,
+            events: vec![],
+        }
+    }
+
+    /// A deploy made while an earlier one was failing must not roll back to the failing one.
+    #[test]
+    fn the_fallback_target_is_a_revision_that_completed_or_still_serves() {
+        let completed = snapshot(vec![deployment(
+            "d5",
+            "PRIMARY",
+            5,
+            RolloutState::Completed,
+        )]);
+        assert_eq!(
+            fallback_rollback_target(&completed, &format!("{ARN}:6")),
+            Some(format!("{ARN}:5"))
+        );
+        let failing = snapshot(vec![
+            deployment("d6", "PRIMARY", 6, RolloutState::InProgress),
+            deployment("d5", "ACTIVE", 5, RolloutState::Completed),
+        ]);
+        assert_eq!(
+            fallback_rollback_target(&failing, &format!("{ARN}:7")),
+            Some(format!("{ARN}:5"))
+        );
+        // Attached to the failing deployment itself: it is never the target.
+        assert_eq!(
+            fallback_rollback_target(&failing, &format!("{ARN}:6")),
+            Some(format!("{ARN}:5"))
+        );
+        let first = snapshot(vec![deployment(
+            "d1",
+            "PRIMARY",
+            1,
+            RolloutState::InProgress,
+        )]);
+        assert_eq!(fallback_rollback_target(&first, &format!("{ARN}:1")), None);
     }
 
     #[test]

@@ -328,21 +328,43 @@ impl RolloutWatch {
         if done {
             return (Some(line), Some(Outcome::Succeeded));
         }
-        let breaker_on = snapshot.circuit_breaker.is_some_and(|b| b.enable);
-        if !breaker_on && self.spec.max_task_failures > 0 {
-            let seen = u32::try_from(self.tasks.values().filter(|t| t.is_failure()).count())
-                .unwrap_or(u32::MAX);
-            let counted = u32::try_from(d.failed_tasks.max(0)).unwrap_or(0);
-            let failures = seen.max(counted);
-            if failures >= self.spec.max_task_failures {
-                let reason = format!(
-                    "{failures} tasks of deployment {} failed and the circuit breaker is off (limit: {})",
-                    d.id, self.spec.max_task_failures
-                );
-                return (Some(line), Some(Outcome::Failed { reason }));
-            }
+        if let Some(reason) = self.task_failure_limit(snapshot, d) {
+            return (Some(line), Some(Outcome::Failed { reason }));
         }
         (Some(line), None)
+    }
+
+    /// deckhand's own `--max-task-failures` limit, whatever the circuit breaker says: ECS's
+    /// count resets when a task of the deployment runs, so a crash loop whose tasks run a while
+    /// before exiting never trips the breaker; deckhand counts every failed task of the
+    /// deployment. With the breaker on, the limit gives way while ECS's own count is within one
+    /// of its threshold: ECS is about to fail the deployment (and maybe roll it back), and a
+    /// rollback of deckhand's would race it.
+    fn task_failure_limit(&self, snapshot: &ServiceSnapshot, d: &Deployment) -> Option<String> {
+        let limit = self.spec.max_task_failures;
+        if limit == 0 {
+            return None;
+        }
+        let seen = u32::try_from(self.tasks.values().filter(|t| t.is_failure()).count())
+            .unwrap_or(u32::MAX);
+        let counted = u32::try_from(d.failed_tasks.max(0)).unwrap_or(0);
+        let breaker_on = snapshot.circuit_breaker.is_some_and(|b| b.enable);
+        if !breaker_on {
+            let failures = seen.max(counted);
+            return (failures >= limit).then(|| {
+                format!(
+                    "{failures} tasks of deployment {} failed and the circuit breaker is off (limit: {limit})",
+                    d.id
+                )
+            });
+        }
+        let ecs_about_to_act = counted + 1 >= breaker_threshold(d.desired_count);
+        (seen >= limit && !ecs_about_to_act).then(|| {
+            format!(
+                "{seen} tasks of deployment {} failed (limit: {limit}); the circuit breaker did not stop it (its count restarts each time a task runs)",
+                d.id
+            )
+        })
     }
 
     fn is_ecs_rollback(&self, primary: &Deployment) -> bool {
@@ -403,6 +425,13 @@ impl RolloutWatch {
         };
         (Some(line), outcome)
     }
+}
+
+/// ECS's circuit breaker failure threshold for a deployment of `desired` tasks: half of them,
+/// at least 3 and at most 200 (the ECS API reference, `DeploymentCircuitBreaker`).
+pub fn breaker_threshold(desired: i32) -> u32 {
+    let half = u32::try_from(desired.max(0)).unwrap_or(0).div_ceil(2);
+    half.clamp(3, 200)
 }
 
 /// ECS's own steady-state rule, applied to one deployment rather than to the service.

@@ -559,6 +559,50 @@ fn with_the_breaker_on_failures_are_left_to_ecs() {
     assert_eq!(w.observe(&s, Some(&[])).outcome, None);
 }
 
+/// ECS's breaker count restarts each time a task runs: a crash loop whose tasks run a while
+/// never trips it, and deckhand's own limit must (it used to wait out the whole timeout).
+#[test]
+fn with_the_breaker_on_a_crash_loop_ecs_misses_hits_deckhands_limit() {
+    let crashed = |id: &str, at| {
+        stopped(
+            id,
+            OURS,
+            "EssentialContainerExited",
+            "Essential container in task exited",
+            Some(1),
+            at,
+        )
+    };
+    let tasks = [crashed("t1", 150), crashed("t2", 250), crashed("t3", 350)];
+    // ECS counted 1 (it restarted at the last task that ran): far from its threshold of 3.
+    let mut w = watch(3);
+    let s = service(BREAKER_ROLLBACK, in_progress_pair(0, 1), &[]);
+    assert_eq!(
+        w.observe(&s, Some(&tasks)).outcome,
+        Some(Outcome::Failed {
+            reason: format!(
+                "3 tasks of deployment {OURS} failed (limit: 3); the circuit breaker did not stop it (its count restarts each time a task runs)"
+            )
+        })
+    );
+    // ECS counted 2 of 3: it is about to act; its rollback must not be raced.
+    let mut w = watch(3);
+    let s = service(BREAKER_ROLLBACK, in_progress_pair(0, 2), &[]);
+    assert_eq!(w.observe(&s, Some(&tasks)).outcome, None);
+    // Two failures are under the limit either way.
+    let mut w = watch(3);
+    let s = service(BREAKER_ROLLBACK, in_progress_pair(0, 0), &[]);
+    assert_eq!(w.observe(&s, Some(&tasks[..2])).outcome, None);
+}
+
+#[test]
+fn breaker_thresholds_are_ecs_s() {
+    assert_eq!(
+        [1, 6, 7, 100, 1000].map(breaker_threshold),
+        [3, 3, 4, 50, 200]
+    );
+}
+
 #[test]
 fn limit_zero_never_fails_early_nor_lists_tasks() {
     let mut w = watch(0);

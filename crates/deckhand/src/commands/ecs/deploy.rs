@@ -5,10 +5,11 @@ use deckhand_aws::EcsAdapter;
 use deckhand_aws::ecs::ServiceUpdate;
 use deckhand_core::deployment_record::RecordSpec;
 use deckhand_core::duration::humanize;
-use deckhand_core::ecs::plan::short_arn;
+use deckhand_core::ecs::plan::{DeploymentStep, short_arn};
 use deckhand_core::ecs::report::{
     DeployReport, RollbackPolicy, ecs_rollback, outcome_headline, verdict_of, wants_rollback,
 };
+use deckhand_core::ecs::rollback::fallback_rollback_target;
 use deckhand_core::ecs::rollout::WatchSpec;
 use deckhand_core::report::Report;
 use deckhand_core::verdict::Verdict;
@@ -106,13 +107,14 @@ async fn apply(
         report.conclude(
             Verdict::NoChange,
             format!(
-                "service already runs {}; nothing registered, nothing updated",
+                "service already runs {} and its deployment completed; nothing registered, nothing updated",
                 short_arn(&observed.live_arn)
             ),
         );
         return Ok(());
     }
 
+    // The revision to deploy: a new one, the identical one a failed deploy left, or the live one.
     let target_arn = if plan.register {
         let arn = ecs
             .register_task_definition(&desired.to_register_json())
@@ -120,29 +122,62 @@ async fn apply(
         printer.line(&format!("registered {}", short_arn(&arn)));
         d.registered = true;
         arn
+    } else if let Some(arn) = &plan.reuse {
+        printer.line(&format!(
+            "deploying the existing revision {} again (identical; nothing registered)",
+            short_arn(arn)
+        ));
+        arn.clone()
     } else {
         observed.live_arn.clone()
     };
     d.task_definition_arn = Some(target_arn.clone());
-    let update = ServiceUpdate {
-        task_definition: (plan.register || plan.force_new_deployment).then(|| target_arn.clone()),
-        desired_count: plan.desired_count.map(|(_, to)| to),
-        force_new_deployment: plan.force_new_deployment,
+    // Decided before anything changes: where a failure of this deploy goes back to.
+    let rollback_to = fallback_rollback_target(&observed.service, &target_arn);
+    let ours = match &plan.deployment {
+        DeploymentStep::Attach { deployment_id } => {
+            if let Some((_, to)) = plan.desired_count {
+                let count = ServiceUpdate {
+                    task_definition: None,
+                    desired_count: Some(to),
+                    force_new_deployment: false,
+                };
+                ecs.update_service(&t.cluster, &t.service, &count).await?;
+            }
+            printer.line(&format!(
+                "deployment {deployment_id} of {} is still in progress: watching it to its verdict",
+                short_arn(&target_arn)
+            ));
+            observed
+                .service
+                .deployment(deployment_id)
+                .cloned()
+                .expect("BUG: the plan attaches to a deployment the service has")
+        }
+        _ => {
+            let deploys = plan.register || plan.reuse.is_some() || plan.force_new_deployment;
+            let update = ServiceUpdate {
+                task_definition: deploys.then(|| target_arn.clone()),
+                desired_count: plan.desired_count.map(|(_, to)| to),
+                force_new_deployment: plan.force_new_deployment,
+            };
+            let response = ecs.update_service(&t.cluster, &t.service, &update).await?;
+            let ours = response.primary().cloned().ok_or_else(|| {
+                CommandError::failed(format!(
+                    "UpdateService for `{}` returned no PRIMARY deployment to watch",
+                    t.service
+                ))
+            })?;
+            printer.line(&format!(
+                "updated service `{}`: watching deployment {} of {}",
+                t.service,
+                ours.id,
+                short_arn(&target_arn)
+            ));
+            ours
+        }
     };
-    let response = ecs.update_service(&t.cluster, &t.service, &update).await?;
-    let ours = response.primary().cloned().ok_or_else(|| {
-        CommandError::failed(format!(
-            "UpdateService for `{}` returned no PRIMARY deployment to watch",
-            t.service
-        ))
-    })?;
     d.deployment_id = Some(ours.id.clone());
-    printer.line(&format!(
-        "updated service `{}`: watching deployment {} of {}",
-        t.service,
-        ours.id,
-        short_arn(&target_arn)
-    ));
 
     let spec = WatchSpec {
         deployment_id: ours.id.clone(),
@@ -183,23 +218,24 @@ async fn apply(
         RollbackMode::OnFailure => RollbackPolicy::OnFailure,
         RollbackMode::Never => RollbackPolicy::Never,
     };
+    let mut headline = outcome_headline(&outcome, &ours.id, &target_arn);
     if wants_rollback(&outcome, policy) {
-        let rollback = roll_back(
-            ecs,
-            printer,
-            &t.cluster,
-            &t.service,
-            &observed.live_arn,
-            timing,
-        )
-        .await;
-        verdict = if rollback.completed {
-            Verdict::RolledBack
-        } else {
-            Verdict::RollbackFailed
-        };
-        report.details.rollback = Some(rollback);
+        match rollback_to {
+            Some(previous) => {
+                let rollback =
+                    roll_back(ecs, printer, &t.cluster, &t.service, &previous, timing).await;
+                verdict = if rollback.completed {
+                    Verdict::RolledBack
+                } else {
+                    Verdict::RollbackFailed
+                };
+                report.details.rollback = Some(rollback);
+            }
+            None => headline.push_str(
+                "; not rolled back: no earlier revision of the service ran to completion",
+            ),
+        }
     }
-    report.conclude(verdict, outcome_headline(&outcome, &ours.id, &target_arn));
+    report.conclude(verdict, headline);
     Ok(())
 }

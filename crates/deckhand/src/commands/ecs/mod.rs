@@ -14,7 +14,8 @@ use deckhand_core::document::parse_document;
 use deckhand_core::duration::parse_duration;
 use deckhand_core::ecs::model::ServiceSnapshot;
 use deckhand_core::ecs::plan::{
-    DeployOptions, DeployPlan, check_target, live_task_definition, plan_deploy, render_plan,
+    DeployOptions, DeployPlan, check_target, live_task_definition, newest_revision, plan_deploy,
+    render_plan,
 };
 use deckhand_core::ecs::report::DeployReport;
 use deckhand_core::ecs::taskdef::{EnvOverride, ImageOverride, TaskDefPatch, TaskDefSpec};
@@ -242,16 +243,39 @@ async fn prepare(
     desired
         .apply(&inputs.patch)
         .map_err(|e| CommandError::invalid(e.to_string()).hint_opt(e.hint()))?;
+    let newest = if desired.same_as(&observed.live) {
+        None
+    } else {
+        observe_newest(ecs, desired.family(), &observed.live_arn).await?
+    };
     let plan = plan_deploy(
         &observed.live,
         &observed.live_arn,
         &desired,
+        newest.as_ref().map(|(arn, spec)| (arn.as_str(), spec)),
         &observed.service,
         inputs.options,
     )
     .map_err(|e| CommandError::invalid(e.to_string()).hint_opt(e.hint()))?;
     printer.block(&render_plan(&plan, &t.cluster, &t.service));
     Ok((plan, observed, desired))
+}
+
+/// The newest ACTIVE revision of `family` with its definition, unless it is the live one: the
+/// revision of a deploy that failed and was rolled back, which a re-run deploys again.
+async fn observe_newest(
+    ecs: &EcsAdapter,
+    family: &str,
+    live_arn: &str,
+) -> Result<Option<(String, TaskDefSpec)>> {
+    let arns = ecs.list_task_definitions(family).await?;
+    let Some(newest) = newest_revision(family, &arns).filter(|a| *a != live_arn) else {
+        return Ok(None);
+    };
+    let described = ecs.describe_task_definition(newest).await?;
+    let spec = TaskDefSpec::from_described(&described.task_definition, described.tags.as_ref())
+        .map_err(|e| CommandError::failed(e.to_string()).on(newest.to_string()))?;
+    Ok(Some((newest.to_string(), spec)))
 }
 
 /// `ecs diff`: the plan of `ecs deploy`, changing nothing.

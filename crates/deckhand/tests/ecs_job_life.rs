@@ -1,0 +1,191 @@
+//! `ecs deploy` across a job's whole life, against the local world: the same inputs again after
+//! a failure, after a timeout, after a success; a deploy made while an earlier one is failing.
+//! A verdict that is true only on a clean first run is a false verdict: each scenario asserts
+//! the exit code, the verdict, what was written (registrations, UpdateService calls) and which
+//! task definition the service runs afterwards.
+
+use deckhand_testkit::{Breaker, ContainerSpec, Run, ServiceFixture, World, world};
+
+const BIN: &str = env!("CARGO_BIN_EXE_deckhand");
+const IMAGE_V1: &str = "registry.local/shop/web:v1";
+const IMAGE_V2: &str = "registry.local/shop/web:v2";
+const CRASHING: &str = "app=registry.local/shop/web:fault-exit";
+
+fn web(name: &str, breaker: Breaker) -> ServiceFixture {
+    ServiceFixture::create(
+        world(),
+        name,
+        &[ContainerSpec::new("app", IMAGE_V1)],
+        1,
+        breaker,
+    )
+}
+
+fn deploy(w: &World, f: &ServiceFixture, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "--output",
+        "json",
+        "ecs",
+        "deploy",
+        "--cluster",
+        &f.cluster,
+        "--service",
+        &f.service,
+        "--poll-interval",
+        "200ms",
+    ];
+    if !extra.contains(&"--timeout") {
+        args.extend_from_slice(&["--timeout", "60s"]);
+    }
+    args.extend_from_slice(extra);
+    Run::from_output(&w.command(BIN).args(&args).output().expect("run deckhand"))
+}
+
+fn calls(run: &Run, op: &str) -> u64 {
+    run.api_calls(&format!("ECS.{op}"))
+}
+
+/// The writes a run made: (RegisterTaskDefinition, UpdateService).
+fn writes(run: &Run) -> (u64, u64) {
+    (
+        calls(run, "RegisterTaskDefinition"),
+        calls(run, "UpdateService"),
+    )
+}
+
+/// The false green a re-run used to give: the wanted revision was PRIMARY, still rolling with
+/// its tasks crashing, and the re-run said `no-change` (exit 0). Now it attaches to that
+/// deployment and is red again, registering and updating nothing.
+#[test]
+fn a_rerun_after_a_crash_loop_with_rollback_never_is_red_again() {
+    let w = world();
+    let f = web("life-crash", Breaker::Off);
+    let first = deploy(w, &f, &["--image", CRASHING, "--rollback", "never"]);
+    first.assert_exit(1, "failed");
+    let failing = first.json["task_definition_arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(f.primary_task_definition(w), failing);
+
+    let again = deploy(w, &f, &["--image", CRASHING, "--rollback", "never"]);
+    again.assert_exit(1, "failed");
+    assert_eq!(writes(&again), (0, 0), "{}", again.stderr);
+    assert_eq!(again.json["plan"]["deployment"]["kind"], "attach");
+    assert_eq!(again.json["deployment_id"], first.json["deployment_id"]);
+    assert!(
+        again
+            .stderr
+            .contains("is still in progress: watching it to its verdict"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        f.revisions(w).len(),
+        2,
+        "no revision registered by the re-run"
+    );
+}
+
+/// With the breaker on and rollback off, ECS marks the deployment FAILED and leaves it PRIMARY:
+/// a re-run retries the same revision (a fresh deployment, nothing registered) and is red again.
+#[test]
+fn a_rerun_after_a_breaker_failure_retries_the_same_revision() {
+    let w = world();
+    let f = web("life-retry", Breaker::On);
+    let first = deploy(w, &f, &["--image", CRASHING, "--rollback", "never"]);
+    first.assert_exit(1, "failed");
+    let failing = first.json["task_definition_arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let again = deploy(w, &f, &["--image", CRASHING, "--rollback", "never"]);
+    again.assert_exit(1, "failed");
+    assert_eq!(again.json["plan"]["deployment"]["kind"], "retry");
+    assert_eq!(writes(&again), (0, 1), "{}", again.stderr);
+    assert_ne!(again.json["deployment_id"], first.json["deployment_id"]);
+    assert_eq!(again.json["task_definition_arn"], failing.as_str());
+    assert_eq!(f.revisions(w).len(), 2);
+}
+
+/// After a timeout the deployment goes on; a re-run attaches to it and is green only once it
+/// completes.
+#[test]
+fn a_rerun_after_a_timeout_attaches_and_is_green_when_it_completes() {
+    let w = world();
+    let f = web("life-slow", Breaker::WithRollback);
+    let slow = [
+        "--image",
+        &format!("app={IMAGE_V2}"),
+        "--env",
+        "app:DECKHAND_WORLD_START_SECONDS=4",
+    ];
+    let mut first_args = slow.to_vec();
+    first_args.extend(["--timeout", "1s"]);
+    let first = deploy(w, &f, &first_args);
+    first.assert_exit(4, "timed-out");
+
+    let again = deploy(w, &f, &slow);
+    again.assert_exit(0, "succeeded");
+    assert_eq!(again.json["plan"]["deployment"]["kind"], "attach");
+    assert_eq!(writes(&again), (0, 0), "{}", again.stderr);
+    assert_eq!(again.json["deployment_id"], first.json["deployment_id"]);
+    assert_eq!(
+        f.describe(w)["deployments"][0]["rolloutState"],
+        "COMPLETED",
+        "green only once the deployment completed"
+    );
+
+    let third = deploy(w, &f, &slow);
+    third.assert_exit(0, "no-change");
+    assert_eq!(writes(&third), (0, 0));
+}
+
+/// After a deploy that failed and was rolled back, the same inputs deploy the failed revision
+/// again (a retry: nothing registered) and are rolled back again.
+#[test]
+fn a_rerun_after_a_rollback_redeploys_the_same_revision() {
+    let w = world();
+    let f = web("life-rolledback", Breaker::Off);
+    let first = deploy(w, &f, &["--image", CRASHING]);
+    first.assert_exit(3, "rolled-back");
+    assert_eq!(f.primary_task_definition(w), f.initial_task_definition);
+    let failed = first.json["task_definition_arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let again = deploy(w, &f, &["--image", CRASHING]);
+    again.assert_exit(3, "rolled-back");
+    assert_eq!(again.json["plan"]["reuse"], failed.as_str());
+    assert_eq!(writes(&again).0, 0, "nothing registered");
+    assert_eq!(again.json["task_definition_arn"], failed.as_str());
+    assert_eq!(f.revisions(w).len(), 2);
+    assert_eq!(f.primary_task_definition(w), f.initial_task_definition);
+}
+
+/// A deploy made while an earlier deploy is still failing (rollback never) rolls back, when it
+/// fails too, to the revision that last ran to completion, never to the failing one.
+#[test]
+fn the_automatic_rollback_skips_a_revision_that_was_failing() {
+    let w = world();
+    let f = web("life-lastgood", Breaker::Off);
+    let good = deploy(w, &f, &["--image", &format!("app={IMAGE_V2}")]);
+    good.assert_exit(0, "succeeded");
+    let good_td = good.json["task_definition_arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let failing = deploy(w, &f, &["--image", CRASHING, "--rollback", "never"]);
+    failing.assert_exit(1, "failed");
+
+    let next = deploy(
+        w,
+        &f,
+        &["--image", "app=registry.local/shop/web:fault-pull"],
+    );
+    next.assert_exit(3, "rolled-back");
+    assert_eq!(next.json["rollback"]["task_definition"], good_td.as_str());
+    assert_eq!(f.primary_task_definition(w), good_td);
+}
