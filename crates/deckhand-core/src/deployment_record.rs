@@ -34,6 +34,8 @@ impl RecordState {
             | Verdict::RollbackFailed
             | Verdict::Superseded
             | Verdict::TimedOut => Self::Failure,
+            // The job stopped watching; the deployment's end is unknown to this record.
+            Verdict::Cancelled => Self::Inactive,
             Verdict::InvalidInput | Verdict::Error => Self::Error,
             // A dry run makes no record; should one exist, it did not deploy.
             Verdict::DryRun => Self::Inactive,
@@ -125,6 +127,7 @@ mod tests {
             (Verdict::RollbackFailed, S::Failure),
             (Verdict::Superseded, S::Failure),
             (Verdict::TimedOut, S::Failure),
+            (Verdict::Cancelled, S::Inactive),
             (Verdict::InvalidInput, S::Error),
             (Verdict::Error, S::Error),
         ];

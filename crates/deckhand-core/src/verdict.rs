@@ -26,6 +26,9 @@ pub enum Verdict {
     Superseded,
     /// Still in progress when the timeout ran out.
     TimedOut,
+    /// The job was cancelled (SIGINT or SIGTERM) while deckhand watched: it stopped watching,
+    /// started nothing more, and the deployment goes on without it (`ecs wait` resumes).
+    Cancelled,
     /// Bad input or configuration; nothing changed.
     InvalidInput,
     /// An API call or another operation failed before a verdict was reached.
@@ -47,6 +50,8 @@ pub enum ExitCode {
     RolledBack,
     /// 4: timed out while still in progress.
     TimedOut,
+    /// 5: cancelled (SIGINT or SIGTERM) while in progress; deckhand stopped watching.
+    Cancelled,
 }
 
 impl ExitCode {
@@ -58,13 +63,14 @@ impl ExitCode {
             Self::InvalidInput => 2,
             Self::RolledBack => 3,
             Self::TimedOut => 4,
+            Self::Cancelled => 5,
         }
     }
 }
 
 impl Verdict {
     /// Every verdict, in the order docs/exit-codes.md lists them.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Succeeded,
         Self::NoChange,
         Self::DryRun,
@@ -74,6 +80,7 @@ impl Verdict {
         Self::RollbackFailed,
         Self::Superseded,
         Self::TimedOut,
+        Self::Cancelled,
         Self::InvalidInput,
         Self::Error,
     ];
@@ -90,6 +97,7 @@ impl Verdict {
             Self::RollbackFailed => "rollback-failed",
             Self::Superseded => "superseded",
             Self::TimedOut => "timed-out",
+            Self::Cancelled => "cancelled",
             Self::InvalidInput => "invalid-input",
             Self::Error => "error",
         }
@@ -115,6 +123,7 @@ impl Verdict {
             Self::InvalidInput => ExitCode::InvalidInput,
             Self::RolledBack => ExitCode::RolledBack,
             Self::TimedOut => ExitCode::TimedOut,
+            Self::Cancelled => ExitCode::Cancelled,
         }
     }
 }
@@ -148,6 +157,7 @@ mod tests {
                 ("rollback-failed", 1),
                 ("superseded", 1),
                 ("timed-out", 4),
+                ("cancelled", 5),
                 ("invalid-input", 2),
                 ("error", 1),
             ]

@@ -464,6 +464,40 @@ pub enum EcsCommand {
     Diff(DiffArgs),
     /// Return a service to an earlier task definition revision and verify it.
     Rollback(RollbackArgs),
+    /// Re-attach to a service's deployment (its in-flight one, or `--deployment`) and give the
+    /// verdict `ecs deploy` would have given: for a job that was cancelled, killed or timed out.
+    Wait(WaitArgs),
+}
+
+/// `ecs wait`.
+#[derive(Debug, Clone, Args)]
+pub struct WaitArgs {
+    /// ECS cluster name or ARN.
+    #[arg(long, env = "DECKHAND_CLUSTER")]
+    pub cluster: String,
+
+    /// ECS service name or ARN.
+    #[arg(long, env = "DECKHAND_SERVICE")]
+    pub service: String,
+
+    /// The deployment to follow (`ecs-svc/...`, as `ecs deploy` printed it); default: the
+    /// service's PRIMARY deployment.
+    #[arg(long, value_name = "ID", env = "DECKHAND_DEPLOYMENT")]
+    pub deployment: Option<String>,
+
+    /// Watch settings.
+    #[command(flatten)]
+    pub watch: WatchArgs,
+
+    /// Roll back to the last revision that ran to completion when the deployment fails
+    /// (unless ECS already did), as `ecs deploy` would have.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "on-failure",
+        env = "DECKHAND_ROLLBACK"
+    )]
+    pub rollback: RollbackMode,
 }
 
 /// What to deploy where (shared by `deploy` and `diff`).

@@ -3,6 +3,7 @@
 //! `deckhand-core`; AWS, registry and GitHub calls in the adapters. The library form exists so
 //! tests can inspect the CLI definition.
 
+mod cancel;
 pub mod cli;
 mod commands;
 mod error;

@@ -189,3 +189,151 @@ fn the_automatic_rollback_skips_a_revision_that_was_failing() {
     assert_eq!(next.json["rollback"]["task_definition"], good_td.as_str());
     assert_eq!(f.primary_task_definition(w), good_td);
 }
+
+/// A deploy running as a child, stopped once its log says it is watching a deployment.
+struct Interrupted {
+    out: std::process::Output,
+    /// Time from the signal to the exit.
+    took: std::time::Duration,
+    outputs: String,
+}
+
+/// Runs `ecs deploy` with `extra`, and sends `signal` once it watches the deployment.
+fn deploy_then_signal(w: &World, f: &ServiceFixture, extra: &[&str], signal: &str) -> Interrupted {
+    use std::io::{BufRead, BufReader, Read};
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = dir.path().join("output");
+    let mut child = w
+        .command(BIN)
+        .args(["--output", "json", "ecs", "deploy", "--cluster", &f.cluster])
+        .args(["--service", &f.service, "--poll-interval", "200ms"])
+        .args(extra)
+        .env("GITHUB_OUTPUT", &outputs)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut log = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "ended early:\n{log}"
+        );
+        log.push_str(&line);
+        if line.contains("watching deployment") {
+            break;
+        }
+    }
+    // A poll or two into the watch.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let sent = std::time::Instant::now();
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    log.push_str(&rest);
+    let mut out = child.wait_with_output().unwrap();
+    let took = sent.elapsed();
+    out.stderr = log.into_bytes();
+    Interrupted {
+        out,
+        took,
+        outputs: std::fs::read_to_string(&outputs).unwrap_or_default(),
+    }
+}
+
+fn wait(w: &World, f: &ServiceFixture, extra: &[&str]) -> Run {
+    let mut args = vec!["--output", "json", "ecs", "wait", "--cluster", &f.cluster];
+    args.extend([
+        "--service",
+        &f.service,
+        "--poll-interval",
+        "200ms",
+        "--timeout",
+        "60s",
+    ]);
+    args.extend_from_slice(extra);
+    Run::from_output(&w.command(BIN).args(&args).output().expect("run deckhand"))
+}
+
+/// GitHub cancels a step with SIGINT then SIGTERM: deckhand stops watching at once, writes its
+/// outputs (`cancelled`), starts nothing (no rollback), and prints the command that resumes;
+/// that command then gives the verdict the uninterrupted deploy would have.
+#[test]
+fn sigterm_mid_watch_is_cancelled_and_ecs_wait_resumes_to_the_verdict() {
+    let w = world();
+    let f = web("life-sigterm", Breaker::Off);
+    let slow = [
+        "--image",
+        &format!("app={IMAGE_V2}"),
+        "--env",
+        "app:DECKHAND_WORLD_START_SECONDS=5",
+        "--timeout",
+        "60s",
+    ];
+    let stopped = deploy_then_signal(w, &f, &slow, "TERM");
+    let run = Run::from_output(&stopped.out);
+    run.assert_exit(5, "cancelled");
+    // "Within a second" of the signal; generous for a loaded CI machine.
+    assert!(
+        stopped.took < std::time::Duration::from_secs(5),
+        "{:?}",
+        stopped.took
+    );
+    assert!(
+        stopped.outputs.contains("verdict=cancelled"),
+        "{}",
+        stopped.outputs
+    );
+    assert!(
+        stopped.outputs.contains("exit-code=5"),
+        "{}",
+        stopped.outputs
+    );
+    assert_eq!(calls(&run, "UpdateService"), 1, "no rollback started");
+    let id = run.json["deployment_id"].as_str().unwrap().to_string();
+    let resume = format!(
+        "deckhand ecs wait --cluster {} --service {} --deployment {id}",
+        f.cluster, f.service
+    );
+    assert_eq!(run.json["resume_command"], resume.as_str());
+    assert!(run.stderr.contains(&resume), "{}", run.stderr);
+
+    let resumed = wait(w, &f, &["--deployment", &id]);
+    resumed.assert_exit(0, "succeeded");
+    assert_eq!(resumed.json["deployment_id"], id.as_str());
+    assert_eq!(writes(&resumed), (0, 0));
+    assert_eq!(
+        f.primary_task_definition(w),
+        run.json["task_definition_arn"].as_str().unwrap()
+    );
+}
+
+/// A deploy killed outright (no report at all) and then `ecs wait` give the verdict one
+/// uninterrupted run gives: here a crash loop, rolled back by deckhand (exit 3).
+#[test]
+fn sigkill_mid_watch_then_ecs_wait_gives_the_uninterrupted_verdict() {
+    let w = world();
+    let uninterrupted = web("life-kill-a", Breaker::Off);
+    let whole = deploy(w, &uninterrupted, &["--image", CRASHING]);
+    whole.assert_exit(3, "rolled-back");
+
+    let f = web("life-kill-b", Breaker::Off);
+    let killed = deploy_then_signal(w, &f, &["--image", CRASHING, "--timeout", "60s"], "KILL");
+    assert_eq!(killed.out.status.code(), None, "killed by the signal");
+    assert!(killed.outputs.is_empty(), "a killed run writes nothing");
+
+    let resumed = wait(w, &f, &[]);
+    resumed.assert_exit(3, "rolled-back");
+    assert_eq!(resumed.json["rollback"]["by"], whole.json["rollback"]["by"]);
+    assert_eq!(
+        resumed.json["rollback"]["task_definition"],
+        f.initial_task_definition.as_str()
+    );
+    assert_eq!(f.primary_task_definition(w), f.initial_task_definition);
+}

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{ServiceEvent, TaskSnapshot};
 use super::plan::{DeployPlan, render_plan, short_arn};
-use super::rollout::Outcome;
+use super::rollout::{Outcome, ProgressLine};
 use crate::report::{Details, Outputs, Report, escape_md, icon};
 use crate::time::{format_clock, format_utc};
 use crate::verdict::Verdict;
@@ -66,6 +66,21 @@ pub fn outcome_headline(outcome: &Outcome, ours: &str, td: &str) -> String {
             "deployment {ours} of {td} was replaced by a newer deployment {deployment_id} of {} that deckhand did not start; not rolled back",
             short_arn(task_definition)
         ),
+    }
+}
+
+/// The headline of following a circuit-breaker rollback deployment (`rollback_id`) found
+/// PRIMARY by a re-attached watch: the deployment before it failed.
+pub fn breaker_rollback_headline(outcome: &Outcome, rollback_id: &str, td: &str) -> String {
+    let td = short_arn(td);
+    match outcome {
+        Outcome::RolledBackByEcs { .. } => format!(
+            "the service's last deployment failed and the ECS circuit breaker rolled it back to {td}; the rollback deployment {rollback_id} completed"
+        ),
+        Outcome::EcsRollbackFailed { reason, .. } => format!(
+            "the service's last deployment failed, and the ECS circuit breaker's rollback to {td} ({rollback_id}) failed too: {reason}"
+        ),
+        other => outcome_headline(other, rollback_id, td),
     }
 }
 
@@ -145,6 +160,38 @@ pub struct DeployReport {
     pub events: Vec<ServiceEvent>,
     /// Stopped tasks of our deployment, most recent first.
     pub stopped_tasks: Vec<TaskSnapshot>,
+    /// When the job was cancelled while a deployment was in progress: the command that resumes
+    /// watching it.
+    pub resume_command: Option<String>,
+}
+
+/// The command that resumes watching deployment `deployment_id` of a service.
+pub fn resume_command(cluster: &str, service: &str, deployment_id: &str) -> String {
+    format!(
+        "deckhand ecs wait --cluster {cluster} --service {service} --deployment {deployment_id}"
+    )
+}
+
+/// The headline of a watch the job's cancellation (`signal`) stopped: where the deployment
+/// stood.
+pub fn cancelled_headline(
+    signal: &str,
+    deployment_id: &str,
+    task_definition: &str,
+    last: Option<&ProgressLine>,
+) -> String {
+    let stood = last
+        .map(|p| {
+            format!(
+                " ({}/{} running, {} pending, {} failed)",
+                p.running, p.desired, p.pending, p.failed
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "cancelled ({signal}) while deployment {deployment_id} of {} was in progress{stood}; it goes on without deckhand",
+        short_arn(task_definition)
+    )
 }
 
 /// How many events and stopped tasks a report shows.
@@ -176,6 +223,7 @@ impl DeployReport {
             rollback: None,
             events: Vec::new(),
             stopped_tasks: Vec::new(),
+            resume_command: None,
         }
     }
 
@@ -220,7 +268,16 @@ impl Details for DeployReport {
     }
 
     fn failure_report(report: &Report<Self>) -> Option<String> {
-        Some(render_failure_text(report))
+        // A cancelled watch did not fail: there is nothing to explain but where it stood.
+        (report.verdict != Verdict::Cancelled).then(|| render_failure_text(report))
+    }
+
+    fn hint(report: &Report<Self>) -> Option<String> {
+        report
+            .details
+            .resume_command
+            .as_ref()
+            .map(|c| format!("resume watching with `{c}`"))
     }
 
     fn annotation(report: &Report<Self>) -> Option<String> {
@@ -464,10 +521,38 @@ mod tests {
                         },
                     ],
                 }],
+                resume_command: None,
             },
         );
         report.conclude(Verdict::RolledBack, "deployment ecs-svc/2 failed: 3 tasks of deployment ecs-svc/2 failed and the circuit breaker is off (limit: 3)");
         report
+    }
+
+    /// A cancelled watch is not a failure: no failure report, the resume command as the hint.
+    #[test]
+    fn a_cancelled_watch_says_where_it_stood_and_how_to_resume() {
+        let mut r = Report::new("ecs deploy", DeployReport::new("prod", "web"));
+        r.details.resume_command = Some(resume_command("prod", "web", "ecs-svc/7"));
+        let last = ProgressLine {
+            deployment_id: "ecs-svc/7".into(),
+            running: 1,
+            desired: 2,
+            pending: 1,
+            failed: 0,
+            rollout_state: None,
+            ecs_rollback: false,
+        };
+        r.conclude(
+            Verdict::Cancelled,
+            cancelled_headline(
+                "SIGTERM",
+                "ecs-svc/7",
+                "arn:aws:ecs:us-east-1:1:task-definition/web:8",
+                Some(&last),
+            ),
+        );
+        insta::assert_snapshot!(r.render_text());
+        assert_eq!(r.exit_code().code(), 5);
     }
 
     #[test]

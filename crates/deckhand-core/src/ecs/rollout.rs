@@ -173,6 +173,17 @@ impl RolloutWatch {
         }
     }
 
+    /// Follows a deployment the ECS circuit breaker started to roll a failed one back (what a
+    /// re-attached watch finds PRIMARY once the breaker acted): it ends rolled back by ECS, or
+    /// with ECS's rollback failed.
+    pub fn following_ecs_rollback(spec: WatchSpec) -> Self {
+        let target = spec.deployment_id.clone();
+        Self {
+            phase: Phase::EcsRollback { target },
+            ..Self::new(spec)
+        }
+    }
+
     /// What is being watched.
     pub fn spec(&self) -> &WatchSpec {
         &self.spec
@@ -368,10 +379,7 @@ impl RolloutWatch {
     }
 
     fn is_ecs_rollback(&self, primary: &Deployment) -> bool {
-        let by_reason = primary
-            .rollout_state_reason
-            .as_deref()
-            .is_some_and(|r| r.contains("circuit breaker: rolling back"));
+        let by_reason = is_breaker_rollback(primary);
         let failed_event = format!("(deployment {}) deployment failed", self.spec.deployment_id);
         let by_events = self
             .events
@@ -425,6 +433,14 @@ impl RolloutWatch {
         };
         (Some(line), outcome)
     }
+}
+
+/// True when `d` is a deployment the ECS circuit breaker started to roll back a failed one
+/// (its reason reads `ECS deployment circuit breaker: rolling back to deploymentId ...`).
+pub fn is_breaker_rollback(d: &Deployment) -> bool {
+    d.rollout_state_reason
+        .as_deref()
+        .is_some_and(|r| r.contains("circuit breaker: rolling back"))
 }
 
 /// ECS's circuit breaker failure threshold for a deployment of `desired` tasks: half of them,

@@ -4,19 +4,15 @@
 use deckhand_aws::EcsAdapter;
 use deckhand_aws::ecs::ServiceUpdate;
 use deckhand_core::deployment_record::RecordSpec;
-use deckhand_core::duration::humanize;
 use deckhand_core::ecs::plan::{DeploymentStep, short_arn};
-use deckhand_core::ecs::report::{
-    DeployReport, RollbackPolicy, ecs_rollback, outcome_headline, verdict_of, wants_rollback,
-};
+use deckhand_core::ecs::report::{DeployReport, RollbackPolicy};
 use deckhand_core::ecs::rollback::fallback_rollback_target;
-use deckhand_core::ecs::rollout::WatchSpec;
 use deckhand_core::report::Report;
 use deckhand_core::verdict::Verdict;
 
-use super::rollback::roll_back;
-use super::watch::{WatchEnd, final_stopped_tasks, start_fallback_ms, watch_rollout};
+use super::follow::{Followed, follow};
 use super::{aws, load_inputs, load_timing, secret_inputs};
+use crate::cancel;
 use crate::cli::{DeployArgs, EcsDeployArgs, RollbackMode};
 use crate::commands::aws_report;
 use crate::error::{CommandError, Result, fail};
@@ -54,6 +50,7 @@ async fn deploy_once(
     args: &DeployArgs,
     printer: &Printer,
 ) -> Report<DeployReport> {
+    cancel::listen();
     let t = &args.target;
     let mut report = aws_report("ecs deploy", DeployReport::new(&t.cluster, &t.service));
     let setup = async {
@@ -114,6 +111,13 @@ async fn apply(
         return Ok(());
     }
 
+    if let Some(signal) = cancel::received() {
+        report.conclude(
+            Verdict::Cancelled,
+            format!("cancelled ({signal}) before any change: nothing registered, nothing updated"),
+        );
+        return Ok(());
+    }
     // The revision to deploy: a new one, the identical one a failed deploy left, or the live one.
     let target_arn = if plan.register {
         let arn = ecs
@@ -134,6 +138,16 @@ async fn apply(
     d.task_definition_arn = Some(target_arn.clone());
     // Decided before anything changes: where a failure of this deploy goes back to.
     let rollback_to = fallback_rollback_target(&observed.service, &target_arn);
+    if let Some(signal) = cancel::received() {
+        report.conclude(
+            Verdict::Cancelled,
+            format!(
+                "cancelled ({signal}) after registering {}: the service was not updated",
+                short_arn(&target_arn)
+            ),
+        );
+        return Ok(());
+    }
     let ours = match &plan.deployment {
         DeploymentStep::Attach { deployment_id } => {
             if let Some((_, to)) = plan.desired_count {
@@ -177,65 +191,18 @@ async fn apply(
             ours
         }
     };
-    d.deployment_id = Some(ours.id.clone());
-
-    let spec = WatchSpec {
-        deployment_id: ours.id.clone(),
-        task_definition: target_arn.clone(),
-        started_at_ms: ours.created_at_ms.unwrap_or_else(start_fallback_ms),
-        max_task_failures: timing.max_task_failures,
-        scale_only: plan.scale_only,
-    };
-    printer.group(&format!("deckhand ecs deploy: rollout of {}", ours.id));
-    let (watch, end) = watch_rollout(ecs, printer, &t.cluster, &t.service, spec, timing).await;
-    printer.end_group();
-    d.events = watch.events().to_vec();
-    let outcome = match end {
-        WatchEnd::Outcome(o) => o,
-        WatchEnd::TimedOut => {
-            d.stopped_tasks = final_stopped_tasks(ecs, &t.cluster, &t.service, &watch).await;
-            report.conclude(
-                Verdict::TimedOut,
-                format!(
-                    "deployment {} was still in progress after {}; it was not rolled back",
-                    ours.id,
-                    humanize(timing.timeout)
-                ),
-            );
-            return Ok(());
-        }
-        WatchEnd::Error(e) => {
-            d.stopped_tasks = watch.stopped_tasks();
-            return Err(e);
-        }
-    };
-    d.rollback = ecs_rollback(&outcome);
-    if !outcome.is_success() {
-        d.stopped_tasks = final_stopped_tasks(ecs, &t.cluster, &t.service, &watch).await;
-    }
-    let mut verdict = verdict_of(&outcome);
     let policy = match args.rollback {
         RollbackMode::OnFailure => RollbackPolicy::OnFailure,
         RollbackMode::Never => RollbackPolicy::Never,
     };
-    let mut headline = outcome_headline(&outcome, &ours.id, &target_arn);
-    if wants_rollback(&outcome, policy) {
-        match rollback_to {
-            Some(previous) => {
-                let rollback =
-                    roll_back(ecs, printer, &t.cluster, &t.service, &previous, timing).await;
-                verdict = if rollback.completed {
-                    Verdict::RolledBack
-                } else {
-                    Verdict::RollbackFailed
-                };
-                report.details.rollback = Some(rollback);
-            }
-            None => headline.push_str(
-                "; not rolled back: no earlier revision of the service ran to completion",
-            ),
-        }
-    }
-    report.conclude(verdict, headline);
-    Ok(())
+    let followed = Followed {
+        cluster: &t.cluster,
+        service: &t.service,
+        deployment: ours,
+        task_definition: target_arn,
+        rollback_to,
+        scale_only: plan.scale_only,
+        ecs_rollback: false,
+    };
+    follow(ecs, printer, followed, timing, policy, report).await
 }

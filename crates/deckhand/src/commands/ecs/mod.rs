@@ -3,7 +3,9 @@
 //! here; each verb has its module.
 
 mod deploy;
+mod follow;
 mod rollback;
+mod wait;
 mod watch;
 
 use std::path::Path;
@@ -26,6 +28,7 @@ use deckhand_core::verdict::Verdict;
 
 pub(crate) use deploy::deploy;
 pub(crate) use rollback::rollback;
+pub(crate) use wait::wait;
 
 use crate::cli::{DiffArgs, TargetArgs, WatchArgs};
 use crate::commands::aws_report;

@@ -6,11 +6,13 @@ use deckhand_aws::ecs::ServiceUpdate;
 use deckhand_core::deployment_record::RecordSpec;
 use deckhand_core::duration::humanize;
 use deckhand_core::ecs::plan::short_arn;
-use deckhand_core::ecs::report::{DeployReport, RollbackBy, RollbackReport, outcome_headline};
+use deckhand_core::ecs::report::{
+    DeployReport, RollbackBy, RollbackReport, outcome_headline, resume_command,
+};
 use deckhand_core::ecs::rollback::{
     RollbackTo, check_rollback_target, previous_revision, render_rollback_plan, rollback_to,
 };
-use deckhand_core::ecs::rollout::{Outcome, WatchSpec};
+use deckhand_core::ecs::rollout::{Outcome, RolloutWatch, WatchSpec};
 use deckhand_core::report::Report;
 use deckhand_core::verdict::Verdict;
 
@@ -41,6 +43,7 @@ async fn rollback_once(
     args: &RollbackArgs,
     printer: &Printer,
 ) -> Report<DeployReport> {
+    crate::cancel::listen();
     let mut report = crate::commands::aws_report(
         "ecs rollback",
         DeployReport::new(&args.cluster, &args.service),
@@ -92,8 +95,28 @@ async fn run(
             "dry run: the rollback was not applied".into(),
         ));
     }
+    if let Some(signal) = crate::cancel::received() {
+        return Ok((
+            Verdict::Cancelled,
+            format!("cancelled ({signal}) before any change: the service was not updated"),
+        ));
+    }
     let rollback = roll_back(ecs, printer, &args.cluster, &args.service, &target, timing).await;
     report.deployment_id.clone_from(&rollback.deployment_id);
+    if let (false, Some(signal), Some(id)) = (
+        rollback.completed,
+        crate::cancel::received(),
+        &rollback.deployment_id,
+    ) {
+        report.resume_command = Some(resume_command(&args.cluster, &args.service, id));
+        return Ok((
+            Verdict::Cancelled,
+            format!(
+                "cancelled ({signal}) while rolling back to {}: the rollback deployment {id} goes on without deckhand",
+                short_arn(&target)
+            ),
+        ));
+    }
     Ok(if rollback.completed {
         (
             Verdict::Succeeded,
@@ -195,7 +218,8 @@ pub(super) async fn roll_back(
         "deckhand ecs deploy: rollback deployment {}",
         d.id
     ));
-    let (_, end) = watch_rollout(ecs, printer, cluster, service, spec, timing).await;
+    let watch = RolloutWatch::new(spec);
+    let (_, end) = watch_rollout(ecs, printer, cluster, service, watch, timing).await;
     printer.end_group();
     match end {
         WatchEnd::Outcome(Outcome::Succeeded) => report.completed = true,
@@ -207,6 +231,12 @@ pub(super) async fn roll_back(
             ));
         }
         WatchEnd::Error(e) => report.detail = Some(e.problem.message),
+        WatchEnd::Cancelled(signal, _) => {
+            report.detail = Some(format!(
+                "cancelled ({signal}) while the rollback deployment {} was in progress",
+                d.id
+            ));
+        }
     }
     report
 }

@@ -6,10 +6,11 @@ use std::time::Instant;
 
 use deckhand_aws::EcsAdapter;
 use deckhand_core::ecs::model::{ServiceSnapshot, TaskSnapshot};
-use deckhand_core::ecs::rollout::{Outcome, RolloutWatch, WatchSpec};
+use deckhand_core::ecs::rollout::{Outcome, ProgressLine, RolloutWatch};
 use deckhand_core::time::format_clock;
 
 use super::WatchTiming;
+use crate::cancel;
 use crate::error::{CommandError, Result};
 use crate::printer::Printer;
 
@@ -21,26 +22,33 @@ pub(super) enum WatchEnd {
     TimedOut,
     /// The polls kept failing.
     Error(CommandError),
+    /// The job was cancelled (the signal's name); the deployment stood as the last line says.
+    Cancelled(&'static str, Option<ProgressLine>),
 }
 
 /// Consecutive failed polls after which the watch gives up (the SDK already retried each).
 const MAX_POLL_ERRORS: u32 = 5;
 
-/// Watches the deployment `spec` names to its end.
+/// Feeds `watch` the service's snapshots until the deployment it follows ends.
 pub(super) async fn watch_rollout(
     ecs: &EcsAdapter,
     printer: &Printer,
     cluster: &str,
     service: &str,
-    spec: WatchSpec,
+    mut watch: RolloutWatch,
     timing: &WatchTiming,
 ) -> (RolloutWatch, WatchEnd) {
     let start = Instant::now();
     let deadline = start + timing.timeout;
-    let mut watch = RolloutWatch::new(spec);
     let mut errors = 0;
+    let mut last: Option<ProgressLine> = None;
     loop {
-        match poll_once(ecs, cluster, service, &watch).await {
+        let polled = tokio::select! {
+            biased;
+            signal = cancel::requested() => return (watch, WatchEnd::Cancelled(signal, last)),
+            polled = poll_once(ecs, cluster, service, &watch) => polled,
+        };
+        match polled {
             Ok((snapshot, stopped)) => {
                 errors = 0;
                 let step = watch.observe(&snapshot, stopped.as_deref());
@@ -53,6 +61,7 @@ pub(super) async fn watch_rollout(
                 }
                 if let Some(p) = &step.progress {
                     printer.line(&p.render(start.elapsed().as_secs()));
+                    last = Some(p.clone());
                 }
                 if let Some(o) = step.outcome {
                     return (watch, WatchEnd::Outcome(o));
@@ -73,7 +82,11 @@ pub(super) async fn watch_rollout(
         if now >= deadline {
             return (watch, WatchEnd::TimedOut);
         }
-        tokio::time::sleep(timing.poll.min(deadline - now)).await;
+        tokio::select! {
+            biased;
+            signal = cancel::requested() => return (watch, WatchEnd::Cancelled(signal, last)),
+            () = tokio::time::sleep(timing.poll.min(deadline - now)) => {}
+        }
     }
 }
 
