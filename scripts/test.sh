@@ -18,6 +18,9 @@ if cargo tree -p deckhand-core -e normal --prefix none | grep -E '^(aws-[a-z0-9-
     exit 1
 fi
 
+step "the ECS task definition shapes are what the pinned botocore gives (scripts/ecs-taskdef-shapes.py)"
+.venv/bin/python scripts/ecs-taskdef-shapes.py --check
+
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

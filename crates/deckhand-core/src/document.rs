@@ -27,11 +27,7 @@ pub struct DocumentError {
 /// errors with JSON positions.
 pub fn parse_document(path: &Path, text: &str) -> Result<Value, DocumentError> {
     let shown = path.display().to_string();
-    let is_json = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    if is_json {
+    if is_json_path(path) {
         serde_json::from_str(text).map_err(|e| DocumentError {
             path: shown,
             line: e.line(),
@@ -49,6 +45,13 @@ pub fn parse_document(path: &Path, text: &str) -> Result<Value, DocumentError> {
             }
         })
     }
+}
+
+/// True when a document at `path` is read as JSON (it ends in `.json`); YAML otherwise.
+pub(crate) fn is_json_path(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 /// Parses a YAML document into `T`, strictly (types with `deny_unknown_fields` reject unknown
@@ -69,7 +72,7 @@ pub fn parse_yaml_as<T: serde::de::DeserializeOwned>(
 }
 
 /// Both parsers append " at line L column C" to their messages; we print the position once.
-fn strip_position(message: &str) -> String {
+pub(crate) fn strip_position(message: &str) -> String {
     match message.find(" at line ") {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),

@@ -7,3 +7,4 @@ pub mod report;
 pub mod rollback;
 pub mod rollout;
 pub mod taskdef;
+pub mod taskdef_shape;

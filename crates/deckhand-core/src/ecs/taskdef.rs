@@ -2,13 +2,18 @@
 //!
 //! deckhand keeps task definitions as JSON, never as a typed struct: a typed round trip drops
 //! whatever the struct does not know (the bug class behind aws-actions' `enableFaultInjection`
-//! failures and sil ecs-deploy's lost `pidMode`). The only place that knows field names is the
-//! classification below, which a test in `deckhand-aws` checks against the SDK's model.
+//! failures and sil ecs-deploy's lost `pidMode`). A task definition *file* is checked against
+//! the ECS service model's RegisterTaskDefinition shape ([`super::taskdef_shape`]); a *described*
+//! task definition is cloned with the classification below, which a test in `deckhand-aws`
+//! checks against the SDK's model.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
+use super::taskdef_shape::{self, TaskDefShapeError};
+use crate::document::parse_document;
 use crate::image_ref::ImageRef;
 use crate::redact::{REDACTED, looks_secret};
 
@@ -26,7 +31,8 @@ pub const READ_ONLY_FIELDS: &[&str] = &[
 ];
 
 /// Fields both returned by DescribeTaskDefinition and accepted by RegisterTaskDefinition: all of
-/// them are carried over when a live task definition is cloned.
+/// them are carried over when a live task definition is cloned. (Files are checked against the
+/// ECS model's fields instead: [`taskdef_shape::register_fields`].)
 pub const REGISTER_FIELDS: &[&str] = &[
     "containerDefinitions",
     "cpu",
@@ -54,6 +60,10 @@ pub const TAGS_FIELD: &str = "tags";
 /// A task definition that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TaskDefError {
+    /// A task definition file that does not parse or does not have the RegisterTaskDefinition
+    /// shape, with the line, column and field.
+    #[error(transparent)]
+    File(#[from] TaskDefShapeError),
     /// The document is not a task definition.
     #[error("{origin}: {problem}")]
     Shape {
@@ -108,10 +118,8 @@ impl TaskDefError {
     /// How to fix it, when known.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Self::UnknownField { .. } => Some(format!(
-                "a task definition file takes the RegisterTaskDefinition fields: {}, tags",
-                REGISTER_FIELDS.join(", ")
-            )),
+            Self::File(e) => e.hint(),
+            Self::UnknownField { field, .. } => Some(taskdef_shape::unknown_field_hint(field)),
             Self::UnknownContainer { available, .. } => Some(format!(
                 "use one of the container names: --image {}=IMAGE",
                 available.first().map_or("NAME", String::as_str)
@@ -203,10 +211,24 @@ impl TaskDefSpec {
         Ok(spec)
     }
 
+    /// Builds the spec from the text of a user's file (`path` as the user named it): checks it
+    /// against the RegisterTaskDefinition shape of the ECS model first
+    /// ([`taskdef_shape::validate_register_document`]: unknown fields and wrong types anywhere
+    /// are errors with the line, column and field), then reads it as [`Self::from_document`].
+    pub fn from_file_text(path: &Path, text: &str) -> Result<Self, TaskDefError> {
+        taskdef_shape::validate_register_document(path, text)?;
+        let shown = path.display().to_string();
+        let doc = parse_document(path, text)
+            .map_err(|e| TaskDefShapeError::unparsable(e.path, e.line, e.column, e.message))?;
+        Self::from_document(&doc, &shown)
+    }
+
     /// Builds the spec from a user's file (already parsed). Accepts the RegisterTaskDefinition
     /// shape, or a whole DescribeTaskDefinition output (`{"taskDefinition": {...}, "tags": [...]}`),
-    /// whose read-only fields are dropped. Unknown top-level fields are an error: in a file they
-    /// are far more often typos than new ECS features.
+    /// whose read-only fields are dropped. Top-level fields that the ECS model's
+    /// RegisterTaskDefinition does not have are an error: in a file they are far more often typos
+    /// than new ECS features (and new features come with a model update). Prefer
+    /// [`Self::from_file_text`], which also checks every nested field and type, with positions.
     pub fn from_document(doc: &Value, origin: &str) -> Result<Self, TaskDefError> {
         let Value::Object(top) = doc else {
             return Err(shape(
@@ -229,7 +251,7 @@ impl TaskDefSpec {
             if key == TAGS_FIELD {
                 continue;
             }
-            if !REGISTER_FIELDS.contains(&key.as_str()) {
+            if !taskdef_shape::is_register_field(key) {
                 return Err(TaskDefError::UnknownField {
                     origin: origin.to_string(),
                     field: key.clone(),
