@@ -337,3 +337,52 @@ fn sigkill_mid_watch_then_ecs_wait_gives_the_uninterrupted_verdict() {
     );
     assert_eq!(f.primary_task_definition(w), f.initial_task_definition);
 }
+
+/// A task definition file with a wrong type or a misspelled field is bad input before any
+/// request: exit 2 naming the file, the line and the field, and 0 AWS requests.
+#[test]
+fn task_definition_files_are_checked_against_the_ecs_model_before_any_request() {
+    let w = world();
+    let f = web("life-tdfile", Breaker::Off);
+    let dir = tempfile::tempdir().unwrap();
+    let wrong_type = dir.path().join("wrong-type.yaml");
+    std::fs::write(
+        &wrong_type,
+        "family: life-tdfile\ncontainerDefinitions:\n  - name: app\n    image: registry.local/shop/web:v2\n    memory: lots\n",
+    )
+    .unwrap();
+    let misspelled = dir.path().join("misspelled.json");
+    std::fs::write(
+        &misspelled,
+        "{\n  \"family\": \"life-tdfile\",\n  \"containerDefinitions\": [\n    {\"name\": \"app\", \"image\": \"registry.local/shop/web:v2\",\n     \"enviroment\": []}\n  ]\n}\n",
+    )
+    .unwrap();
+    let cases = [
+        (
+            wrong_type.display().to_string(),
+            "wrong-type.yaml:5:13: `containerDefinitions[0].memory`: expected an integer",
+            None,
+        ),
+        (
+            misspelled.display().to_string(),
+            "misspelled.json:5:17: `containerDefinitions[0].enviroment`: unknown field",
+            Some("did you mean `environment`?"),
+        ),
+    ];
+    for (file, message, hint) in cases {
+        let run = deploy(w, &f, &["--task-definition", &file]);
+        run.assert_exit(2, "invalid-input");
+        let error = run.json["error"]["message"].as_str().unwrap_or_default();
+        assert!(error.contains(message), "{error}");
+        if let Some(hint) = hint {
+            assert!(
+                run.json["error"]["hint"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(hint)
+            );
+        }
+        assert_eq!(run.json["api_calls"]["total"], 0, "no request: {error}");
+    }
+    assert_eq!(f.revisions(w).len(), 1);
+}

@@ -12,7 +12,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use deckhand_aws::{AwsContext, EcsAdapter, EcsError};
-use deckhand_core::document::parse_document;
 use deckhand_core::duration::parse_duration;
 use deckhand_core::ecs::model::ServiceSnapshot;
 use deckhand_core::ecs::plan::{
@@ -116,6 +115,9 @@ fn load_inputs(t: &TargetArgs) -> Result<DeployInputs> {
     })
 }
 
+/// Reads a `--task-definition` file, checked against the RegisterTaskDefinition shape of the
+/// ECS model before any request: a wrong type or an unknown field is bad input naming the file,
+/// line, column and field.
 fn load_task_definition_file(path: &Path) -> Result<TaskDefSpec> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -123,12 +125,7 @@ fn load_task_definition_file(path: &Path) -> Result<TaskDefSpec> {
             .on(shown.clone())
             .hint("check `--task-definition`")
     })?;
-    let doc = parse_document(path, &text).map_err(|e| {
-        CommandError::invalid(format!("task definition file {e}"))
-            .on(shown.clone())
-            .hint("the file must be JSON (`.json`) or YAML in RegisterTaskDefinition shape")
-    })?;
-    TaskDefSpec::from_document(&doc, &shown).map_err(|e| {
+    TaskDefSpec::from_file_text(path, &text).map_err(|e| {
         CommandError::invalid(e.to_string())
             .on(shown)
             .hint_opt(e.hint())
