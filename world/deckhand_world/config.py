@@ -20,6 +20,9 @@ DEFAULTS: dict[str, float] = {
     "drain_seconds": 1.0,
     # After a task of the PRIMARY stopped, until the scheduler launches its replacement.
     "replace_seconds": 0.5,
+    # A service deployment's STOP_REQUESTED (superseded by a newer deployment, or failed by the
+    # circuit breaker without rollback) until STOPPED.
+    "stop_seconds": 0.5,
 }
 
 # Container environment variables (on any container of a task definition) that override a timing
@@ -29,6 +32,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "task_fail_seconds": "DECKHAND_WORLD_FAIL_SECONDS",
     "drain_seconds": "DECKHAND_WORLD_DRAIN_SECONDS",
     "replace_seconds": "DECKHAND_WORLD_REPLACE_SECONDS",
+    "stop_seconds": "DECKHAND_WORLD_STOP_SECONDS",
 }
 
 _current: dict[str, float] = dict(DEFAULTS)

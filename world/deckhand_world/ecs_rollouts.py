@@ -3,7 +3,9 @@
 moto 5.2.5 keeps a service's single deployment IN_PROGRESS forever, never emits events, ignores
 deploymentConfiguration, and ignores `sort`/paging of ListTaskDefinitions and `serviceName` of
 ListTasks. The methods replaced here hand services to the simulation in `sim.py` and add the
-missing parameters. moto's own RunTask/StartTask tasks keep moto's behaviour.
+missing parameters. moto's own RunTask/StartTask tasks keep moto's behaviour. moto has no
+service deployments at all: ListServiceDeployments, DescribeServiceDeployments and
+DescribeServiceRevisions are added here, answered from `service_deployments.py`.
 
 Concurrency: moto's server is threaded. One re-entrant lock (`LOCK`) guards every ECS request
 from before the simulation advances until the response is serialized, so a response is always
@@ -14,14 +16,15 @@ from __future__ import annotations
 
 import copy
 import threading
+from datetime import datetime, timezone
 from typing import Any
 
 from moto.ecs import models, responses
-from moto.ecs.exceptions import ECSException, InvalidParameterException
+from moto.ecs.exceptions import ECSException, InvalidParameterException, ServiceNotFoundException
 from moto.ecs.responses import DESCRIBE_TASKS_TAGS
 from moto.core.responses import ActionResult
 
-from . import paging, sim, taskdefs
+from . import paging, service_deployments, sim, taskdefs
 
 LOCK = threading.RLock()
 
@@ -35,6 +38,9 @@ DEFAULT_DEPLOYMENT_CONFIGURATION = {
     "deploymentCircuitBreaker": {"enable": False, "rollback": False},
     "maximumPercent": 200,
     "minimumHealthyPercent": 100,
+    # Echoed by real ECS since 2026 for services that set neither.
+    "strategy": "ROLLING",
+    "bakeTimeInMinutes": 0,
 }
 
 
@@ -179,8 +185,11 @@ def update_service(self: Any, service_properties: dict[str, Any]) -> Any:
             # forceNewDeployment alone redeploys the PRIMARY's revision.
             revision = task_definition if task_definition is not None else primary.td
             simulation.start_deployment(when, revision, service.desired_count)
-        elif desired is not None:
-            simulation.scale(when, service.desired_count)
+        else:
+            if configuration is not None:
+                simulation.configuration_changed(when)
+            if desired is not None:
+                simulation.scale(when, service.desired_count)
         simulation.sync()
         return service
 
@@ -318,8 +327,150 @@ def response_create_service(self: Any) -> ActionResult:
     result = _original["response_create_service"](self)
     configuration = self._get_param("deploymentConfiguration")
     if configuration:
-        apply_deployment_configuration(result.result["service"], configuration)
+        service = result.result["service"]
+        apply_deployment_configuration(service, configuration)
+        simulation = sim_of(service)
+        if simulation is not None:
+            # The first service deployment runs with the configuration the request gave.
+            simulation.configuration_changed(sim.now())
     return result
+
+
+# --------------------------------------------------------------------------- service deployments
+
+
+def _int_param(value: Any, name: str) -> int:
+    if isinstance(value, bool):
+        raise InvalidParameterException(f"{name} must be an integer.")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterException(f"{name} must be an integer.") from None
+
+
+def _timestamp_param(value: Any, name: str) -> float | None:
+    """An awsJson timestamp: epoch seconds (a number), or an ISO 8601 string."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):  # moto's request parser already read the timestamp
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.timestamp()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=timezone.utc)
+            return parsed.timestamp()
+        except ValueError:
+            pass
+    raise InvalidParameterException(f"{name} must be a timestamp.")
+
+
+def _service_for_history(backend: Any, cluster_param: str | None, service_param: Any) -> Any:
+    """The service a ListServiceDeployments names (name or ARN). A long service ARN names its
+    cluster when `cluster` is not given."""
+    if not service_param or not isinstance(service_param, str):
+        raise InvalidParameterException("service must be specified.")
+    parts = service_param.split(":", 5)
+    cluster_str = cluster_param
+    if cluster_str is None:
+        resource = parts[5] if service_param.startswith("arn:") and len(parts) == 6 else ""
+        pieces = resource.split("/")
+        cluster_str = pieces[1] if len(pieces) == 3 and pieces[0] == "service" else "default"
+    cluster = backend._get_cluster(cluster_str)  # ClusterNotFoundException
+    name = service_param.split("/")[-1]
+    service = backend.services.get(f"{cluster.name}:{name}")
+    if service is None or (service_param.startswith("arn:") and service.arn != service_param):
+        raise ServiceNotFoundException()
+    return service
+
+
+def response_list_service_deployments(self: Any) -> ActionResult:
+    backend = self.ecs_backend
+    service = _service_for_history(backend, self._get_param("cluster"), self._get_param("service"))
+    statuses = self._get_param("status")
+    if statuses is not None:
+        if not isinstance(statuses, list):
+            raise InvalidParameterException("status must be a list.")
+        unknown = [s for s in statuses if s not in service_deployments.STATUSES]
+        if unknown:
+            raise InvalidParameterException(
+                f"status contains an invalid value: {unknown[0]}. Valid values are "
+                f"{', '.join(service_deployments.STATUSES)}."
+            )
+        statuses = set(statuses) if statuses else None
+    created = self._get_param("createdAt") or {}
+    after = _timestamp_param(created.get("after"), "createdAt.after")
+    before = _timestamp_param(created.get("before"), "createdAt.before")
+    max_results = self._get_param("maxResults")
+    size = (
+        service_deployments.DEFAULT_PAGE_SIZE
+        if max_results is None
+        else _int_param(max_results, "maxResults")
+    )
+    if not 1 <= size <= service_deployments.MAX_PAGE_SIZE:
+        raise InvalidParameterException(
+            f"maxResults must be between 1 and {service_deployments.MAX_PAGE_SIZE}."
+        )
+    next_token = self._get_param("nextToken")
+    simulation = sim_of(service)
+    if simulation is None or simulation.deleted:
+        # A deleted service's deployments were deleted with it (moto's services outside the
+        # simulation, CODE_DEPLOY and EXTERNAL, have none).
+        if next_token:
+            service_deployments.decode_token(next_token)  # a bad token is still an error
+        items, token = [], None
+    else:
+        items, token = simulation.history.listed(statuses, after, before, size, next_token)
+    return ActionResult({"serviceDeployments": items, "nextToken": token})
+
+
+def _arns_param(self: Any, name: str) -> list[str]:
+    arns = self._get_param(name)
+    if not isinstance(arns, list) or not arns:
+        raise InvalidParameterException(f"{name} cannot be empty.")
+    if len(arns) > service_deployments.MAX_DESCRIBE:
+        raise InvalidParameterException(
+            f"{name} can have at most {service_deployments.MAX_DESCRIBE} items."
+        )
+    if not all(isinstance(arn, str) for arn in arns):
+        raise InvalidParameterException(f"{name} must be a list of ARNs.")
+    unique: list[str] = []
+    for arn in arns:
+        if arn not in unique:
+            unique.append(arn)
+    return unique
+
+
+def response_describe_service_deployments(self: Any) -> ActionResult:
+    arns = _arns_param(self, "serviceDeploymentArns")
+    known = {
+        d.arn: d
+        for history in service_deployments.histories(self.ecs_backend)
+        for d in history.deployments
+    }
+    found = [known[arn].describe() for arn in arns if arn in known]
+    failures = [{"arn": arn, "reason": "MISSING"} for arn in arns if arn not in known]
+    return ActionResult({"serviceDeployments": found, "failures": failures})
+
+
+def response_describe_service_revisions(self: Any) -> ActionResult:
+    arns = _arns_param(self, "serviceRevisionArns")
+    known = {
+        r.arn: r
+        for history in service_deployments.histories(self.ecs_backend)
+        for r in history.revisions.values()
+    }
+    found = [known[arn].describe() for arn in arns if arn in known]
+    failures = [{"arn": arn, "reason": "MISSING"} for arn in arns if arn not in known]
+    return ActionResult({"serviceRevisions": found, "failures": failures})
 
 
 def response_list_task_definitions(self: Any) -> ActionResult:
@@ -391,3 +542,7 @@ def install() -> None:
         key = name if name == "call_action" else f"response_{name}"
         _original[key] = getattr(Response, name)
         setattr(Response, name, patch)
+    # Operations moto does not implement at all (dispatch finds them by snake-cased name).
+    Response.list_service_deployments = response_list_service_deployments
+    Response.describe_service_deployments = response_describe_service_deployments
+    Response.describe_service_revisions = response_describe_service_revisions

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 from moto.utilities.utils import get_partition
 
-from . import taskdefs
+from . import service_deployments, taskdefs
 
 MAX_EVENTS = 100
 # Spacing of events ECS emits back to back ("deployment completed" then "steady state", ...).
@@ -203,6 +203,9 @@ class Deployment:
         self.profile = taskdefs.profile_of(td)
         self.desired_count = desired
         self.failed_tasks = 0
+        # The circuit breaker's failure count. Equal to failedTasks unless the service's breaker
+        # has resetOnHealthyTask: then a task of the deployment reaching RUNNING resets it.
+        self.breaker_failures = 0
         self.launch_type = service.launch_type
         self.platform_version = service.platform_version
         self.network_configuration = service.network_configuration or None
@@ -239,6 +242,9 @@ class Deployment:
     def touch(self, when: float) -> None:
         self._updated = when
 
+    def breaker_threshold(self) -> int:
+        return breaker_threshold(self.desired_count)
+
 
 @dataclass(frozen=True)
 class CompletedDeployment:
@@ -259,6 +265,8 @@ class ServiceSim:
         self.deployments: list[Deployment] = []  # PRIMARY first, then ACTIVE newest first
         self.last_completed: CompletedDeployment | None = None
         self.deleted = False
+        # Service deployments and revisions (ListServiceDeployments & co.), kept in step below.
+        self.history = service_deployments.History(self)
         self._queue: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = itertools.count()
         self._reported_counts = (0, 0)  # (running, pending) already added to the cluster
@@ -304,9 +312,21 @@ class ServiceSim:
 
     def breaker(self) -> tuple[bool, bool]:
         """(enable, rollback) of the service's deploymentCircuitBreaker."""
-        configuration = getattr(self.service, "deployment_configuration", None) or {}
-        breaker = configuration.get("deploymentCircuitBreaker") or {}
+        breaker = self._breaker_configuration()
         return bool(breaker.get("enable")), bool(breaker.get("rollback"))
+
+    def resets_on_healthy_task(self) -> bool:
+        """deploymentCircuitBreaker.resetOnHealthyTask, only when explicitly true. (ECS's default
+        is true; the world keeps the cumulative count unless asked, see world/README.md.)"""
+        return self._breaker_configuration().get("resetOnHealthyTask") is True
+
+    def _breaker_configuration(self) -> dict[str, Any]:
+        configuration = getattr(self.service, "deployment_configuration", None) or {}
+        return configuration.get("deploymentCircuitBreaker") or {}
+
+    def deployment_of_revision(self, number: str) -> Deployment | None:
+        """The listed deployment whose `ecs-svc/N` id has the revision number N."""
+        return next((d for d in self.deployments if d.id == f"ecs-svc/{number}"), None)
 
     # ----------------------------------------------------------------- API entry points
 
@@ -317,9 +337,11 @@ class ServiceSim:
     def start_deployment(self, when: float, td: Any, desired: int) -> Deployment:
         """UpdateService with a new task definition or forceNewDeployment: a new PRIMARY. The
         previous PRIMARY becomes ACTIVE, keeping its rolloutState, until the new one completes."""
-        for deployment in self.deployments:
-            deployment.status = "ACTIVE"
         deployment = Deployment(self, new_deployment_id(), td, desired, when)
+        # Before it joins deployments[]: the listed ones are its source revisions.
+        self.history.deployment_started(when, deployment)
+        for previous in self.deployments:
+            previous.status = "ACTIVE"
         self.deployments.insert(0, deployment)
         self._launch(when, deployment, desired)
         self._check_progress(when, deployment)
@@ -356,7 +378,12 @@ class ServiceSim:
             self._stop_by_scheduler(when, tasks, primary.id)
         self._queue.clear()
         self.deleted = True
+        self.history.clear()
         self.sync()
+
+    def configuration_changed(self, when: float) -> None:
+        """deploymentConfiguration changed without a new deployment."""
+        self.history.configuration_changed(when)
 
     # ----------------------------------------------------------------- launching tasks
 
@@ -419,6 +446,10 @@ class ServiceSim:
         task.mark_running(when)
         task.deployment.touch(when)
         fault = task.profile.fault
+        if self.resets_on_healthy_task() and not (fault is not None and fault.mode == "health"):
+            # A running task resets the breaker's count (a task failing its health checks never
+            # reports healthy, so it does not).
+            task.deployment.breaker_failures = 0
         fail_after = task.profile.timings()["task_fail_seconds"]
         if fault is not None and fault.mode == "exit":
             self.at(when + fail_after, self._essential_container_exited, task)
@@ -477,12 +508,13 @@ class ServiceSim:
             # replaced (tasks launched before the trip may still fail afterwards).
             return
         deployment.failed_tasks += 1
+        deployment.breaker_failures += 1
         enabled, _ = self.breaker()
         if (
             enabled
             and self.is_primary(deployment)
             and deployment.rollout_state == "IN_PROGRESS"
-            and deployment.failed_tasks >= breaker_threshold(deployment.desired_count)
+            and deployment.breaker_failures >= deployment.breaker_threshold()
         ):
             self._trip_breaker(when, deployment)
             return
@@ -556,6 +588,7 @@ class ServiceSim:
         deployment.awaiting_steady = False
         deployment.touch(when)
         self.last_completed = CompletedDeployment(deployment.id, deployment._created, deployment.td)
+        self.history.deployment_completed(when, deployment)
         self.emit(when, f"(service {self.name}) (deployment {deployment.id}) deployment completed.")
         self.at(when + EVENT_GAP, self._steady_state, deployment)
 
@@ -577,7 +610,11 @@ class ServiceSim:
         )
         _, rollback = self.breaker()
         target = self.last_completed
-        if rollback and not deployment.is_rollback and target and target.id != deployment.id:
+        will_roll_back = bool(
+            rollback and not deployment.is_rollback and target and target.id != deployment.id
+        )
+        self.history.breaker_tripped(when, deployment, will_roll_back)
+        if will_roll_back:
             self.at(when + EVENT_GAP, self._roll_back, deployment)
 
     def _roll_back(self, when: float, failed: Deployment) -> None:
@@ -598,10 +635,12 @@ class ServiceSim:
         deployment.status = "PRIMARY"
         deployment.desired_count = self.service.desired_count
         deployment.failed_tasks = 0
+        deployment.breaker_failures = 0
         deployment.rollout_state = "IN_PROGRESS"
         deployment.rollout_state_reason = (
             f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}."
         )
+        self.history.rolling_back(when, failed, deployment, deployment.rollout_state_reason)
         deployment.is_rollback = True
         deployment.finish_token = None
         deployment.touch(when)
@@ -622,6 +661,9 @@ class ServiceSim:
         pending = sum(d.pending_count for d in self.deployments)
         service.running_count = running
         service.pending_count = pending
+        current = self.history.current
+        service.current_service_deployment = current.arn if current is not None else None
+        service.current_service_revisions = self.history.current_revisions()
         self._report_to_cluster(running, pending)
 
     def forget_cluster_counts(self) -> None:

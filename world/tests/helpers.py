@@ -31,6 +31,7 @@ FAST = {
     "task_fail_seconds": 0.2,
     "drain_seconds": 0.3,
     "replace_seconds": 0.1,
+    "stop_seconds": 0.3,
 }
 
 DEPLOYMENT_ID = re.compile(r"ecs-svc/\d{19}")

@@ -67,6 +67,8 @@ def test_create_service_rolls_out_to_completed(ecs):
         "deploymentCircuitBreaker": {"enable": False, "rollback": False},
         "maximumPercent": 200,
         "minimumHealthyPercent": 100,
+        "strategy": "ROLLING",
+        "bakeTimeInMinutes": 0,
     }
     [deployment] = service["deployments"]
     deployment_id = deployment["id"]

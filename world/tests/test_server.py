@@ -22,6 +22,7 @@ DEFAULTS = {
     "task_fail_seconds": 2.0,
     "drain_seconds": 1.0,
     "replace_seconds": 0.5,
+    "stop_seconds": 0.5,
 }
 
 
