@@ -203,8 +203,8 @@ class Deployment:
         self.profile = taskdefs.profile_of(td)
         self.desired_count = desired
         self.failed_tasks = 0
-        # The circuit breaker's failure count. Equal to failedTasks unless the service's breaker
-        # has resetOnHealthyTask: then a task of the deployment reaching RUNNING resets it.
+        # The circuit breaker's failure count, equal to failedTasks. With the service's breaker
+        # resetOnHealthyTask, a task of the deployment reaching RUNNING resets both.
         self.breaker_failures = 0
         self.launch_type = service.launch_type
         self.platform_version = service.platform_version
@@ -447,9 +447,11 @@ class ServiceSim:
         task.deployment.touch(when)
         fault = task.profile.fault
         if self.resets_on_healthy_task() and not (fault is not None and fault.mode == "health"):
-            # A running task resets the breaker's count (a task failing its health checks never
-            # reports healthy, so it does not).
+            # A running task resets the breaker's count, and failedTasks with it (ECS documents
+            # failedTasks as the consecutive failures, reset once a task runs); a task failing
+            # its health checks never reports healthy, so it does not.
             task.deployment.breaker_failures = 0
+            task.deployment.failed_tasks = 0
         fail_after = task.profile.timings()["task_fail_seconds"]
         if fault is not None and fault.mode == "exit":
             self.at(when + fail_after, self._essential_container_exited, task)

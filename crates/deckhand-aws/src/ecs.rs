@@ -7,6 +7,7 @@ use aws_sdk_ecs::types::{
     TaskDefinitionStatus,
 };
 use aws_smithy_types::DateTime;
+use deckhand_core::ecs::history::ServiceDeploymentView;
 use deckhand_core::ecs::model::{
     CircuitBreaker, ClusterSnapshot, ContainerState, Deployment, RolloutState, ServiceEvent,
     ServiceSnapshot, TaskSnapshot,
@@ -337,6 +338,121 @@ impl EcsAdapter {
             tasks.extend(out.tasks().iter().map(task_snapshot));
         }
         Ok(tasks)
+    }
+
+    /// The service's deployment history as ECS keeps it, newest first (at most `max`, one
+    /// page): ListServiceDeployments, DescribeServiceDeployments, and DescribeServiceRevisions
+    /// for the target revisions' task definitions. `None` when ECS does not offer it here
+    /// (`UnsupportedFeatureException`, an endpoint without the API).
+    pub async fn service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+        max: i32,
+    ) -> Result<Option<Vec<ServiceDeploymentView>>, EcsError> {
+        let resource = format!("{cluster}/{service}");
+        let listed = match self
+            .client
+            .list_service_deployments()
+            .cluster(cluster)
+            .service(service)
+            .max_results(max.clamp(1, 20))
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                let error = api_error("ListServiceDeployments", &resource, e);
+                let unsupported = matches!(
+                    error.code(),
+                    Some(
+                        "UnsupportedFeatureException"
+                            | "UnknownOperationException"
+                            | "InvalidAction"
+                    )
+                );
+                return if unsupported { Ok(None) } else { Err(error) };
+            }
+        };
+        let arns: Vec<String> = listed
+            .service_deployments()
+            .iter()
+            .filter_map(|d| d.service_deployment_arn().map(str::to_string))
+            .collect();
+        if arns.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        let described = self
+            .client
+            .describe_service_deployments()
+            .set_service_deployment_arns(Some(arns.clone()))
+            .send()
+            .await
+            .map_err(|e| api_error("DescribeServiceDeployments", &resource, e))?;
+        let revisions: Vec<String> = {
+            let mut r: Vec<String> = described
+                .service_deployments()
+                .iter()
+                .filter_map(|d| d.target_service_revision().and_then(|t| t.arn()))
+                .map(str::to_string)
+                .collect();
+            r.sort();
+            r.dedup();
+            r
+        };
+        let task_definitions: std::collections::HashMap<String, String> = if revisions.is_empty() {
+            std::collections::HashMap::new()
+        } else {
+            self.client
+                .describe_service_revisions()
+                .set_service_revision_arns(Some(revisions))
+                .send()
+                .await
+                .map_err(|e| api_error("DescribeServiceRevisions", &resource, e))?
+                .service_revisions()
+                .iter()
+                .filter_map(|r| {
+                    Some((
+                        r.service_revision_arn()?.to_string(),
+                        r.task_definition()?.to_string(),
+                    ))
+                })
+                .collect()
+        };
+        let by_arn: std::collections::HashMap<&str, &aws_sdk_ecs::types::ServiceDeployment> =
+            described
+                .service_deployments()
+                .iter()
+                .filter_map(|d| Some((d.service_deployment_arn()?, d)))
+                .collect();
+        // In the listing's order: newest first.
+        Ok(Some(
+            arns.iter()
+                .filter_map(|arn| by_arn.get(arn.as_str()))
+                .map(|d| {
+                    let target = d.target_service_revision();
+                    let target_arn = target.and_then(|t| t.arn()).map(str::to_string);
+                    ServiceDeploymentView {
+                        arn: d.service_deployment_arn().unwrap_or_default().to_string(),
+                        status: d
+                            .status()
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_default(),
+                        status_reason: d.status_reason().map(str::to_string),
+                        created_at_ms: millis(d.created_at()),
+                        target_task_definition: target_arn
+                            .as_ref()
+                            .and_then(|a| task_definitions.get(a).cloned()),
+                        target_revision: target_arn,
+                        target_task_count: target.map(|t| t.requested_task_count()),
+                        rolled_back_to_revision: d
+                            .rollback()
+                            .and_then(|r| r.service_revision_arn())
+                            .map(str::to_string),
+                    }
+                })
+                .collect(),
+        ))
     }
 
     /// ACTIVE task definition ARNs of a family, newest first.

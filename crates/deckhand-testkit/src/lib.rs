@@ -407,6 +407,9 @@ pub enum Breaker {
     On,
     /// Breaker on with rollback.
     WithRollback,
+    /// Breaker on with rollback, its count restarting each time a task runs
+    /// (`resetOnHealthyTask`): a crash loop whose tasks run a while never trips it.
+    WithRollbackResetting,
 }
 
 impl ServiceFixture {
@@ -437,13 +440,16 @@ impl ServiceFixture {
             .as_str()
             .expect("registered arn")
             .to_string();
-        let (enable, rollback) = match breaker {
-            Breaker::Off => (false, false),
-            Breaker::On => (true, false),
-            Breaker::WithRollback => (true, true),
+        let breaker = match breaker {
+            Breaker::Off => json!({"enable": false, "rollback": false}),
+            Breaker::On => json!({"enable": true, "rollback": false}),
+            Breaker::WithRollback => json!({"enable": true, "rollback": true}),
+            Breaker::WithRollbackResetting => {
+                json!({"enable": true, "rollback": true, "resetOnHealthyTask": true})
+            }
         };
         let config = json!({
-            "deploymentCircuitBreaker": {"enable": enable, "rollback": rollback},
+            "deploymentCircuitBreaker": breaker,
             "maximumPercent": 200,
             "minimumHealthyPercent": 100
         });

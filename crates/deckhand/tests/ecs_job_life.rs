@@ -386,3 +386,106 @@ fn task_definition_files_are_checked_against_the_ecs_model_before_any_request() 
     }
     assert_eq!(f.revisions(w).len(), 1);
 }
+
+/// After the circuit breaker rolled a deploy back while nobody watched, `ecs wait` reads the
+/// end from ECS's deployment history: rolled-back (exit 3), never green.
+#[test]
+fn ecs_wait_after_a_breaker_rollback_nobody_watched_is_rolled_back() {
+    let w = world();
+    let f = web("life-kill-cb", Breaker::WithRollback);
+    let killed = deploy_then_signal(w, &f, &["--image", CRASHING, "--timeout", "60s"], "KILL");
+    assert_eq!(killed.out.status.code(), None);
+    // Let ECS fail the deployment and finish its rollback.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    f.wait_steady(w, std::time::Duration::from_secs(60));
+    assert_eq!(f.primary_task_definition(w), f.initial_task_definition);
+
+    let resumed = wait(w, &f, &[]);
+    resumed.assert_exit(3, "rolled-back");
+    assert!(
+        resumed.json["headline"]
+            .as_str()
+            .unwrap()
+            .contains("failed and ECS rolled the service back"),
+        "{}",
+        resumed.stdout
+    );
+    assert_eq!(
+        resumed.json["rollback"]["task_definition"],
+        f.initial_task_definition.as_str()
+    );
+    assert_eq!(writes(&resumed), (0, 0));
+}
+
+/// ECS's breaker count restarts each time a task runs, so a crash loop whose tasks run a
+/// while never trips it; deckhand's own `--max-task-failures` does, and it rolls back (it used
+/// to wait out the whole timeout).
+#[test]
+fn a_crash_loop_the_breaker_misses_is_red_within_the_failure_limit() {
+    let w = world();
+    let f = web("life-reset", Breaker::WithRollbackResetting);
+    let run = deploy(w, &f, &["--image", CRASHING, "--max-task-failures", "3"]);
+    run.assert_exit(3, "rolled-back");
+    let headline = run.json["headline"].as_str().unwrap();
+    assert!(
+        headline.contains("failed (limit: 3); the circuit breaker did not stop it"),
+        "{headline}"
+    );
+    assert_eq!(run.json["rollback"]["by"], "deckhand");
+    assert_eq!(f.primary_task_definition(w), f.initial_task_definition);
+}
+
+/// `ecs rollback` without `--to` goes to the last revision that ran to completion before the
+/// live one (a failed revision in between is skipped), and restores its task count.
+#[test]
+fn ecs_rollback_goes_to_the_last_good_revision_and_restores_its_count() {
+    let w = world();
+    let f = web("life-rollback", Breaker::Off);
+    let failed = deploy(w, &f, &["--image", CRASHING]);
+    failed.assert_exit(3, "rolled-back");
+    let failed_td = failed.json["task_definition_arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let good = deploy(
+        w,
+        &f,
+        &[
+            "--image",
+            &format!("app={IMAGE_V2}"),
+            "--desired-count",
+            "2",
+        ],
+    );
+    good.assert_exit(0, "succeeded");
+    assert_eq!(f.describe(w)["desiredCount"], 2);
+
+    let args = [
+        "--output",
+        "json",
+        "ecs",
+        "rollback",
+        "--cluster",
+        &f.cluster,
+        "--service",
+        &f.service,
+        "--poll-interval",
+        "200ms",
+        "--timeout",
+        "60s",
+    ];
+    let back = Run::from_output(&w.command(BIN).args(args).output().unwrap());
+    back.assert_exit(0, "succeeded");
+    assert_eq!(
+        back.json["task_definition_arn"],
+        f.initial_task_definition.as_str(),
+        "not the failed revision {failed_td}"
+    );
+    assert_eq!(f.primary_task_definition(w), f.initial_task_definition);
+    assert_eq!(f.describe(w)["desiredCount"], 1, "the count it ran with");
+    assert!(
+        back.stderr.contains("desired count 2 -> 1 (as it was)"),
+        "{}",
+        back.stderr
+    );
+}

@@ -1,6 +1,7 @@
 //! ECS decisions: task definitions, deploy plans, rollout verdicts, rollback targets and
 //! failure reports.
 
+pub mod history;
 pub mod model;
 pub mod plan;
 pub mod report;

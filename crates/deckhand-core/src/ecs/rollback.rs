@@ -125,13 +125,24 @@ pub fn fallback_rollback_target(before: &ServiceSnapshot, wanted: &str) -> Optio
         .find(|td| td != wanted)
 }
 
-/// The rollback's plan as printed.
-pub fn render_rollback_plan(cluster: &str, service: &str, from: &str, to: &str) -> String {
-    format!(
+/// The rollback's plan as printed; `desired_count` is `(now, restored)` when the task count
+/// goes back too.
+pub fn render_rollback_plan(
+    cluster: &str,
+    service: &str,
+    from: &str,
+    to: &str,
+    desired_count: Option<(i32, i32)>,
+) -> String {
+    let mut out = format!(
         "plan for service `{service}` in cluster `{cluster}`:\n  roll back from {} to {}\n",
         short_arn(from),
         short_arn(to)
-    )
+    );
+    if let Some((now, back)) = desired_count.filter(|(now, back)| now != back) {
+        out.push_str(&format!("  desired count {now} -> {back} (as it was)\n"));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -268,8 +279,24 @@ mod tests {
     #[test]
     fn plan_text() {
         assert_eq!(
-            render_rollback_plan("prod", "web", &format!("{ARN}:10"), &format!("{ARN}:9")),
+            render_rollback_plan(
+                "prod",
+                "web",
+                &format!("{ARN}:10"),
+                &format!("{ARN}:9"),
+                None
+            ),
             "plan for service `web` in cluster `prod`:\n  roll back from web:10 to web:9\n"
+        );
+        assert_eq!(
+            render_rollback_plan(
+                "prod",
+                "web",
+                &format!("{ARN}:10"),
+                &format!("{ARN}:9"),
+                Some((4, 2))
+            ),
+            "plan for service `web` in cluster `prod`:\n  roll back from web:10 to web:9\n  desired count 4 -> 2 (as it was)\n"
         );
     }
 }

@@ -266,7 +266,9 @@ impl RolloutWatch {
         }
         let ours = snapshot.deployment(&self.spec.deployment_id).cloned();
         if let Some(d) = &ours {
-            self.last_failed_tasks = self.last_failed_tasks.max(d.failed_tasks);
+            // The last value, not the highest: ECS's count restarts when a task runs, and each
+            // failure after a restart is new (`wants_stopped_tasks` lists the tasks for it).
+            self.last_failed_tasks = d.failed_tasks;
         }
         let (progress, outcome) = match self.phase.clone() {
             Phase::Ours => self.judge_ours(snapshot, ours.as_ref()),

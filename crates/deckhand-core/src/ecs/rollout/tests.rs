@@ -595,6 +595,20 @@ fn with_the_breaker_on_a_crash_loop_ecs_misses_hits_deckhands_limit() {
     assert_eq!(w.observe(&s, Some(&tasks[..2])).outcome, None);
 }
 
+/// ECS's count going 1 -> 0 -> 1 is a new failure each time: the stopped tasks are listed for
+/// it (the crash loop above is only counted if they are).
+#[test]
+fn a_failure_after_the_count_restarted_lists_the_stopped_tasks() {
+    let mut w = watch(3);
+    let one = service(BREAKER_ROLLBACK, in_progress_pair(0, 1), &[]);
+    let zero = service(BREAKER_ROLLBACK, in_progress_pair(0, 0), &[]);
+    assert!(w.wants_stopped_tasks(&one));
+    w.observe(&one, Some(&[]));
+    assert!(!w.wants_stopped_tasks(&one));
+    w.observe(&zero, None);
+    assert!(w.wants_stopped_tasks(&one));
+}
+
 #[test]
 fn breaker_thresholds_are_ecs_s() {
     assert_eq!(

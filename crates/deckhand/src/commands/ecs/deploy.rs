@@ -201,6 +201,7 @@ async fn apply(
         deployment: ours,
         task_definition: target_arn,
         rollback_to,
+        restore_count: plan.desired_count.map(|(from, _)| from),
         scale_only: plan.scale_only,
         ecs_rollback: false,
     };

@@ -16,7 +16,7 @@ use deckhand_core::report::Report;
 use deckhand_core::verdict::Verdict;
 
 use super::WatchTiming;
-use super::rollback::roll_back;
+use super::rollback::{last_good_or, roll_back};
 use super::watch::{WatchEnd, final_stopped_tasks, start_fallback_ms, watch_rollout};
 use crate::cancel;
 use crate::error::Result;
@@ -32,8 +32,11 @@ pub(super) struct Followed<'a> {
     pub(super) deployment: Deployment,
     /// The task definition it deploys.
     pub(super) task_definition: String,
-    /// Where to roll back to; `None`: nothing earlier ran to completion.
+    /// Where to roll back to when ECS's deployment history does not say (decided from the
+    /// service before the deploy); `None`: nothing earlier is known to have run to completion.
     pub(super) rollback_to: Option<String>,
+    /// The task count to restore with a rollback (the deploy changed it).
+    pub(super) restore_count: Option<i32>,
     /// Only the desired count changes (no new deployment).
     pub(super) scale_only: bool,
     /// The deployment is the circuit breaker's rollback of a failed one (a re-attached watch
@@ -113,12 +116,24 @@ pub(super) async fn follow(
         outcome_headline(&outcome, &ours.id, td)
     };
     if wants_rollback(&outcome, policy) {
-        match (f.rollback_to, cancel::received()) {
+        let target = match cancel::received() {
+            Some(_) => None,
+            None => last_good_or(ecs, cluster, service, td, f.rollback_to).await,
+        };
+        match (target, cancel::received()) {
             (_, Some(signal)) => headline.push_str(&format!(
                 "; not rolled back: the job was cancelled ({signal})"
             )),
             (Some(previous), None) => {
-                let rollback = roll_back(ecs, printer, cluster, service, &previous, timing).await;
+                let rollback = roll_back(
+                    ecs,
+                    printer,
+                    (cluster, service),
+                    &previous,
+                    f.restore_count,
+                    timing,
+                )
+                .await;
                 verdict = match (rollback.completed, cancel::received()) {
                     (true, _) => Verdict::RolledBack,
                     (false, Some(signal)) => {

@@ -5,6 +5,7 @@ use deckhand_aws::EcsAdapter;
 use deckhand_aws::ecs::ServiceUpdate;
 use deckhand_core::deployment_record::RecordSpec;
 use deckhand_core::duration::humanize;
+use deckhand_core::ecs::history::last_good;
 use deckhand_core::ecs::plan::short_arn;
 use deckhand_core::ecs::report::{
     DeployReport, RollbackBy, RollbackReport, outcome_headline, resume_command,
@@ -75,15 +76,26 @@ async fn run(
 ) -> Result<(Verdict, String)> {
     let observed = observe(ecs, &args.cluster, &args.service).await?;
     report.previous_task_definition_arn = Some(observed.live_arn.clone());
-    let target = rollback_target(ecs, &observed, args.to.as_deref()).await?;
+    let (target, count) = rollback_target(
+        ecs,
+        &args.cluster,
+        &args.service,
+        &observed,
+        args.to.as_deref(),
+    )
+    .await?;
     report.task_definition_arn = Some(target.clone());
+    let count = count
+        .filter(|c| *c != observed.service.desired_count)
+        .map(|c| (observed.service.desired_count, c));
     printer.block(&render_rollback_plan(
         &args.cluster,
         &args.service,
         &observed.live_arn,
         &target,
+        count,
     ));
-    if target == observed.live_arn {
+    if target == observed.live_arn && count.is_none() {
         return Ok((
             Verdict::NoChange,
             format!("service already runs {}", short_arn(&target)),
@@ -101,7 +113,16 @@ async fn run(
             format!("cancelled ({signal}) before any change: the service was not updated"),
         ));
     }
-    let rollback = roll_back(ecs, printer, &args.cluster, &args.service, &target, timing).await;
+    let restore = count.map(|(_, back)| back);
+    let rollback = roll_back(
+        ecs,
+        printer,
+        (&args.cluster, &args.service),
+        &target,
+        restore,
+        timing,
+    )
+    .await;
     report.deployment_id.clone_from(&rollback.deployment_id);
     if let (false, Some(signal), Some(id)) = (
         rollback.completed,
@@ -137,20 +158,31 @@ async fn run(
     })
 }
 
-/// The task definition `--to` names (core reads it), or the family's newest ACTIVE revision
-/// older than the live one; it must be ACTIVE.
+/// Where `ecs rollback` goes: the task definition `--to` names (core reads it); without it,
+/// the last revision that ran to completion before the live one (ECS's deployment history),
+/// with the task count it ran with; without a history, the family's newest ACTIVE revision
+/// older than the live one. It must be ACTIVE.
 async fn rollback_target(
     ecs: &EcsAdapter,
+    cluster: &str,
+    service: &str,
     observed: &Observed,
     to: Option<&str>,
-) -> Result<String> {
+) -> Result<(String, Option<i32>)> {
     let family = observed.live.family();
-    let wanted = match rollback_to(family, to) {
-        RollbackTo::Named(name) => name,
+    let (wanted, count) = match rollback_to(family, to) {
+        RollbackTo::Named(name) => (name, None),
         RollbackTo::PreviousRevision => {
-            let arns = ecs.list_task_definitions(family).await?;
-            previous_revision(family, &observed.live_arn, &arns)
-                .map_err(|e| CommandError::invalid(e.to_string()).hint_opt(e.hint()))?
+            let history = ecs.service_deployments(cluster, service, 20).await?;
+            match history.and_then(|h| last_good(&h, &observed.live_arn)) {
+                Some(good) => (good.task_definition, good.desired_count),
+                None => {
+                    let arns = ecs.list_task_definitions(family).await?;
+                    let previous = previous_revision(family, &observed.live_arn, &arns)
+                        .map_err(|e| CommandError::invalid(e.to_string()).hint_opt(e.hint()))?;
+                    (previous, None)
+                }
+            }
         }
     };
     let described = ecs.describe_task_definition(&wanted).await.map_err(|e| {
@@ -162,11 +194,31 @@ async fn rollback_target(
             error
         }
     })?;
-    check_rollback_target(&wanted, &described.task_definition).map_err(|e| {
+    let arn = check_rollback_target(&wanted, &described.task_definition).map_err(|e| {
         CommandError::invalid(e.to_string())
             .on(wanted.clone())
             .hint_opt(e.hint())
-    })
+    })?;
+    Ok((arn, count))
+}
+
+/// The revision a failed deploy of `failing` goes back to: the last one that ran to
+/// completion in ECS's deployment history, else `fallback` (decided from the service as it
+/// was before the deploy).
+pub(super) async fn last_good_or(
+    ecs: &EcsAdapter,
+    cluster: &str,
+    service: &str,
+    failing: &str,
+    fallback: Option<String>,
+) -> Option<String> {
+    match ecs.service_deployments(cluster, service, 20).await {
+        Ok(Some(history)) => last_good(&history, failing)
+            .map(|g| g.task_definition)
+            .or(fallback),
+        // No history here, or it could not be read: the service's own view decides.
+        _ => fallback,
+    }
 }
 
 /// deckhand's own rollback: UpdateService back to `previous`, watched to completion like any
@@ -174,9 +226,9 @@ async fn rollback_target(
 pub(super) async fn roll_back(
     ecs: &EcsAdapter,
     printer: &Printer,
-    cluster: &str,
-    service: &str,
+    (cluster, service): (&str, &str),
     previous: &str,
+    desired_count: Option<i32>,
     timing: &WatchTiming,
 ) -> RollbackReport {
     let mut report = RollbackReport {
@@ -192,7 +244,7 @@ pub(super) async fn roll_back(
     ));
     let update = ServiceUpdate {
         task_definition: Some(previous.to_string()),
-        desired_count: None,
+        desired_count,
         force_new_deployment: false,
     };
     let response = match ecs.update_service(cluster, service, &update).await {
