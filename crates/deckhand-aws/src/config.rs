@@ -13,6 +13,24 @@ pub struct AwsContext {
     pub calls: ApiCalls,
 }
 
+impl AwsContext {
+    /// The same settings and counter in `region` (an ECR registry or a log group of another
+    /// region than the deploy's).
+    pub fn in_region(&self, region: &str) -> AwsContext {
+        if self.sdk.region().is_some_and(|r| r.as_ref() == region) {
+            return self.clone();
+        }
+        AwsContext {
+            sdk: self
+                .sdk
+                .to_builder()
+                .region(Region::new(region.to_string()))
+                .build(),
+            calls: self.calls.clone(),
+        }
+    }
+}
+
 /// Loads the standard chain: `--region` over `AWS_REGION`/profile, credentials from env,
 /// profile, SSO, web identity (GitHub OIDC) or instance metadata, and `AWS_ENDPOINT_URL` (how
 /// the local world is reached). Retries use the standard mode with backoff for throttling.

@@ -66,6 +66,43 @@ impl EcrAdapter {
         }
     }
 
+    /// DescribeImages for one tag: the digest it names, or `None` when the repository has no
+    /// such tag (or there is no such repository).
+    pub async fn image_digest(
+        &self,
+        repository: &str,
+        registry_id: Option<&str>,
+        tag: &str,
+    ) -> Result<Option<String>, AwsCallError> {
+        let resource = format!("{repository}:{tag}");
+        let out = self
+            .client
+            .describe_images()
+            .repository_name(repository)
+            .set_registry_id(registry_id.map(str::to_string))
+            .image_ids(
+                aws_sdk_ecr::types::ImageIdentifier::builder()
+                    .image_tag(tag)
+                    .build(),
+            )
+            .send()
+            .await;
+        match out {
+            Ok(out) => Ok(out
+                .image_details()
+                .first()
+                .and_then(|d| d.image_digest())
+                .map(str::to_string)),
+            Err(e) => {
+                let error = ecr_error("DescribeImages", &resource, e);
+                match error.code.as_deref() {
+                    Some("ImageNotFoundException" | "RepositoryNotFoundException") => Ok(None),
+                    _ => Err(error),
+                }
+            }
+        }
+    }
+
     /// GetAuthorizationToken: one token for every registry the caller may use.
     pub async fn authorization(&self) -> Result<EcrAuthorization, AwsCallError> {
         let resource = "registry";

@@ -10,6 +10,7 @@ pub mod config;
 pub mod ecr;
 pub mod ecs;
 pub mod error;
+pub mod logs;
 mod raw_json;
 pub mod s3;
 

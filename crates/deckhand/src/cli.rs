@@ -543,6 +543,25 @@ pub struct TargetArgs {
     /// Start a new deployment even if the task definition is unchanged.
     #[arg(long, env = "DECKHAND_FORCE_NEW_DEPLOYMENT")]
     pub force_new_deployment: bool,
+
+    /// Do not ask registries whether new images exist (and do not pin them to digests).
+    #[arg(long, env = "DECKHAND_SKIP_IMAGE_CHECK")]
+    pub skip_image_check: bool,
+
+    /// Register each new image by the digest its tag names at deploy time, so every task, a
+    /// scale-out and a rollback run the same bytes (`--pin-digests=false` registers tags).
+    #[arg(
+        long,
+        value_name = "BOOL",
+        default_value_t = true,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        env = "DECKHAND_PIN_DIGESTS"
+    )]
+    pub pin_digests: bool,
 }
 
 /// How to watch a rollout.

@@ -489,3 +489,118 @@ fn ecs_rollback_goes_to_the_last_good_revision_and_restores_its_count() {
         back.stderr
     );
 }
+
+const ECR: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+
+/// A new image is looked up before anything is registered: a tag ECR does not have is bad
+/// input (exit 2, 0 writes); one it has is registered by its digest, and a re-run of the same
+/// tag is no-change.
+#[test]
+fn new_images_must_exist_and_are_pinned_to_their_digests() {
+    let w = world();
+    let f = web("life-img", Breaker::Off);
+    w.aws(&["ecr", "create-repository", "--repository-name", "life-img"]);
+    let manifest = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+    w.aws(&[
+        "ecr",
+        "put-image",
+        "--repository-name",
+        "life-img",
+        "--image-tag",
+        "v2",
+        "--image-manifest",
+        manifest,
+    ]);
+    let digest = w.aws(&[
+        "ecr",
+        "describe-images",
+        "--repository-name",
+        "life-img",
+        "--image-ids",
+        "imageTag=v2",
+    ])["imageDetails"][0]["imageDigest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let missing = deploy(w, &f, &["--image", &format!("app={ECR}/life-img:v3")]);
+    missing.assert_exit(2, "invalid-input");
+    let error = missing.json["error"]["message"].as_str().unwrap();
+    assert!(
+        error.contains("does not exist: ECR repository `life-img` has no tag `v3`"),
+        "{error}"
+    );
+    assert_eq!(writes(&missing), (0, 0));
+    assert_eq!(f.revisions(w).len(), 1);
+
+    let tag = format!("app={ECR}/life-img:v2");
+    let run = deploy(w, &f, &["--image", &tag]);
+    run.assert_exit(0, "succeeded");
+    let registered = run.json["task_definition_arn"].as_str().unwrap();
+    let image =
+        f.task_definition(w, registered)["taskDefinition"]["containerDefinitions"][0]["image"]
+            .clone();
+    assert_eq!(image, format!("{ECR}/life-img@{digest}").as_str());
+    assert_eq!(run.json["plan"]["pinned"][0]["digest"], digest.as_str());
+    assert!(
+        run.stderr
+            .contains(&format!("`{ECR}/life-img:v2` is {digest}")),
+        "{}",
+        run.stderr
+    );
+
+    let again = deploy(w, &f, &["--image", &tag]);
+    again.assert_exit(0, "no-change");
+    assert_eq!(writes(&again), (0, 0));
+    assert_eq!(again.api_calls("ECR.DescribeImages"), 1);
+}
+
+/// A task definition whose awslogs log group does not exist, or that lacks the execution role
+/// it needs, is bad input before any change.
+#[test]
+fn missing_log_groups_and_execution_roles_are_found_before_any_change() {
+    let w = world();
+    let f = web("life-logs", Breaker::Off);
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, doc: serde_json::Value| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, doc.to_string()).unwrap();
+        path.display().to_string()
+    };
+    let logging = serde_json::json!({"logDriver": "awslogs", "options": {
+        "awslogs-group": "/ecs/life-logs", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "app"}});
+    let with_logs = file(
+        "logs.json",
+        serde_json::json!({"family": "life-logs", "containerDefinitions": [
+            {"name": "app", "image": IMAGE_V2, "memory": 128, "logConfiguration": logging}]}),
+    );
+    let run = deploy(w, &f, &["--task-definition", &with_logs]);
+    run.assert_exit(2, "invalid-input");
+    assert_eq!(
+        run.json["error"]["message"],
+        "container `app` logs to the awslogs group `/ecs/life-logs`, which does not exist in us-east-1"
+    );
+    assert_eq!(writes(&run), (0, 0));
+
+    w.aws(&[
+        "logs",
+        "create-log-group",
+        "--log-group-name",
+        "/ecs/life-logs",
+    ]);
+    deploy(w, &f, &["--task-definition", &with_logs]).assert_exit(0, "succeeded");
+
+    let fargate = file(
+        "fargate.json",
+        serde_json::json!({"family": "life-logs", "requiresCompatibilities": ["FARGATE"],
+            "networkMode": "awsvpc", "cpu": "256", "memory": "512",
+            "containerDefinitions": [{"name": "app", "image": IMAGE_V2, "logConfiguration": logging}]}),
+    );
+    let run = deploy(w, &f, &["--task-definition", &fargate]);
+    run.assert_exit(2, "invalid-input");
+    assert_eq!(
+        run.json["error"]["message"],
+        "task definition `life-logs` has no `executionRoleArn`, and container `app` logs with `awslogs` on Fargate"
+    );
+    assert_eq!(writes(&run), (0, 0));
+}

@@ -4,6 +4,7 @@
 pub mod history;
 pub mod model;
 pub mod plan;
+pub mod preflight;
 pub mod report;
 pub mod rollback;
 pub mod rollout;

@@ -163,6 +163,17 @@ pub enum DeploymentStep {
     Scale,
 }
 
+/// An image registered by the digest its tag named when the deploy was planned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinnedImage {
+    /// The container.
+    pub container: String,
+    /// The image as given (by tag).
+    pub image: String,
+    /// The digest it named.
+    pub digest: String,
+}
+
 /// What a deploy will do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeployPlan {
@@ -187,6 +198,8 @@ pub struct DeployPlan {
     pub scale_only: bool,
     /// What happens to the service's deployments.
     pub deployment: DeploymentStep,
+    /// Images pinned to their digests (set by the preflight that resolved them).
+    pub pinned: Vec<PinnedImage>,
     /// Things the user should know before applying.
     pub warnings: Vec<String>,
 }
@@ -296,6 +309,7 @@ pub fn plan_deploy(
         update_service,
         scale_only: deployment == DeploymentStep::Scale,
         deployment,
+        pinned: Vec::new(),
         warnings,
     })
 }
@@ -352,6 +366,12 @@ pub fn render_plan(plan: &DeployPlan, cluster: &str, service: &str) -> String {
     }
     if let Some((from, to)) = plan.desired_count {
         out.push_str(&format!("  desired count {from} -> {to}\n"));
+    }
+    for p in &plan.pinned {
+        out.push_str(&format!(
+            "  image of `{}`: `{}` is {} (registered by digest)\n",
+            p.container, p.image, p.digest
+        ));
     }
     if plan.update_service && !plan.scale_only {
         out.push_str("  update the service and watch the new deployment\n");

@@ -413,6 +413,31 @@ impl TaskDefSpec {
         out
     }
 
+    /// A top-level field, as it would be registered.
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        self.fields.get(name)
+    }
+
+    /// The container definitions, in order.
+    pub fn container_definitions(&self) -> impl Iterator<Item = &Map<String, Value>> {
+        self.containers()
+    }
+
+    /// Sets the image of container `container` (a digest-pinned form of the same image).
+    pub fn set_image(&mut self, container: &str, image: &str) {
+        if let Some(c) = self
+            .fields
+            .get_mut("containerDefinitions")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object_mut)
+            .find(|c| c.get("name").and_then(Value::as_str) == Some(container))
+        {
+            c.insert("image".into(), Value::String(image.to_string()));
+        }
+    }
+
     fn containers(&self) -> impl Iterator<Item = &Map<String, Value>> {
         self.fields
             .get("containerDefinitions")

@@ -202,6 +202,9 @@ async fn roll_out(
             env: Vec::new(),
             desired_count: None,
             force_new_deployment: false,
+            // The image is given by the digest just pushed: nothing to check or pin.
+            skip_image_check: true,
+            pin_digests: false,
         },
         watch: args.watch.clone(),
         rollback: args.rollback,

@@ -1,8 +1,8 @@
 //! `ecs deploy`: load -> observe and plan -> register -> UpdateService -> watch our deployment
 //! to its outcome -> roll back when it failed and ECS did not -> report.
 
-use deckhand_aws::EcsAdapter;
 use deckhand_aws::ecs::ServiceUpdate;
+use deckhand_aws::{AwsContext, EcsAdapter};
 use deckhand_core::deployment_record::RecordSpec;
 use deckhand_core::ecs::plan::{DeploymentStep, short_arn};
 use deckhand_core::ecs::report::{DeployReport, RollbackPolicy};
@@ -67,7 +67,7 @@ async fn deploy_once(
             return report;
         }
     };
-    let applied = apply(&ecs, args, &inputs, &timing, printer, &mut report).await;
+    let applied = apply(&ctx, &ecs, args, &inputs, &timing, printer, &mut report).await;
     if let Err(e) = applied {
         fail(&mut report, e);
     }
@@ -78,6 +78,7 @@ async fn deploy_once(
 /// Plans, and applies the plan: register, update, watch, roll back. Sets the verdict unless
 /// it fails first.
 async fn apply(
+    ctx: &AwsContext,
     ecs: &EcsAdapter,
     args: &DeployArgs,
     inputs: &super::DeployInputs,
@@ -91,7 +92,7 @@ async fn apply(
         "deckhand ecs deploy: plan for `{}` in `{}`",
         t.service, t.cluster
     ));
-    let prepared = super::prepare(ecs, t, inputs, printer, d).await;
+    let prepared = super::prepare(ctx, ecs, t, inputs, printer, d).await;
     printer.end_group();
     let (plan, observed, desired) = prepared?;
     d.plan = Some(plan.clone());

@@ -4,6 +4,7 @@
 
 mod deploy;
 mod follow;
+mod preflight;
 mod rollback;
 mod wait;
 mod watch;
@@ -33,12 +34,14 @@ use crate::cli::{DiffArgs, TargetArgs, WatchArgs};
 use crate::commands::aws_report;
 use crate::error::{CommandError, Result, fail};
 use crate::printer::Printer;
+use preflight::{ImageChecks, preflight};
 
 /// Inputs that passed validation; nothing has touched AWS yet.
 struct DeployInputs {
     patch: TaskDefPatch,
     file: Option<TaskDefSpec>,
     options: DeployOptions,
+    images: ImageChecks,
 }
 
 /// How a rollout is watched.
@@ -111,6 +114,10 @@ fn load_inputs(t: &TargetArgs) -> Result<DeployInputs> {
         options: DeployOptions {
             desired_count: t.desired_count,
             force_new_deployment: t.force_new_deployment,
+        },
+        images: ImageChecks {
+            skip: t.skip_image_check,
+            pin: t.pin_digests,
         },
     })
 }
@@ -228,8 +235,10 @@ async fn observe(ecs: &EcsAdapter, cluster: &str, service: &str) -> Result<Obser
     })
 }
 
-/// Observes and plans; prints the plan. `report` learns the previous task definition.
+/// Observes, checks (preflight) and plans; prints the plan. `report` learns the previous task
+/// definition.
 async fn prepare(
+    ctx: &AwsContext,
     ecs: &EcsAdapter,
     t: &TargetArgs,
     inputs: &DeployInputs,
@@ -243,6 +252,7 @@ async fn prepare(
     desired
         .apply(&inputs.patch)
         .map_err(|e| CommandError::invalid(e.to_string()).hint_opt(e.hint()))?;
+    let pinned = preflight(ctx, &observed.live, &mut desired, inputs.images, printer).await?;
     let newest = if desired.same_as(&observed.live) {
         None
     } else {
@@ -257,6 +267,7 @@ async fn prepare(
         inputs.options,
     )
     .map_err(|e| CommandError::invalid(e.to_string()).hint_opt(e.hint()))?;
+    let plan = DeployPlan { pinned, ..plan };
     printer.block(&render_plan(&plan, &t.cluster, &t.service));
     Ok((plan, observed, desired))
 }
@@ -301,7 +312,7 @@ pub(crate) async fn diff(
             return report;
         }
     };
-    match prepare(&ecs, t, &inputs, printer, &mut report.details).await {
+    match prepare(&ctx, &ecs, t, &inputs, printer, &mut report.details).await {
         Err(e) => fail(&mut report, e),
         Ok((plan, _, _)) => {
             if plan.is_no_op() {
