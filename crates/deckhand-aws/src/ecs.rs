@@ -340,6 +340,55 @@ impl EcsAdapter {
         Ok(tasks)
     }
 
+    /// Every task definition a deployment of any service of `cluster` runs (ListServices, then
+    /// DescribeServices ten at a time): what a cleanup must never deregister.
+    pub async fn cluster_task_definitions(&self, cluster: &str) -> Result<Vec<String>, EcsError> {
+        let mut arns = Vec::new();
+        let mut pages = self
+            .client
+            .list_services()
+            .cluster(cluster)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| api_error("ListServices", cluster, e))?;
+            arns.extend(page.service_arns().iter().cloned());
+        }
+        let mut used = Vec::new();
+        for batch in arns.chunks(10) {
+            let out = self
+                .client
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| api_error("DescribeServices", cluster, e))?;
+            for s in out.services() {
+                used.extend(
+                    s.deployments()
+                        .iter()
+                        .filter_map(|d| d.task_definition().map(str::to_string)),
+                );
+                used.extend(s.task_definition().map(str::to_string));
+            }
+        }
+        used.sort();
+        used.dedup();
+        Ok(used)
+    }
+
+    /// DeregisterTaskDefinition (the revision stays describable as INACTIVE; running tasks go on).
+    pub async fn deregister_task_definition(&self, arn: &str) -> Result<(), EcsError> {
+        self.client
+            .deregister_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+            .map_err(|e| api_error("DeregisterTaskDefinition", arn, e))?;
+        Ok(())
+    }
+
     /// The service's deployment history as ECS keeps it, newest first (at most `max`, one
     /// page): ListServiceDeployments, DescribeServiceDeployments, and DescribeServiceRevisions
     /// for the target revisions' task definitions. `None` when ECS does not offer it here

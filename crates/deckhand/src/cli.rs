@@ -562,6 +562,11 @@ pub struct TargetArgs {
         env = "DECKHAND_PIN_DIGESTS"
     )]
     pub pin_digests: bool,
+
+    /// After a green deploy, deregister the family's ACTIVE revisions older than the newest N;
+    /// never the one running, the last good one, or one a service of the cluster runs.
+    #[arg(long, value_name = "N", env = "DECKHAND_KEEP_REVISIONS")]
+    pub keep_revisions: Option<u32>,
 }
 
 /// How to watch a rollout.

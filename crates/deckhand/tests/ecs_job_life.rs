@@ -604,3 +604,67 @@ fn missing_log_groups_and_execution_roles_are_found_before_any_change() {
     );
     assert_eq!(writes(&run), (0, 0));
 }
+
+/// `--keep-revisions N` deregisters, once the deploy is green, the revisions past the newest N,
+/// but never the running one, the last good one or one another service of the cluster runs;
+/// the plan lists them first.
+#[test]
+fn keep_revisions_never_touches_the_running_last_good_or_used_revisions() {
+    let w = world();
+    let f = web("life-keep", Breaker::Off);
+    let r1 = f.initial_task_definition.clone();
+    // Another service of the cluster runs revision 1.
+    w.aws(&[
+        "ecs",
+        "create-service",
+        "--cluster",
+        &f.cluster,
+        "--service-name",
+        "life-keep-worker",
+        "--task-definition",
+        &r1,
+        "--desired-count",
+        "1",
+    ]);
+    deploy(w, &f, &["--image", &format!("app={IMAGE_V2}")]).assert_exit(0, "succeeded");
+    let failed = deploy(w, &f, &["--image", CRASHING]);
+    failed.assert_exit(3, "rolled-back");
+    let r3 = failed.json["task_definition_arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r2 = f.primary_task_definition(w);
+
+    let run = deploy(
+        w,
+        &f,
+        &[
+            "--image",
+            "app=registry.local/shop/web:v4",
+            "--keep-revisions",
+            "1",
+        ],
+    );
+    run.assert_exit(0, "succeeded");
+    let r4 = run.json["task_definition_arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(run.json["plan"]["deregister"], serde_json::json!([r3]));
+    assert!(
+        run.stderr
+            .contains("once green, deregister 1 old revision(s): life-keep:3"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.json["deregistered"], serde_json::json!([r3]));
+    let active = f.revisions(w);
+    for kept in [&r1, &r2, &r4] {
+        assert!(active.contains(kept), "{kept} was deregistered: {active:?}");
+    }
+    assert!(!active.contains(&r3));
+    assert_eq!(
+        f.task_definition(w, &r3)["taskDefinition"]["status"],
+        "INACTIVE"
+    );
+}

@@ -1,6 +1,7 @@
 //! ECS decisions: task definitions, deploy plans, rollout verdicts, rollback targets and
 //! failure reports.
 
+pub mod cleanup;
 pub mod history;
 pub mod model;
 pub mod plan;

@@ -200,6 +200,8 @@ pub struct DeployPlan {
     pub deployment: DeploymentStep,
     /// Images pinned to their digests (set by the preflight that resolved them).
     pub pinned: Vec<PinnedImage>,
+    /// `--keep-revisions`: the old revisions a green deploy deregisters.
+    pub deregister: Vec<String>,
     /// Things the user should know before applying.
     pub warnings: Vec<String>,
 }
@@ -310,6 +312,7 @@ pub fn plan_deploy(
         scale_only: deployment == DeploymentStep::Scale,
         deployment,
         pinned: Vec::new(),
+        deregister: Vec::new(),
         warnings,
     })
 }
@@ -375,6 +378,14 @@ pub fn render_plan(plan: &DeployPlan, cluster: &str, service: &str) -> String {
     }
     if plan.update_service && !plan.scale_only {
         out.push_str("  update the service and watch the new deployment\n");
+    }
+    if !plan.deregister.is_empty() {
+        let names: Vec<&str> = plan.deregister.iter().map(|a| short_arn(a)).collect();
+        out.push_str(&format!(
+            "  once green, deregister {} old revision(s): {}\n",
+            names.len(),
+            names.join(", ")
+        ));
     }
     for w in &plan.warnings {
         out.push_str(&format!("  warning: {w}\n"));

@@ -163,6 +163,8 @@ pub struct DeployReport {
     /// When the job was cancelled while a deployment was in progress: the command that resumes
     /// watching it.
     pub resume_command: Option<String>,
+    /// Old revisions deregistered after the green verdict (`--keep-revisions`).
+    pub deregistered: Vec<String>,
 }
 
 /// The command that resumes watching deployment `deployment_id` of a service.
@@ -224,6 +226,7 @@ impl DeployReport {
             events: Vec::new(),
             stopped_tasks: Vec::new(),
             resume_command: None,
+            deregistered: Vec::new(),
         }
     }
 
@@ -367,6 +370,10 @@ pub fn render_markdown(report: &Report<DeployReport>) -> String {
             "| rollback | {} |\n",
             escape_md(&rollback_sentence(r))
         ));
+    }
+    if !d.deregistered.is_empty() {
+        let names: Vec<&str> = d.deregistered.iter().map(|a| short_arn(a)).collect();
+        rows.push_str(&format!("| deregistered | {} |\n", names.join(", ")));
     }
     // A deploy that stopped before it learned anything has no table.
     if !rows.is_empty() {
@@ -522,6 +529,7 @@ mod tests {
                     ],
                 }],
                 resume_command: None,
+                deregistered: Vec::new(),
             },
         );
         report.conclude(Verdict::RolledBack, "deployment ecs-svc/2 failed: 3 tasks of deployment ecs-svc/2 failed and the circuit breaker is off (limit: 3)");

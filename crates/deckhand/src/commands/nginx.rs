@@ -205,6 +205,7 @@ async fn roll_out(
             // The image is given by the digest just pushed: nothing to check or pin.
             skip_image_check: true,
             pin_digests: false,
+            keep_revisions: None,
         },
         watch: args.watch.clone(),
         rollback: args.rollback,

@@ -102,6 +102,7 @@ async fn apply(
         return Ok(());
     }
     if plan.is_no_op() {
+        d.deregistered = super::cleanup::apply(ecs, &t.cluster, &plan.deregister, printer).await;
         report.conclude(
             Verdict::NoChange,
             format!(
@@ -206,5 +207,10 @@ async fn apply(
         scale_only: plan.scale_only,
         ecs_rollback: false,
     };
-    follow(ecs, printer, followed, timing, policy, report).await
+    follow(ecs, printer, followed, timing, policy, report).await?;
+    if report.verdict == Verdict::Succeeded && !plan.deregister.is_empty() {
+        report.details.deregistered =
+            super::cleanup::apply(ecs, &t.cluster, &plan.deregister, printer).await;
+    }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 //! (core decides, [`watch`] polls) -> report. The inputs and the observation they share are
 //! here; each verb has its module.
 
+mod cleanup;
 mod deploy;
 mod follow;
 mod preflight;
@@ -42,6 +43,7 @@ struct DeployInputs {
     file: Option<TaskDefSpec>,
     options: DeployOptions,
     images: ImageChecks,
+    keep_revisions: Option<u32>,
 }
 
 /// How a rollout is watched.
@@ -119,6 +121,7 @@ fn load_inputs(t: &TargetArgs) -> Result<DeployInputs> {
             skip: t.skip_image_check,
             pin: t.pin_digests,
         },
+        keep_revisions: t.keep_revisions,
     })
 }
 
@@ -267,7 +270,21 @@ async fn prepare(
         inputs.options,
     )
     .map_err(|e| CommandError::invalid(e.to_string()).hint_opt(e.hint()))?;
-    let plan = DeployPlan { pinned, ..plan };
+    let deregister = match inputs.keep_revisions {
+        None => Vec::new(),
+        Some(keep) => {
+            let target = plan.reuse.as_deref().unwrap_or(&observed.live_arn);
+            let protected = [observed.live_arn.as_str(), target];
+            let service = (t.cluster.as_str(), t.service.as_str());
+            let family = desired.family();
+            cleanup::plan_candidates(ecs, service, family, keep, plan.register, &protected).await?
+        }
+    };
+    let plan = DeployPlan {
+        pinned,
+        deregister,
+        ..plan
+    };
     printer.block(&render_plan(&plan, &t.cluster, &t.service));
     Ok((plan, observed, desired))
 }
