@@ -543,6 +543,11 @@ pub struct TargetArgs {
     /// Start a new deployment even if the task definition is unchanged.
     #[arg(long, env = "DECKHAND_FORCE_NEW_DEPLOYMENT")]
     pub force_new_deployment: bool,
+
+    /// Show environment variable values in the plan (they are hidden by default: plans reach
+    /// logs and pull request comments).
+    #[arg(long, env = "DECKHAND_SHOW_ENV_VALUES")]
+    pub show_env_values: bool,
 }
 
 /// How to watch a rollout.

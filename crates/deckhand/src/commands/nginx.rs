@@ -202,6 +202,7 @@ async fn roll_out(
             env: Vec::new(),
             desired_count: None,
             force_new_deployment: false,
+            show_env_values: false,
         },
         watch: args.watch.clone(),
         rollback: args.rollback,
