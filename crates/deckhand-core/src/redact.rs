@@ -37,6 +37,21 @@ const SECRET_SUFFIXES: &[&str] = &["DATABASE_URL", "DB_URL", "CONNECTION_STRING"
 /// The text shown in place of a redacted value.
 pub const REDACTED: &str = "(redacted)";
 
+/// Markers shown in a plan's task definition diff in place of environment variable values,
+/// which plans hide by default (plans reach logs and pull request comments). They say whether
+/// the value changed between the live and the new task definition: an unchanged variable is a
+/// context line of the diff, a changed one a changed line.
+pub mod env_marker {
+    /// Both sides, when the value is the same.
+    pub const UNCHANGED: &str = "(unchanged)";
+    /// The new side, when the value differs from the live one.
+    pub const CHANGED: &str = "(changed)";
+    /// The new side, for a variable the live container does not have.
+    pub const NEW: &str = "(new)";
+    /// The live side, for a value that changed or a variable that is removed.
+    pub const HIDDEN: &str = "(hidden)";
+}
+
 /// True when an environment variable called `name` probably holds a secret.
 pub fn looks_secret(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();

@@ -567,6 +567,11 @@ pub struct TargetArgs {
     /// never the one running, the last good one, or one a service of the cluster runs.
     #[arg(long, value_name = "N", env = "DECKHAND_KEEP_REVISIONS")]
     pub keep_revisions: Option<u32>,
+
+    /// Show environment variable values in the plan (they are hidden by default: plans reach
+    /// logs and pull request comments).
+    #[arg(long, env = "DECKHAND_SHOW_ENV_VALUES")]
+    pub show_env_values: bool,
 }
 
 /// How to watch a rollout.

@@ -922,8 +922,10 @@ fn secrets_are_masked_and_never_printed() {
         "{}",
         run.stderr
     );
+    // The plan names the variable and says it is new; its value is hidden.
     assert!(
-        run.stderr.contains("\"value\": \"(redacted)\""),
+        run.stderr.contains("+          \"name\": \"DB_PASSWORD\",")
+            && run.stderr.contains("+          \"value\": \"(new)\""),
         "{}",
         run.stderr
     );
@@ -933,6 +935,123 @@ fn secrets_are_masked_and_never_printed() {
         td["taskDefinition"]["containerDefinitions"][0]["environment"][0]["value"],
         "hunter2-very-secret"
     );
+}
+
+/// Runs `ecs diff` as a GitHub Actions job would: returns the run, `$GITHUB_OUTPUT` and
+/// `$GITHUB_STEP_SUMMARY`.
+fn diff_in_actions(w: &World, f: &ServiceFixture, extra: &[&str]) -> (Run, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let (outputs, summary) = (dir.path().join("output"), dir.path().join("summary"));
+    let out = w
+        .command(BIN)
+        .args(["--output", "json", "ecs", "diff", "--cluster", &f.cluster])
+        .args(["--service", &f.service])
+        .args(extra)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
+    (Run::from_output(&out), read(&outputs), read(&summary))
+}
+
+/// The `plan` output (what a pull request comment shows).
+fn plan_output(outputs: &str) -> &str {
+    outputs
+        .split_once("plan<<")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("no multi-line plan output: {outputs}"))
+}
+
+/// Plans reach logs and pull request comments: environment variable values (not only
+/// secret-looking ones) are hidden unless `--show-env-values`.
+#[test]
+fn env_values_never_leave_the_runner_unless_asked() {
+    let w = world();
+    let f = web("envvalues", 1, Breaker::WithRollback);
+    let live = deploy(
+        w,
+        &f,
+        &[
+            "--env",
+            "app:REDIS_URL=redis://:old-pw@cache:6379",
+            "--env",
+            "app:LOG_LEVEL=info",
+        ],
+    );
+    assert_exit(&live, 0, "succeeded");
+    let before = state(w, &f);
+    let changes = [
+        "--env",
+        "app:REDIS_URL=redis://:hunter2@cache:6379",
+        "--env",
+        "app:STRIPE=sk_live_51Habc",
+    ];
+    let (run, outputs, summary) = diff_in_actions(w, &f, &changes);
+    assert_exit(&run, 0, "dry-run");
+    let plan = plan_output(&outputs);
+    let json_diff = run.json["plan"]["task_definition_diff"].as_str().unwrap();
+    for (what, text) in [
+        ("stdout", run.stdout.as_str()),
+        ("stderr", &run.stderr),
+        ("the plan output", plan),
+        ("the outputs", &outputs),
+        ("the step summary", &summary),
+    ] {
+        for value in ["hunter2", "old-pw", "sk_live_51Habc"] {
+            assert!(!text.contains(value), "{value} is in {what}:\n{text}");
+        }
+    }
+    for text in [plan, json_diff, &run.stderr] {
+        for shown in [
+            // Changed: a changed line.
+            "           \"name\": \"REDIS_URL\",\n-          \"value\": \"(hidden)\"\n+          \"value\": \"(changed)\"\n",
+            // New: added lines.
+            "+          \"name\": \"STRIPE\",\n+          \"value\": \"(new)\"\n",
+        ] {
+            assert!(text.contains(shown), "{shown} is missing:\n{text}");
+        }
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.starts_with(['-', '+']) && l.contains("LOG_LEVEL")),
+            "{text}"
+        );
+    }
+
+    // Asked for: the plan shows them.
+    let (run, outputs, _) =
+        diff_in_actions(w, &f, &[&changes[..], &["--show-env-values"]].concat());
+    assert_exit(&run, 0, "dry-run");
+    for text in [plan_output(&outputs), &run.stderr] {
+        for shown in [
+            "-          \"value\": \"redis://:old-pw@cache:6379\"\n+          \"value\": \"redis://:hunter2@cache:6379\"\n",
+            "+          \"value\": \"sk_live_51Habc\"\n",
+        ] {
+            assert!(text.contains(shown), "{shown} is missing:\n{text}");
+        }
+    }
+    // The same through the environment, as the action passes it.
+    let out = w
+        .command(BIN)
+        .args(["--output", "json", "ecs", "diff", "--cluster", &f.cluster])
+        .args(["--service", &f.service])
+        .args(changes)
+        .env("DECKHAND_SHOW_ENV_VALUES", "true")
+        .output()
+        .unwrap();
+    let run = Run::from_output(&out);
+    assert_exit(&run, 0, "dry-run");
+    assert!(
+        run.json["plan"]["task_definition_diff"]
+            .as_str()
+            .unwrap()
+            .contains("sk_live_51Habc"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(state(w, &f), before);
 }
 
 #[test]

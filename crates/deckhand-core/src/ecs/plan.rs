@@ -135,6 +135,9 @@ pub struct DeployOptions {
     pub desired_count: Option<i32>,
     /// `--force-new-deployment`.
     pub force_new_deployment: bool,
+    /// `--show-env-values`: the plan's task definition diff shows environment variable values
+    /// (secret-looking names still redacted) instead of markers saying whether each changed.
+    pub show_env_values: bool,
 }
 
 /// What a deploy does with the service's deployments. A re-run of a deploy (after a failure,
@@ -186,7 +189,9 @@ pub struct DeployPlan {
     /// An existing ACTIVE revision identical to the wanted one (the revision of a deploy that
     /// failed and was rolled back): deployed as it is, nothing registered.
     pub reuse: Option<String>,
-    /// Unified diff from the live task definition (secrets redacted); empty when unchanged.
+    /// Unified diff from the live task definition; empty when unchanged. Environment variable
+    /// values are replaced by markers saying whether each changed (unless
+    /// [`DeployOptions::show_env_values`]), secrets are redacted.
     pub task_definition_diff: String,
     /// `(from, to)` when the desired count changes.
     pub desired_count: Option<(i32, i32)>,
@@ -264,6 +269,7 @@ pub fn plan_deploy(
             desired,
             &format!("{} (live)", short_arn(live_arn)),
             &to,
+            options.show_env_values,
         )
     };
     let desired_count = options
@@ -461,6 +467,7 @@ mod tests {
         let opts = DeployOptions {
             desired_count: Some(2),
             force_new_deployment: false,
+            show_env_values: false,
         };
         assert!(
             plan_deploy(
@@ -481,6 +488,7 @@ mod tests {
         let opts = DeployOptions {
             desired_count: None,
             force_new_deployment: true,
+            show_env_values: false,
         };
         let plan = plan_deploy(
             &spec(),
@@ -501,6 +509,7 @@ mod tests {
         let opts = DeployOptions {
             desired_count: Some(4),
             force_new_deployment: false,
+            show_env_values: false,
         };
         let plan = plan_deploy(
             &spec(),
@@ -538,6 +547,46 @@ mod tests {
         .unwrap();
         assert!(plan.register && plan.update_service && !plan.scale_only);
         insta::assert_snapshot!(render_plan(&plan, "prod", "web"));
+    }
+
+    /// The plan (its JSON, and the text a pull request comment shows) names an environment
+    /// variable and says that it is new, never its value, unless the user asks.
+    #[test]
+    fn env_values_are_shown_only_when_asked() {
+        let mut new = spec();
+        new.apply(&TaskDefPatch {
+            images: vec![],
+            env: vec![EnvOverride {
+                container: "app".into(),
+                name: "REDIS_URL".into(),
+                value: "redis://:hunter2@cache:6379".into(),
+            }],
+        })
+        .unwrap();
+        let plan = |show_env_values| {
+            let opts = DeployOptions {
+                show_env_values,
+                ..DeployOptions::default()
+            };
+            let svc = service(2, RolloutState::Completed);
+            plan_deploy(&spec(), ARN, &new, None, &svc, opts).unwrap()
+        };
+        let hidden = plan(false);
+        let json = serde_json::to_string(&hidden).unwrap();
+        let text = render_plan(&hidden, "prod", "web");
+        for shown in [&json, &text] {
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
+        assert!(
+            text.contains("+          \"name\": \"REDIS_URL\","),
+            "{text}"
+        );
+        assert!(text.contains("+          \"value\": \"(new)\""), "{text}");
+        let text = render_plan(&plan(true), "prod", "web");
+        assert!(
+            text.contains("+          \"value\": \"redis://:hunter2@cache:6379\""),
+            "{text}"
+        );
     }
 
     fn image(tag: &str) -> TaskDefSpec {
@@ -671,6 +720,7 @@ mod tests {
         let opts = DeployOptions {
             desired_count: Some(-1),
             force_new_deployment: false,
+            show_env_values: false,
         };
         let err = plan_deploy(
             &spec(),

@@ -238,7 +238,8 @@ impl DeployReport {
         &self.stopped_tasks[..self.stopped_tasks.len().min(MAX_TASKS)]
     }
 
-    /// The plan as printed (secrets redacted), for a pull request's plan comment.
+    /// The plan as printed (environment variable values hidden unless asked, secrets redacted),
+    /// for a pull request's plan comment.
     pub fn plan_text(&self) -> String {
         self.plan
             .as_ref()

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use super::taskdef_shape::{self, TaskDefShapeError};
 use crate::document::parse_document;
 use crate::image_ref::ImageRef;
-use crate::redact::{REDACTED, looks_secret};
+use crate::redact::{REDACTED, env_marker, looks_secret};
 
 /// Fields DescribeTaskDefinition returns that RegisterTaskDefinition rejects.
 pub const READ_ONLY_FIELDS: &[&str] = &[
@@ -631,17 +631,28 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
-/// A readable unified diff between two task definitions, with secret-looking environment values
-/// and secret references redacted. Empty when they are the same.
+/// A readable unified diff between two task definitions, for a plan (which reaches logs and
+/// pull request comments). Empty when they are the same.
+///
+/// Container environment variables show their names, and instead of their values a marker
+/// ([`env_marker`]) saying whether the value changed, unless `show_env_values` is true. Values
+/// of secret-looking names ([`looks_secret`]) and secret references (`valueFrom`) are redacted
+/// either way.
 pub fn render_diff(
     old: &TaskDefSpec,
     new: &TaskDefSpec,
     old_label: &str,
     new_label: &str,
+    show_env_values: bool,
 ) -> String {
     let mut a = old.normalized();
     let mut b = new.normalized();
-    redact_pair(&mut a, &mut b);
+    if show_env_values {
+        redact_pair(&mut a, &mut b, true);
+    } else {
+        hide_env_values(&mut a, &mut b);
+        redact_pair(&mut a, &mut b, false);
+    }
     let a_text = serde_json::to_string_pretty(&a).unwrap_or_default() + "\n";
     let b_text = serde_json::to_string_pretty(&b).unwrap_or_default() + "\n";
     if a_text == b_text {
@@ -654,11 +665,106 @@ pub fn render_diff(
         .to_string()
 }
 
-/// Replaces secret values in both documents; where the value differs, the new side says so, so
-/// the diff still shows *that* a secret changed without showing it.
-fn redact_pair(old: &mut Value, new: &mut Value) {
-    let old_values = secret_entries(old);
-    for (key, slot) in secret_slots(new) {
+/// Replaces every container environment value in both documents with a marker: the same
+/// marker on both sides when the value is unchanged (a context line), different ones when it
+/// changed (a changed line), and a marker of its own for a variable the live side lacks.
+fn hide_env_values(old: &mut Value, new: &mut Value) {
+    let before = env_values(old);
+    let after = env_values(new);
+    for (key, slot) in env_slots(new) {
+        let marker = match before.get(&key) {
+            None => env_marker::NEW,
+            Some(value) if value.as_ref() == Some(&*slot) => env_marker::UNCHANGED,
+            Some(_) => env_marker::CHANGED,
+        };
+        *slot = Value::String(marker.to_string());
+    }
+    for (key, slot) in env_slots(old) {
+        let unchanged = after
+            .get(&key)
+            .is_some_and(|value| value.as_ref() == Some(&*slot));
+        let marker = if unchanged {
+            env_marker::UNCHANGED
+        } else {
+            env_marker::HIDDEN
+        };
+        *slot = Value::String(marker.to_string());
+    }
+}
+
+/// A container's environment variable: (container, name, which occurrence of the name).
+type EnvKey = (String, String, usize);
+
+/// Every container environment variable's value (`None` for an entry without one).
+fn env_values(v: &Value) -> BTreeMap<EnvKey, Option<Value>> {
+    let mut out = BTreeMap::new();
+    let containers = v
+        .get("containerDefinitions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object);
+    for c in containers {
+        let cname = c.get("name").and_then(Value::as_str).unwrap_or_default();
+        let items = c
+            .get("environment")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object);
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for item in items {
+            let name = item.get("name").and_then(Value::as_str).unwrap_or_default();
+            let nth = seen.entry(name).or_default();
+            out.insert(
+                (cname.to_string(), name.to_string(), *nth),
+                item.get("value").cloned(),
+            );
+            *nth += 1;
+        }
+    }
+    out
+}
+
+/// Mutable references to every container environment value, keyed as [`env_values`].
+fn env_slots(v: &mut Value) -> Vec<(EnvKey, &mut Value)> {
+    let mut out = Vec::new();
+    let Some(Value::Array(containers)) = v.get_mut("containerDefinitions") else {
+        return out;
+    };
+    for c in containers.iter_mut().filter_map(Value::as_object_mut) {
+        let cname = c
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let Some(Value::Array(items)) = c.get_mut("environment") else {
+            continue;
+        };
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            let name = item
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let nth = seen.entry(name.clone()).or_default();
+            let key = (cname.clone(), name, *nth);
+            *nth += 1;
+            if let Some(slot) = item.get_mut("value") {
+                out.push((key, slot));
+            }
+        }
+    }
+    out
+}
+
+/// Replaces secret values in both documents (secret references always; values of
+/// secret-looking environment variables when `environment` is true); where the value differs,
+/// the new side says so, so the diff still shows *that* a secret changed without showing it.
+fn redact_pair(old: &mut Value, new: &mut Value, environment: bool) {
+    let old_values = secret_entries(old, environment);
+    for (key, slot) in secret_slots(new, environment) {
         let changed = old_values.get(&key) != Some(&slot.clone());
         *slot = Value::String(if changed && old_values.contains_key(&key) {
             format!("{REDACTED}, changed")
@@ -666,20 +772,22 @@ fn redact_pair(old: &mut Value, new: &mut Value) {
             REDACTED.to_string()
         });
     }
-    for (_, slot) in secret_slots(old) {
+    for (_, slot) in secret_slots(old, environment) {
         *slot = Value::String(REDACTED.to_string());
     }
 }
 
-fn secret_entries(v: &mut Value) -> BTreeMap<(String, String, String), Value> {
-    secret_slots(v)
+fn secret_entries(v: &mut Value, environment: bool) -> BTreeMap<(String, String, String), Value> {
+    secret_slots(v, environment)
         .into_iter()
         .map(|(k, slot)| (k, slot.clone()))
         .collect()
 }
 
-/// Mutable references to every value to redact, keyed by (container, list, variable).
-fn secret_slots(v: &mut Value) -> Vec<((String, String, String), &mut Value)> {
+/// Mutable references to every value to redact, keyed by (container, list, variable):
+/// secret references, and when `environment` is true the values of secret-looking
+/// environment variables.
+fn secret_slots(v: &mut Value, environment: bool) -> Vec<((String, String, String), &mut Value)> {
     let mut out = Vec::new();
     let Some(Value::Array(containers)) = v.get_mut("containerDefinitions") else {
         return out;
@@ -693,7 +801,7 @@ fn secret_slots(v: &mut Value) -> Vec<((String, String, String), &mut Value)> {
         // One pass over the container's fields: each list is borrowed once.
         for (list, value) in c.iter_mut() {
             let (field, all) = match list.as_str() {
-                "environment" => ("value", false),
+                "environment" if environment => ("value", false),
                 "secrets" => ("valueFrom", true),
                 _ => continue,
             };

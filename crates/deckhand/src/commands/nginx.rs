@@ -206,6 +206,7 @@ async fn roll_out(
             skip_image_check: true,
             pin_digests: false,
             keep_revisions: None,
+            show_env_values: false,
         },
         watch: args.watch.clone(),
         rollback: args.rollback,

@@ -343,18 +343,263 @@ fn diff_shows_the_image_and_hides_secrets() {
             }],
         })
         .unwrap();
-    let diff = render_diff(&live, &patched, "web:7 (live)", "web (new revision)");
+    let diff = render_diff(&live, &patched, "web:7 (live)", "web (new revision)", false);
     assert!(
         !diff.contains("hunter2") && !diff.contains("correct-horse"),
         "{diff}"
     );
+    assert!(!diff.contains("8080\""), "{diff}");
     assert!(!diff.contains("parameter/token"), "{diff}");
     insta::assert_snapshot!(diff);
 }
 
 #[test]
 fn diff_of_equal_specs_is_empty() {
-    assert_eq!(render_diff(&spec(), &spec(), "a", "b"), "");
+    assert_eq!(render_diff(&spec(), &spec(), "a", "b", false), "");
+    assert_eq!(render_diff(&spec(), &spec(), "a", "b", true), "");
+}
+
+/// `spec()` with the `app` container's environment replaced.
+fn with_env(env: &[(&str, &str)]) -> TaskDefSpec {
+    let mut doc = described();
+    doc["containerDefinitions"][0]["environment"] = env
+        .iter()
+        .map(|(name, value)| json!({"name": name, "value": value}))
+        .collect();
+    TaskDefSpec::from_described(&doc, None).unwrap()
+}
+
+const LIVE_ENV: &[(&str, &str)] = &[
+    ("PORT", "8080"),
+    ("LOG_LEVEL", "info"),
+    ("DB_PASSWORD", "hunter2"),
+    ("FEATURE_FLAGS", "beta-checkout"),
+];
+
+/// Changes PORT and DB_PASSWORD, keeps LOG_LEVEL, removes FEATURE_FLAGS, adds REDIS_URL and a
+/// Stripe key under a plain name.
+const NEW_ENV: &[(&str, &str)] = &[
+    ("PORT", "9090"),
+    ("LOG_LEVEL", "info"),
+    ("DB_PASSWORD", "correct-horse"),
+    ("REDIS_URL", "redis://:s3cret-pw@cache:6379"),
+    ("STRIPE", "sk_live_51Habc"),
+];
+
+const VALUES: &[&str] = &[
+    "8080",
+    "9090",
+    "\"info\"",
+    "hunter2",
+    "correct-horse",
+    "beta-checkout",
+    "s3cret-pw",
+    "sk_live_51Habc",
+];
+
+/// The live and the new side of a unified diff (context lines on both), without headers.
+fn sides(diff: &str) -> (Vec<&str>, Vec<&str>) {
+    let (mut old, mut new) = (Vec::new(), Vec::new());
+    for line in diff.lines() {
+        if line.starts_with("---") || line.starts_with("+++") || line.starts_with("@@") {
+            continue;
+        }
+        let (prefix, text) = line.split_at(1);
+        match prefix {
+            " " => {
+                old.push(text);
+                new.push(text);
+            }
+            "-" => old.push(text),
+            "+" => new.push(text),
+            _ => panic!("not a diff line: {line}"),
+        }
+    }
+    (old, new)
+}
+
+/// The value shown after variable `name` on one side of a diff, when the side shows it.
+fn shown_value<'a>(side: &[&'a str], name: &str) -> Option<&'a str> {
+    let at = side
+        .iter()
+        .position(|l| l.trim() == format!("\"name\": \"{name}\","))?;
+    side.get(at + 1)?
+        .trim()
+        .strip_prefix("\"value\": ")
+        .map(|v| v.trim_matches('"'))
+}
+
+/// The diff's changed (`-` and `+`) lines.
+fn changed_lines(diff: &str) -> Vec<&str> {
+    diff.lines()
+        .filter(|l| !l.starts_with("---") && !l.starts_with("+++"))
+        .filter(|l| l.starts_with('-') || l.starts_with('+'))
+        .collect()
+}
+
+#[test]
+fn diff_hides_every_env_value_and_says_which_changed() {
+    let diff = render_diff(
+        &with_env(LIVE_ENV),
+        &with_env(NEW_ENV),
+        "web:7 (live)",
+        "web (new revision)",
+        false,
+    );
+    for value in VALUES {
+        assert!(!diff.contains(value), "{value} is shown:\n{diff}");
+    }
+    let (old, new) = sides(&diff);
+    // Changed, secret-looking or not: a changed line.
+    for name in ["PORT", "DB_PASSWORD"] {
+        assert_eq!(shown_value(&old, name), Some("(hidden)"), "{diff}");
+        assert_eq!(shown_value(&new, name), Some("(changed)"), "{diff}");
+    }
+    // New: added lines, naming the variable.
+    for name in ["REDIS_URL", "STRIPE"] {
+        assert_eq!(shown_value(&old, name), None, "{diff}");
+        assert_eq!(shown_value(&new, name), Some("(new)"), "{diff}");
+        assert!(
+            diff.contains(&format!("+          \"name\": \"{name}\",")),
+            "{diff}"
+        );
+    }
+    // Removed: removed lines.
+    assert_eq!(shown_value(&old, "FEATURE_FLAGS"), Some("(hidden)"));
+    assert_eq!(shown_value(&new, "FEATURE_FLAGS"), None);
+    // Unchanged: never a changed line.
+    for line in changed_lines(&diff) {
+        assert!(
+            !line.contains("LOG_LEVEL") && !line.contains("(unchanged)"),
+            "{line}\n{diff}"
+        );
+    }
+    insta::assert_snapshot!(diff);
+}
+
+/// Every value is replaced on both sides; an unchanged one by the same marker (so it is a
+/// context line wherever the diff shows it).
+#[test]
+fn hidden_values_are_markers_on_both_sides() {
+    let mut old = with_env(LIVE_ENV).normalized();
+    let mut new = with_env(NEW_ENV).normalized();
+    hide_env_values(&mut old, &mut new);
+    let env = |v: &Value| -> Vec<(String, String)> {
+        v["containerDefinitions"][0]["environment"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["name"].as_str().unwrap().to_string(),
+                    e["value"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let pairs = |l: &[(&str, &str)]| -> Vec<(String, String)> {
+        l.iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        env(&old),
+        pairs(&[
+            ("DB_PASSWORD", "(hidden)"),
+            ("FEATURE_FLAGS", "(hidden)"),
+            ("LOG_LEVEL", "(unchanged)"),
+            ("PORT", "(hidden)"),
+        ])
+    );
+    assert_eq!(
+        env(&new),
+        pairs(&[
+            ("DB_PASSWORD", "(changed)"),
+            ("LOG_LEVEL", "(unchanged)"),
+            ("PORT", "(changed)"),
+            ("REDIS_URL", "(new)"),
+            ("STRIPE", "(new)"),
+        ])
+    );
+}
+
+#[test]
+fn an_unchanged_value_next_to_a_change_is_context() {
+    let diff = render_diff(
+        &with_env(&[("PORT", "8080")]),
+        &with_env(&[("PORT", "8080"), ("WORKERS", "4")]),
+        "a",
+        "b",
+        false,
+    );
+    assert!(
+        diff.contains("\n           \"value\": \"(unchanged)\"\n"),
+        "{diff}"
+    );
+    assert!(diff.contains("+          \"value\": \"(new)\""), "{diff}");
+    assert!(!diff.contains("8080") && !diff.contains("\"4\""), "{diff}");
+}
+
+#[test]
+fn an_env_value_change_alone_is_a_diff() {
+    let diff = render_diff(
+        &with_env(&[("PORT", "8080")]),
+        &with_env(&[("PORT", "9090")]),
+        "a",
+        "b",
+        false,
+    );
+    assert!(
+        diff.contains("+          \"value\": \"(changed)\""),
+        "{diff}"
+    );
+    assert!(!diff.contains("8080") && !diff.contains("9090"), "{diff}");
+}
+
+#[test]
+fn a_repeated_name_is_compared_occurrence_by_occurrence() {
+    let mut old = with_env(&[("A", "1"), ("A", "2")]).normalized();
+    let mut new = with_env(&[("A", "1"), ("A", "3")]).normalized();
+    hide_env_values(&mut old, &mut new);
+    let values = |v: &Value| v["containerDefinitions"][0]["environment"].clone();
+    assert_eq!(
+        values(&new),
+        json!([{"name": "A", "value": "(unchanged)"}, {"name": "A", "value": "(changed)"}])
+    );
+    assert_eq!(
+        values(&old),
+        json!([{"name": "A", "value": "(unchanged)"}, {"name": "A", "value": "(hidden)"}])
+    );
+}
+
+#[test]
+fn diff_shows_env_values_when_asked_but_never_secrets() {
+    let diff = render_diff(
+        &with_env(LIVE_ENV),
+        &with_env(NEW_ENV),
+        "web:7 (live)",
+        "web (new revision)",
+        true,
+    );
+    for shown in [
+        "-          \"value\": \"8080\"",
+        "+          \"value\": \"9090\"",
+        "+          \"value\": \"redis://:s3cret-pw@cache:6379\"",
+        "+          \"value\": \"sk_live_51Habc\"",
+        "-          \"value\": \"beta-checkout\"",
+        // Secret-looking names stay redacted.
+        "-          \"value\": \"(redacted)\"",
+        "+          \"value\": \"(redacted), changed\"",
+    ] {
+        assert!(diff.contains(shown), "{shown} is missing:\n{diff}");
+    }
+    for hidden in ["hunter2", "correct-horse", "parameter/token"] {
+        assert!(!diff.contains(hidden), "{hidden} is shown:\n{diff}");
+    }
+    assert!(
+        !diff.contains("(unchanged)") && !diff.contains("(hidden)"),
+        "{diff}"
+    );
 }
 
 #[test]

@@ -116,6 +116,7 @@ fn load_inputs(t: &TargetArgs) -> Result<DeployInputs> {
         options: DeployOptions {
             desired_count: t.desired_count,
             force_new_deployment: t.force_new_deployment,
+            show_env_values: t.show_env_values,
         },
         images: ImageChecks {
             skip: t.skip_image_check,
