@@ -53,6 +53,13 @@ const CONTRACTS: &[Contract] = &[
         ],
     },
     Contract {
+        action: "ecs-wait",
+        command: &["ecs", "wait"],
+        outputs: deckhand::gha::ECS_DEPLOY_OUTPUTS,
+        combined: &[],
+        build_inputs: &[],
+    },
+    Contract {
         action: "static-site",
         command: &["site", "deploy"],
         outputs: deckhand::gha::SITE_DEPLOY_OUTPUTS,
