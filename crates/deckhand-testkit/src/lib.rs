@@ -6,6 +6,7 @@
 //! using their own cluster and service names. The server exits when the test binary does (it
 //! watches its stdin, which only this process holds).
 
+pub mod action_step;
 pub mod fake_github;
 pub mod images;
 pub mod snapshot;
@@ -275,7 +276,9 @@ impl World {
         ]
     }
 
-    fn clean(&self, cmd: &mut Command) {
+    /// Gives `cmd` the world's AWS environment and none of the developer's (`DECKHAND_*`,
+    /// AWS profiles, a CI job's GitHub variables).
+    pub fn clean(&self, cmd: &mut Command) {
         for var in [
             "AWS_PROFILE",
             "AWS_SESSION_TOKEN",

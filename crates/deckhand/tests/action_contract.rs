@@ -310,7 +310,10 @@ fn check(contract: &Contract, action: &Value) -> Vec<String> {
                 ));
             }
         }
-        if !deckhand_keys.is_empty() && !step.run.as_deref().is_some_and(|r| r.contains(&command)) {
+        // The image, then the command: `... "${INPUT_DECKHAND_IMAGE}" ecs deploy)` (a comment
+        // that names the command does not count).
+        let runs_it = format!("}}\" {command})");
+        if !deckhand_keys.is_empty() && !step.run.as_deref().is_some_and(|r| r.contains(&runs_it)) {
             problems.push(format!(
                 "the step that sets {deckhand_keys:?} does not run `{command}`"
             ));

@@ -4,6 +4,9 @@
 //! the exit code, the verdict, what was written (registrations, UpdateService calls) and which
 //! task definition the service runs afterwards.
 
+use std::path::Path;
+
+use deckhand_testkit::action_step::ActionStep;
 use deckhand_testkit::{Breaker, ContainerSpec, Run, ServiceFixture, World, world};
 
 const BIN: &str = env!("CARGO_BIN_EXE_deckhand");
@@ -125,6 +128,14 @@ fn a_rerun_after_a_timeout_attaches_and_is_green_when_it_completes() {
     first_args.extend(["--timeout", "1s"]);
     let first = deploy(w, &f, &first_args);
     first.assert_exit(4, "timed-out");
+    let resume = format!(
+        "deckhand ecs wait --cluster {} --service {} --deployment {}",
+        f.cluster,
+        f.service,
+        first.json["deployment_id"].as_str().unwrap()
+    );
+    assert_eq!(first.json["resume_command"], resume.as_str());
+    assert!(first.stderr.contains(&resume), "{}", first.stderr);
 
     let again = deploy(w, &f, &slow);
     again.assert_exit(0, "succeeded");
@@ -198,17 +209,49 @@ struct Interrupted {
     outputs: String,
 }
 
+impl Interrupted {
+    /// Asserts a cancel as GitHub's would be seen: exit 5 within seconds of the signal, the
+    /// outputs written, no rollback started. Returns the result and the deployment it left.
+    #[track_caller]
+    fn assert_cancelled(&self) -> (Run, String) {
+        let run = Run::from_output(&self.out);
+        run.assert_exit(5, "cancelled");
+        // "Within a second" of the signal; generous for a loaded CI machine.
+        assert!(
+            self.took < std::time::Duration::from_secs(5),
+            "{:?}",
+            self.took
+        );
+        assert_eq!(calls(&run, "UpdateService"), 1, "no rollback started");
+        let id = run.json["deployment_id"].as_str().unwrap().to_string();
+        for line in [
+            "verdict=cancelled",
+            "exit-code=5",
+            &format!("deployment-id={id}"),
+        ] {
+            assert!(self.outputs.contains(line), "{line}:\n{}", self.outputs);
+        }
+        (run, id)
+    }
+}
+
 /// Runs `ecs deploy` with `extra`, and sends `signal` once it watches the deployment.
 fn deploy_then_signal(w: &World, f: &ServiceFixture, extra: &[&str], signal: &str) -> Interrupted {
-    use std::io::{BufRead, BufReader, Read};
     let dir = tempfile::tempdir().unwrap();
     let outputs = dir.path().join("output");
-    let mut child = w
-        .command(BIN)
-        .args(["--output", "json", "ecs", "deploy", "--cluster", &f.cluster])
+    let mut cmd = w.command(BIN);
+    cmd.args(["--output", "json", "ecs", "deploy", "--cluster", &f.cluster])
         .args(["--service", &f.service, "--poll-interval", "200ms"])
         .args(extra)
-        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_OUTPUT", &outputs);
+    run_then_signal(cmd, &outputs, signal)
+}
+
+/// Starts `cmd` and sends `signal` to it (the process itself, as the GitHub runner signals a
+/// step's shell) a poll or two after it printed that it watches a deployment.
+fn run_then_signal(mut cmd: std::process::Command, outputs: &Path, signal: &str) -> Interrupted {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = cmd
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -226,7 +269,6 @@ fn deploy_then_signal(w: &World, f: &ServiceFixture, extra: &[&str], signal: &st
             break;
         }
     }
-    // A poll or two into the watch.
     std::thread::sleep(std::time::Duration::from_millis(500));
     let sent = std::time::Instant::now();
     let status = std::process::Command::new("kill")
@@ -243,7 +285,7 @@ fn deploy_then_signal(w: &World, f: &ServiceFixture, extra: &[&str], signal: &st
     Interrupted {
         out,
         took,
-        outputs: std::fs::read_to_string(&outputs).unwrap_or_default(),
+        outputs: std::fs::read_to_string(outputs).unwrap_or_default(),
     }
 }
 
@@ -276,27 +318,7 @@ fn sigterm_mid_watch_is_cancelled_and_ecs_wait_resumes_to_the_verdict() {
         "--timeout",
         "60s",
     ];
-    let stopped = deploy_then_signal(w, &f, &slow, "TERM");
-    let run = Run::from_output(&stopped.out);
-    run.assert_exit(5, "cancelled");
-    // "Within a second" of the signal; generous for a loaded CI machine.
-    assert!(
-        stopped.took < std::time::Duration::from_secs(5),
-        "{:?}",
-        stopped.took
-    );
-    assert!(
-        stopped.outputs.contains("verdict=cancelled"),
-        "{}",
-        stopped.outputs
-    );
-    assert!(
-        stopped.outputs.contains("exit-code=5"),
-        "{}",
-        stopped.outputs
-    );
-    assert_eq!(calls(&run, "UpdateService"), 1, "no rollback started");
-    let id = run.json["deployment_id"].as_str().unwrap().to_string();
+    let (run, id) = deploy_then_signal(w, &f, &slow, "TERM").assert_cancelled();
     let resume = format!(
         "deckhand ecs wait --cluster {} --service {} --deployment {id}",
         f.cluster, f.service
@@ -308,6 +330,75 @@ fn sigterm_mid_watch_is_cancelled_and_ecs_wait_resumes_to_the_verdict() {
     resumed.assert_exit(0, "succeeded");
     assert_eq!(resumed.json["deployment_id"], id.as_str());
     assert_eq!(writes(&resumed), (0, 0));
+    assert_eq!(
+        f.primary_task_definition(w),
+        run.json["task_definition_arn"].as_str().unwrap()
+    );
+}
+
+/// The same cancel through the actions as users run them: the runner signals the step's shell
+/// alone (never `docker`), so a script that waited for docker in the foreground sat out
+/// SIGINT and SIGTERM until the runner's SIGKILL, and deckhand never said `cancelled`. The
+/// scripts hand the signal on; `actions/ecs-wait` then resumes to the verdict.
+#[test]
+fn cancelling_the_ecs_deploy_action_reaches_deckhand_and_the_ecs_wait_action_resumes() {
+    let w = world();
+    let f = web("life-action-cancel", Breaker::Off);
+    let actions = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../actions");
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = dir.path().join("output");
+    let runner = |cmd: &mut std::process::Command| {
+        w.clean(cmd);
+        // JSON on stdout as well, for the API calls (any DECKHAND_* of the job reaches deckhand).
+        cmd.env("DECKHAND_OUTPUT", "json")
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", &outputs)
+            .env("GITHUB_STEP_SUMMARY", dir.path().join("summary"));
+    };
+
+    let image = IMAGE_V2.to_string();
+    let mut cmd = ActionStep::load(&actions.join("ecs-deploy"), "deploy").command(
+        &[
+            ("cluster", &f.cluster),
+            ("service", &f.service),
+            ("container-name", "app"),
+            ("image", &image),
+            (
+                "environment-variables",
+                "app:DECKHAND_WORLD_START_SECONDS=5",
+            ),
+            ("poll-interval", "200ms"),
+            ("timeout", "60s"),
+            ("skip-image-check", "true"),
+        ],
+        BIN,
+        dir.path(),
+    );
+    runner(&mut cmd);
+    // The runner's first signal; its SIGTERM would follow 7.5 s later.
+    let (run, id) = run_then_signal(cmd, &outputs, "INT").assert_cancelled();
+
+    std::fs::write(&outputs, "").unwrap();
+    let mut cmd = ActionStep::load(&actions.join("ecs-wait"), "deploy").command(
+        &[
+            ("cluster", &f.cluster),
+            ("service", &f.service),
+            ("deployment", &id),
+            ("poll-interval", "200ms"),
+        ],
+        BIN,
+        dir.path(),
+    );
+    runner(&mut cmd);
+    let resumed = Run::from_output(&cmd.output().unwrap());
+    resumed.assert_exit(0, "succeeded");
+    assert_eq!(writes(&resumed), (0, 0));
+    let written = std::fs::read_to_string(&outputs).unwrap();
+    assert!(written.contains("verdict=succeeded"), "{written}");
+    assert!(
+        written.contains(&format!("deployment-id={id}")),
+        "{written}"
+    );
     assert_eq!(
         f.primary_task_definition(w),
         run.json["task_definition_arn"].as_str().unwrap()

@@ -83,6 +83,8 @@ pub(super) async fn follow(
         WatchEnd::Outcome(o) => o,
         WatchEnd::TimedOut => {
             d.stopped_tasks = final_stopped_tasks(ecs, cluster, service, &watch).await;
+            // Not rolled back and maybe still going: say how to pick it up again.
+            d.resume_command = Some(resume_command(cluster, service, &ours.id));
             report.conclude(
                 Verdict::TimedOut,
                 format!(
