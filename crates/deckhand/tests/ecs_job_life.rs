@@ -327,12 +327,22 @@ fn sigterm_mid_watch_is_cancelled_and_ecs_wait_resumes_to_the_verdict() {
     assert!(run.stderr.contains(&resume), "{}", run.stderr);
 
     let resumed = wait(w, &f, &["--deployment", &id]);
+    assert_resumed_to_green(w, &f, &resumed, &run);
+}
+
+/// A resumed watch of `cancelled`'s deployment: green, writing nothing, the service on the
+/// revision the cancelled run deployed.
+#[track_caller]
+fn assert_resumed_to_green(w: &World, f: &ServiceFixture, resumed: &Run, cancelled: &Run) {
     resumed.assert_exit(0, "succeeded");
-    assert_eq!(resumed.json["deployment_id"], id.as_str());
-    assert_eq!(writes(&resumed), (0, 0));
+    assert_eq!(
+        resumed.json["deployment_id"],
+        cancelled.json["deployment_id"]
+    );
+    assert_eq!(writes(resumed), (0, 0));
     assert_eq!(
         f.primary_task_definition(w),
-        run.json["task_definition_arn"].as_str().unwrap()
+        cancelled.json["task_definition_arn"].as_str().unwrap()
     );
 }
 
@@ -391,17 +401,12 @@ fn cancelling_the_ecs_deploy_action_reaches_deckhand_and_the_ecs_wait_action_res
     );
     runner(&mut cmd);
     let resumed = Run::from_output(&cmd.output().unwrap());
-    resumed.assert_exit(0, "succeeded");
-    assert_eq!(writes(&resumed), (0, 0));
+    assert_resumed_to_green(w, &f, &resumed, &run);
     let written = std::fs::read_to_string(&outputs).unwrap();
     assert!(written.contains("verdict=succeeded"), "{written}");
     assert!(
         written.contains(&format!("deployment-id={id}")),
         "{written}"
-    );
-    assert_eq!(
-        f.primary_task_definition(w),
-        run.json["task_definition_arn"].as_str().unwrap()
     );
 }
 
