@@ -10,7 +10,7 @@
 //! exit codes, outputs) is executed by tests.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
@@ -135,7 +135,7 @@ fn scalar(v: &Value) -> String {
 /// only the variables named by `-e NAME` (valued from the caller) or `-e NAME=VALUE`, and a
 /// `HOME` of its own, as in a container. Unknown flags fail as docker would (exit 125), so a
 /// script that starts passing something new is noticed.
-fn write_docker_stand_in(bin: &Path, deckhand: &str) -> PathBuf {
+fn write_docker_stand_in(bin: &Path, deckhand: &str) {
     let path = bin.join("docker");
     let home = bin.join("home");
     std::fs::create_dir_all(&home).unwrap();
@@ -169,5 +169,4 @@ exec env -i "${{vars[@]}}" "{deckhand}" "$@"
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    path
 }

@@ -416,6 +416,26 @@ pub enum Breaker {
 }
 
 impl ServiceFixture {
+    /// `BIN --output json ecs deploy` of this service (`bin`: the deckhand under test), polling
+    /// every 200 ms and, unless `extra` sets `--timeout`, giving up after a minute: a hung
+    /// scenario fails in a minute rather than the 15-minute default.
+    pub fn deploy(&self, w: &World, bin: &str, extra: &[&str]) -> Run {
+        let mut cmd = w.command(bin);
+        cmd.args([
+            "--output",
+            "json",
+            "ecs",
+            "deploy",
+            "--cluster",
+            &self.cluster,
+        ])
+        .args(["--service", &self.service, "--poll-interval", "200ms"]);
+        if !extra.contains(&"--timeout") {
+            cmd.args(["--timeout", "60s"]);
+        }
+        Run::from_output(&cmd.args(extra).output().expect("run deckhand"))
+    }
+
     /// Creates cluster `name`, family `name`, and service `name` with `desired` tasks.
     pub fn create(
         world: &World,

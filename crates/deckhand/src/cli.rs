@@ -758,6 +758,15 @@ pub enum RollbackMode {
     Never,
 }
 
+impl From<RollbackMode> for deckhand_core::ecs::report::RollbackPolicy {
+    fn from(mode: RollbackMode) -> Self {
+        match mode {
+            RollbackMode::OnFailure => Self::OnFailure,
+            RollbackMode::Never => Self::Never,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;

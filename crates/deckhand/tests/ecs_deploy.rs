@@ -23,22 +23,7 @@ fn deckhand(w: &World, args: &[&str]) -> Run {
 }
 
 fn deploy(w: &World, f: &ServiceFixture, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "ecs",
-        "deploy",
-        "--cluster",
-        &f.cluster,
-        "--service",
-        &f.service,
-        "--poll-interval",
-        "200ms",
-    ];
-    if !extra.contains(&"--timeout") {
-        // A hung scenario fails in a minute rather than the 15-minute default.
-        args.extend_from_slice(&["--timeout", "60s"]);
-    }
-    args.extend_from_slice(extra);
-    deckhand(w, &args)
+    f.deploy(w, BIN, extra)
 }
 
 /// Runs a deploy as the GitHub Actions runner would: returns the run, `$GITHUB_OUTPUT` and

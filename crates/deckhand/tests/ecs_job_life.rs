@@ -25,23 +25,7 @@ fn web(name: &str, breaker: Breaker) -> ServiceFixture {
 }
 
 fn deploy(w: &World, f: &ServiceFixture, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "--output",
-        "json",
-        "ecs",
-        "deploy",
-        "--cluster",
-        &f.cluster,
-        "--service",
-        &f.service,
-        "--poll-interval",
-        "200ms",
-    ];
-    if !extra.contains(&"--timeout") {
-        args.extend_from_slice(&["--timeout", "60s"]);
-    }
-    args.extend_from_slice(extra);
-    Run::from_output(&w.command(BIN).args(&args).output().expect("run deckhand"))
+    f.deploy(w, BIN, extra)
 }
 
 fn calls(run: &Run, op: &str) -> u64 {

@@ -43,12 +43,10 @@ impl ServiceDeploymentView {
             .map(|(_, n)| format!("ecs-svc/{n}"))
     }
 
-    /// True once ECS has finished with it.
+    /// True once ECS has finished with it: when it has a [`finished_verdict`], which knows
+    /// the terminal statuses.
     pub fn is_finished(&self) -> bool {
-        matches!(
-            self.status.as_str(),
-            "SUCCESSFUL" | "STOPPED" | "ROLLBACK_SUCCESSFUL" | "ROLLBACK_FAILED"
-        )
+        finished_verdict(self).is_some()
     }
 }
 

@@ -151,11 +151,6 @@ pub fn describe_only_fields() -> Vec<&'static str> {
     MODEL.describe_only.iter().map(String::as_str).collect()
 }
 
-/// The botocore release the shapes were generated from.
-pub fn botocore_version() -> &'static str {
-    &MODEL.botocore
-}
-
 /// A hint for a top-level field that is not a RegisterTaskDefinition field: the closest field,
 /// or the list of them.
 pub fn unknown_field_hint(field: &str) -> String {

@@ -5,7 +5,7 @@ use deckhand_aws::ecs::ServiceUpdate;
 use deckhand_aws::{AwsContext, EcsAdapter};
 use deckhand_core::deployment_record::RecordSpec;
 use deckhand_core::ecs::plan::{DeploymentStep, short_arn};
-use deckhand_core::ecs::report::{DeployReport, RollbackPolicy};
+use deckhand_core::ecs::report::DeployReport;
 use deckhand_core::ecs::rollback::fallback_rollback_target;
 use deckhand_core::report::Report;
 use deckhand_core::verdict::Verdict;
@@ -13,7 +13,7 @@ use deckhand_core::verdict::Verdict;
 use super::follow::{Followed, follow};
 use super::{aws, load_inputs, load_timing, secret_inputs};
 use crate::cancel;
-use crate::cli::{DeployArgs, EcsDeployArgs, RollbackMode};
+use crate::cli::{DeployArgs, EcsDeployArgs};
 use crate::commands::aws_report;
 use crate::error::{CommandError, Result, fail};
 use crate::github;
@@ -29,9 +29,10 @@ pub(crate) async fn deploy(
         deploy: args,
         github,
     } = args.into();
+    // Loaded once: a task definition file is read and checked against the ECS model here.
+    let loaded = load_inputs(&args.target).and_then(|i| Ok((i, load_timing(&args.watch)?)));
     // No record for a dry run or for flags that fail validation (nothing is changed then).
-    let will_deploy =
-        !args.dry_run && load_inputs(&args.target).is_ok() && load_timing(&args.watch).is_ok();
+    let will_deploy = !args.dry_run && loaded.is_ok();
     let spec = will_deploy.then(|| {
         RecordSpec::ecs_deploy(
             &args.target.cluster,
@@ -40,7 +41,7 @@ pub(crate) async fn deploy(
         )
     });
     github::recorded(&github, spec, printer, async || {
-        deploy_once(region, &args, printer).await
+        deploy_once(region, &args, loaded, printer).await
     })
     .await
 }
@@ -48,14 +49,14 @@ pub(crate) async fn deploy(
 async fn deploy_once(
     region: Option<String>,
     args: &DeployArgs,
+    loaded: Result<(super::DeployInputs, super::WatchTiming)>,
     printer: &Printer,
 ) -> Report<DeployReport> {
     cancel::listen();
     let t = &args.target;
     let mut report = aws_report("ecs deploy", DeployReport::new(&t.cluster, &t.service));
     let setup = async {
-        let inputs = load_inputs(t)?;
-        let timing = load_timing(&args.watch)?;
+        let (inputs, timing) = loaded?;
         printer.mask(&secret_inputs(&inputs.patch));
         let (ctx, ecs) = aws(region).await?;
         Ok::<_, CommandError>((inputs, timing, ctx, ecs))
@@ -193,10 +194,6 @@ async fn apply(
             ours
         }
     };
-    let policy = match args.rollback {
-        RollbackMode::OnFailure => RollbackPolicy::OnFailure,
-        RollbackMode::Never => RollbackPolicy::Never,
-    };
     let followed = Followed {
         cluster: &t.cluster,
         service: &t.service,
@@ -207,7 +204,7 @@ async fn apply(
         scale_only: plan.scale_only,
         ecs_rollback: false,
     };
-    follow(ecs, printer, followed, timing, policy, report).await?;
+    follow(ecs, printer, followed, timing, args.rollback.into(), report).await?;
     if report.verdict == Verdict::Succeeded && !plan.deregister.is_empty() {
         report.details.deregistered =
             super::cleanup::apply(ecs, &t.cluster, &plan.deregister, printer).await;

@@ -8,7 +8,7 @@ use deckhand_aws::EcsAdapter;
 use deckhand_core::ecs::history::{ServiceDeploymentView, find, finished_verdict, rolled_back_to};
 use deckhand_core::ecs::model::{Deployment, ServiceSnapshot};
 use deckhand_core::ecs::plan::short_arn;
-use deckhand_core::ecs::report::{DeployReport, RollbackBy, RollbackPolicy, RollbackReport};
+use deckhand_core::ecs::report::{DeployReport, RollbackBy, RollbackReport};
 use deckhand_core::ecs::rollback::fallback_rollback_target;
 use deckhand_core::ecs::rollout::is_breaker_rollback;
 use deckhand_core::report::Report;
@@ -16,7 +16,7 @@ use deckhand_core::report::Report;
 use super::follow::{Followed, follow};
 use super::{WatchTiming, aws, load_timing, observe};
 use crate::cancel;
-use crate::cli::{RollbackMode, WaitArgs};
+use crate::cli::WaitArgs;
 use crate::commands::aws_report;
 use crate::error::{CommandError, Result, fail};
 use crate::printer::Printer;
@@ -117,10 +117,6 @@ async fn run(
                 short_arn(&td),
                 deployment.status
             ));
-            let policy = match args.rollback {
-                RollbackMode::OnFailure => RollbackPolicy::OnFailure,
-                RollbackMode::Never => RollbackPolicy::Never,
-            };
             let followed = Followed {
                 cluster: &args.cluster,
                 service: &args.service,
@@ -131,7 +127,7 @@ async fn run(
                 task_definition: td,
                 scale_only: false,
             };
-            follow(ecs, printer, followed, timing, policy, report).await
+            follow(ecs, printer, followed, timing, args.rollback.into(), report).await
         }
     }
 }
