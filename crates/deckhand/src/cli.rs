@@ -265,6 +265,39 @@ pub struct PushArgs {
     pub dry_run: bool,
 }
 
+/// The smoke run: the built image started on this machine and asked one HTTP question before
+/// its tag is pushed or its service rolled (shared by `image build` and `nginx build`).
+#[derive(Debug, Clone, Args)]
+pub struct SmokeArgs {
+    /// The path the smoke run GETs (`nginx build`: on by default with `/`, whose body must be
+    /// the `index.html` that was added; `image build`: giving it turns the smoke run on).
+    #[arg(long, value_name = "PATH", env = "DECKHAND_SMOKE_PATH")]
+    pub smoke_path: Option<String>,
+
+    /// The container port asked (default: the image's lowest exposed TCP port, else 80).
+    /// `image build`: giving it turns the smoke run on.
+    #[arg(long, value_name = "PORT", env = "DECKHAND_SMOKE_PORT")]
+    pub smoke_port: Option<u16>,
+
+    /// The statuses that pass: `2xx`, `200`, `200,301`.
+    #[arg(
+        long,
+        value_name = "CODES",
+        default_value = "2xx",
+        env = "DECKHAND_SMOKE_STATUS"
+    )]
+    pub smoke_status: String,
+
+    /// How long the image has to answer, from its start.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30s",
+        env = "DECKHAND_SMOKE_TIMEOUT"
+    )]
+    pub smoke_timeout: String,
+}
+
 /// `--ecr-tag-mutability`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TagMutability {
@@ -302,6 +335,10 @@ pub struct ImageBuildArgs {
     /// Target and push settings.
     #[command(flatten)]
     pub push: PushArgs,
+
+    /// The smoke run (off unless `--smoke-path` or `--smoke-port` is given).
+    #[command(flatten)]
+    pub smoke: SmokeArgs,
 }
 
 /// `nginx build`.
@@ -327,6 +364,15 @@ pub struct NginxBuildArgs {
     /// Push without checking the config with `nginx -t` (when nginx is not installed).
     #[arg(long, env = "DECKHAND_SKIP_VALIDATE")]
     pub skip_validate: bool,
+
+    /// Push without the smoke run (the image started here and `GET /` answered with the
+    /// `index.html` that was added).
+    #[arg(long, env = "DECKHAND_SKIP_SMOKE")]
+    pub skip_smoke: bool,
+
+    /// The smoke run.
+    #[command(flatten)]
+    pub smoke: SmokeArgs,
 
     /// ECS cluster of the service to roll to the new image.
     #[arg(

@@ -826,3 +826,316 @@ fn ecr_login_hands_out_moto_token_and_masks_it_in_actions() {
         "{outputs}"
     );
 }
+
+/// Processes whose root directory is a smoke run's (a leftover would keep serving).
+fn smoke_processes() -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let root = std::fs::read_link(e.path().join("root")).ok()?;
+            root.to_string_lossy()
+                .contains("deckhand-smoke")
+                .then(|| e.file_name().to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
+fn assert_nothing_pushed(w: &World, repo: &str, tag: &str) {
+    let stats = w.registry_stats("ecr", repo);
+    assert_eq!(
+        (
+            num(&stats, "blob_uploads_completed"),
+            num(&stats, "manifest_puts"),
+            num(&stats, "mounts")
+        ),
+        (0, 0, 0),
+        "nothing was pushed: {stats}"
+    );
+    let inspect = std::process::Command::new("skopeo")
+        .args([
+            "inspect",
+            "--tls-verify=false",
+            "--creds",
+            ECR_CREDS,
+            "--raw",
+        ])
+        .arg(format!("docker://{tag}"))
+        .output()
+        .unwrap();
+    assert!(!inspect.status.success(), "the tag does not exist: {tag}");
+}
+
+#[test]
+fn the_smoke_run_gets_the_added_index_html_from_the_built_image_before_the_push() {
+    let w = world();
+    create_repository(w, "smoke-ok", "MUTABLE");
+    let site = Site::new("<h1>smoke-tested</h1>");
+    let tag = format!("{}/smoke-ok:v1", ecr(w));
+    let built = nginx_build(w, &site, &tag, &[]);
+    built.assert_exit(0, "succeeded");
+    let smoke = &built.json["smoke"];
+    assert_eq!(smoke["outcome"], "passed", "{smoke}");
+    assert_eq!(
+        (
+            smoke["status"].as_u64(),
+            smoke["runtime"].as_str(),
+            smoke["request"].as_str()
+        ),
+        (Some(200), Some("chroot"), Some("GET :80/"))
+    );
+    // The image's own access log line: the answer came from the nginx of the built image.
+    assert!(
+        smoke["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().contains("\"GET / HTTP/1.0\" 200")),
+        "{smoke}"
+    );
+    assert!(
+        built.stderr.contains("smoke run: GET :80/ answered 200"),
+        "{}",
+        built.stderr
+    );
+    assert_eq!(skopeo_digest(&tag, Some(ECR_CREDS)), digest_of(&built));
+    assert!(
+        smoke_processes().is_empty(),
+        "the smoke run left processes behind"
+    );
+
+    // The same build again: the tag already points at the digest, so there is nothing to
+    // prove or push.
+    let again = nginx_build(w, &site, &tag, &[]);
+    again.assert_exit(0, "no-change");
+    assert!(again.json["smoke"].is_null(), "{}", again.json);
+}
+
+#[test]
+fn a_wrong_root_passes_nginx_t_but_the_smoke_run_stops_the_push_with_nginx_s_words() {
+    let w = world();
+    create_repository(w, "smoke-root", "MUTABLE");
+    let site = Site::new("<h1>x</h1>");
+    site.write(
+        "default.conf",
+        "server {\n  listen 80;\n  location / { root /usr/share/nginx/site; }\n}\n",
+    );
+    let tag = format!("{}/smoke-root:v1", ecr(w));
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let run = nginx_build(w, &site, &tag, extra);
+        run.assert_exit(2, "invalid-input");
+        assert!(
+            run.stderr.contains("GET / answered 404 (expected 2xx)"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("nothing was pushed"), "{}", run.stderr);
+        // nginx's own error line, from the container's output.
+        assert!(
+            run.stderr
+                .contains("\"/usr/share/nginx/site/index.html\" is not found"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(run.json["smoke"]["outcome"], "failed");
+    }
+    assert_nothing_pushed(w, "smoke-root", &tag);
+    assert!(smoke_processes().is_empty());
+
+    // `--skip-smoke` pushes it (the user's call).
+    let skipped = nginx_build(w, &site, &tag, &["--skip-smoke"]);
+    skipped.assert_exit(0, "succeeded");
+    assert!(skipped.stderr.contains("smoke run: not run (--skip-smoke)"));
+}
+
+#[test]
+fn a_page_that_is_not_the_added_index_html_fails_the_smoke_run() {
+    let w = world();
+    create_repository(w, "smoke-body", "MUTABLE");
+    let site = Site::new("<h1>the real page</h1>");
+    // A stub answer shadows the page: 200, but not the site.
+    site.write(
+        "default.conf",
+        "server {\n  listen 80;\n  location = / { return 200 \"ok\"; }\n  location / { root /usr/share/nginx/html; }\n}\n",
+    );
+    let tag = format!("{}/smoke-body:v1", ecr(w));
+    let run = nginx_build(w, &site, &tag, &[]);
+    run.assert_exit(2, "invalid-input");
+    assert!(
+        run.stderr
+            .contains("GET / answered 200 but the body is not"),
+        "{}",
+        run.stderr
+    );
+    assert_nothing_pushed(w, "smoke-body", &tag);
+    // Another path is judged by its status only.
+    let health = nginx_build(w, &site, &tag, &["--smoke-path", "/index.html"]);
+    health.assert_exit(0, "succeeded");
+}
+
+#[test]
+fn image_build_runs_the_smoke_run_only_when_asked_and_an_image_that_never_listens_fails_it() {
+    let w = world();
+    create_repository(w, "smoke-image", "MUTABLE");
+    let site = Site::new("<h1>image build</h1>");
+    let tag = format!("{}/smoke-image:v1", ecr(w));
+    let base = nginx_base(w);
+    let plain = image_build(w, &base, &[site.add_html()], &[&tag], &["--dry-run"]);
+    plain.assert_exit(0, "dry-run");
+    assert!(plain.json["smoke"].is_null(), "not asked, not run");
+
+    // Nothing listens on 8080: the run gives up at its timeout with the reason.
+    let deaf = image_build(
+        w,
+        &base,
+        &[site.add_html()],
+        &[&tag],
+        &["--smoke-port", "8080", "--smoke-timeout", "2s"],
+    );
+    deaf.assert_exit(2, "invalid-input");
+    assert!(
+        deaf.stderr.contains("nothing answered on port 8080"),
+        "{}",
+        deaf.stderr
+    );
+    assert_nothing_pushed(w, "smoke-image", &tag);
+
+    let asked = image_build(
+        w,
+        &base,
+        &[site.add_html()],
+        &[&tag],
+        &["--smoke-path", "/"],
+    );
+    asked.assert_exit(0, "succeeded");
+    assert_eq!(asked.json["smoke"]["outcome"], "passed");
+
+    let bad = image_build(
+        w,
+        &base,
+        &[site.add_html()],
+        &[&tag],
+        &["--smoke-path", "/", "--smoke-status", "ok"],
+    );
+    bad.assert_exit(2, "invalid-input");
+    assert!(bad.stderr.contains("`--smoke-status ok`"), "{}", bad.stderr);
+}
+
+#[test]
+fn killing_deckhand_mid_smoke_run_takes_the_container_with_it() {
+    let w = world();
+    create_repository(w, "smoke-kill", "MUTABLE");
+    let site = Site::new("<h1>k</h1>");
+    let tag = format!("{}/smoke-kill:v1", ecr(w));
+    let ecr_host = ecr(w);
+    let base = nginx_base(w);
+    let mut child = w
+        .command(BIN)
+        .args(["nginx", "build", "--html"])
+        .arg(site.html())
+        .arg("--conf")
+        .arg(site.conf())
+        .args(["--base", &base, "--tag", &tag, "--ecr-registry", &ecr_host])
+        .args(["--smoke-port", "8080", "--smoke-timeout", "120s"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while smoke_processes().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the smoke run never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !smoke_processes().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the container outlived deckhand: {:?}",
+            smoke_processes()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_nothing_pushed(w, "smoke-kill", &tag);
+}
+
+#[test]
+fn without_root_nginx_build_skips_the_smoke_run_with_a_warning_and_an_asked_one_is_an_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = world();
+    create_repository(w, "smoke-noroot", "MUTABLE");
+    let site = Site::new("<h1>n</h1>");
+    for dir in [site.dir.path().to_path_buf(), site.html()] {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let tag = format!("{}/smoke-noroot:v1", ecr(w));
+    let (ecr_host, base) = (ecr(w), nginx_base(w));
+    let as_nobody = |args: &[&str]| {
+        let mut cmd = w.command("setpriv");
+        cmd.args([
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            "--",
+        ])
+        .arg(BIN)
+        .args(["--output", "json"])
+        .args(args)
+        .env("HOME", "/nonexistent")
+        .env("GITHUB_ACTIONS", "true");
+        Run::from_output(&cmd.output().unwrap())
+    };
+    let (html, conf) = (
+        site.html().display().to_string(),
+        site.conf().display().to_string(),
+    );
+    let common = [
+        "--base",
+        &base,
+        "--tag",
+        &tag,
+        "--ecr-registry",
+        &ecr_host,
+        "--dry-run",
+    ];
+    let mut nginx = vec![
+        "nginx",
+        "build",
+        "--html",
+        &html,
+        "--conf",
+        &conf,
+        "--skip-validate",
+    ];
+    nginx.extend(common);
+    let skipped = as_nobody(&nginx);
+    skipped.assert_exit(0, "dry-run");
+    assert_eq!(
+        skipped.json["smoke"]["outcome"], "skipped",
+        "{}",
+        skipped.json
+    );
+    assert!(
+        skipped.stderr.contains(
+            "::warning title=smoke run skipped::the smoke run's daemonless runtime needs root"
+        ),
+        "{}",
+        skipped.stderr
+    );
+    let add = site.add_html();
+    let mut image = vec!["image", "build", "--add", &add, "--smoke-path", "/"];
+    image.extend(common);
+    let refused = as_nobody(&image);
+    refused.assert_exit(1, "error");
+    assert!(
+        refused.stderr.contains("the smoke run cannot run here"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -12,6 +12,7 @@ pub mod media;
 pub mod plan;
 pub mod platform;
 pub mod report;
+pub mod smoke;
 
 pub use digest::Digest;
 pub use platform::{Platform, PlatformFilter};

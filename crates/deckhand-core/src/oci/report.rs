@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::digest::Digest;
 use super::plan::{BlobAction, BlobStep, TagAction, TagStep, bytes_to_send};
+use super::smoke::SmokeResult;
 use crate::ecs::report::DeployReport;
 use crate::report::{Details, Outputs, Problem, Report, escape_md, icon};
 use crate::verdict::Verdict;
@@ -84,6 +85,8 @@ pub struct ImageReport {
     pub bytes_uploaded: u64,
     /// Requests made to the registries.
     pub registry_requests: u64,
+    /// The smoke run, when one ran (or was skipped with a reason).
+    pub smoke: Option<SmokeResult>,
 }
 
 impl ImageReport {
@@ -169,6 +172,9 @@ impl ImageReport {
                 self.count(|a| matches!(a, BlobAction::Present)),
             ));
         }
+        if let Some(smoke) = &self.smoke {
+            md.push_str(&smoke.markdown());
+        }
         for t in &self.tag_steps {
             let what = match t.action {
                 TagAction::Unchanged => "unchanged",
@@ -198,6 +204,8 @@ impl Serialize for ImageReport {
             bytes_to_send: u64,
             bytes_uploaded: u64,
             registry_requests: u64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            smoke: &'a Option<SmokeResult>,
         }
         Json {
             repository: &self.repository,
@@ -211,6 +219,7 @@ impl Serialize for ImageReport {
             bytes_to_send: bytes_to_send(&self.blobs),
             bytes_uploaded: self.bytes_uploaded,
             registry_requests: self.registry_requests,
+            smoke: &self.smoke,
         }
         .serialize(serializer)
     }

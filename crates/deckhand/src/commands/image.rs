@@ -15,12 +15,14 @@ use deckhand_core::oci::image::{created_by, derive_image, unique_digests};
 use deckhand_core::oci::layer::AddSpec;
 use deckhand_core::oci::plan::{BaseLocation, TagAction, bytes_to_send, plan_blobs, plan_tags};
 use deckhand_core::oci::report::{ImageReport, LayerSummary};
+use deckhand_core::oci::smoke::SmokeOutcome;
 use deckhand_core::oci::{Digest, PlatformFilter};
 use deckhand_core::report::Report;
 use deckhand_core::verdict::Verdict;
 use deckhand_oci::image::{ImagePush, present_blobs, resolve_base, verify_tags};
 use deckhand_oci::layer::{DEFAULT_MTIME, build_layer};
 
+use super::smoke::{BuiltForSmoke, SmokeSettings};
 use crate::cli::{ImageBuildArgs, PushArgs, TagMutability};
 use crate::error::{CommandError, Result, end, fail};
 use crate::local_files::layer_files;
@@ -178,6 +180,7 @@ pub(crate) async fn run_build(
     command: &str,
     spec: &BuildSpec,
     push: &PushArgs,
+    smoke: Option<&SmokeSettings>,
     access: &mut Access,
     printer: &Printer,
     report: &mut ImageReport,
@@ -268,6 +271,29 @@ pub(crate) async fn run_build(
     printer.group(&format!("deckhand {command}: plan for `{repo}`"));
     printer.block(report.plan_text().trim_end());
     printer.end_group();
+
+    // The smoke run, after the plan (so a dry run proves the image serves too) and before the
+    // push: a red run leaves the registry and the service as they were.
+    if let Some(settings) = smoke {
+        let built = BuiltForSmoke {
+            base: &base,
+            source: &source,
+            base_repository: spec.base.registry_repository(),
+            layer: &layer.blob,
+            layer_bytes: &layer.bytes,
+            edits: &spec.edits,
+        };
+        let result = super::smoke::run(settings, built, printer).await?;
+        printer.line(&result.line());
+        let failed = result.outcome == SmokeOutcome::Failed;
+        let message = result.failure_message(&format!("{host}/{repo}@{digest}"));
+        report.smoke = Some(result);
+        if failed {
+            return Err(CommandError::invalid(message).on(format!("{host}/{repo}")).hint(
+                "run the image as the smoke run did and fix what it says (nginx: `root`, `index`, `listen` and the html directory), or pass `--skip-smoke`",
+            ));
+        }
+    }
     if push.dry_run {
         return Ok((
             Verdict::DryRun,
@@ -361,12 +387,23 @@ pub(crate) async fn build(
         }
     };
     report.details.repository = spec.repository();
+    // `image build` runs the smoke run only when asked: an arbitrary image may not serve HTTP.
+    let asked = args.smoke.smoke_path.is_some() || args.smoke.smoke_port.is_some();
+    let smoke = match asked.then(|| SmokeSettings::load(&args.smoke, "/", None, true)) {
+        Some(Err(e)) => {
+            fail(&mut report, e);
+            return report;
+        }
+        Some(Ok(s)) => Some(s),
+        None => None,
+    };
     let mut access = Access::new(&args.push, region);
     let details = &mut report.details;
     let outcome = run_build(
         "image build",
         &spec,
         &args.push,
+        smoke.as_ref(),
         &mut access,
         printer,
         details,

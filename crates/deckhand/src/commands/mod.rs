@@ -10,6 +10,7 @@ mod image;
 mod nginx;
 mod pr_comment;
 mod site;
+mod smoke;
 
 use std::time::Instant;
 

@@ -12,6 +12,7 @@ use deckhand_core::report::Report;
 use deckhand_core::verdict::Verdict;
 
 use super::image::{load_spec, run_build};
+use super::smoke::SmokeSettings;
 use crate::cli::{DeployArgs, EcsDeployArgs, NginxBuildArgs, TargetArgs};
 use crate::error::{CommandError, Result, end};
 use crate::printer::Printer;
@@ -62,8 +63,8 @@ pub(crate) fn validate_conf(conf: &Path) -> Result<String> {
             "check `--conf`",
         )
     })?;
-    let dir =
-        tempfile_dir().map_err(|e| CommandError::failed(format!("cannot make a temp dir: {e}")))?;
+    let dir = deckhand_smoke::TempDir::new("deckhand-nginx")
+        .map_err(|e| CommandError::failed(format!("cannot make a temp dir: {e}")))?;
     let mime = ["/etc/nginx/mime.types", "/usr/local/nginx/conf/mime.types"]
         .into_iter()
         .find(|p| Path::new(p).is_file())
@@ -71,16 +72,16 @@ pub(crate) fn validate_conf(conf: &Path) -> Result<String> {
         .unwrap_or_default();
     let main = format!(
         "# deckhand: checks default.conf as the nginx image loads it\nerror_log stderr;\npid {pid};\nevents {{}}\nhttp {{\n{mime}    include \"{conf}\";\n}}\n",
-        pid = dir.0.join("nginx.pid").display(),
+        pid = dir.path().join("nginx.pid").display(),
         conf = conf.display(),
     );
-    let main_path = dir.0.join("nginx.conf");
+    let main_path = dir.path().join("nginx.conf");
     std::fs::write(&main_path, main)
         .map_err(|e| CommandError::failed(format!("cannot write {}: {e}", main_path.display())))?;
     let out = Command::new(&nginx)
         .arg("-t")
         .arg("-p")
-        .arg(&dir.0)
+        .arg(dir.path())
         .arg("-c")
         .arg(&main_path)
         .output()
@@ -118,22 +119,20 @@ pub(crate) fn validate_conf(conf: &Path) -> Result<String> {
     ))
 }
 
-/// A temp directory removed on drop (std only: the binary does not depend on tempfile).
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn tempfile_dir() -> std::io::Result<TempDir> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let path = std::env::temp_dir().join(format!("deckhand-nginx-{}-{nanos}", std::process::id()));
-    std::fs::create_dir(&path)?;
-    Ok(TempDir(path))
+/// The nginx smoke run: `GET /` (or `--smoke-path`) of the built image; for `/` and
+/// `/index.html` the body must be the `index.html` that was added, so a wrong `root` or
+/// `index` that nginx serves as its welcome page or a 404 is caught.
+fn nginx_smoke(args: &NginxBuildArgs) -> Result<SmokeSettings> {
+    let path = args.smoke.smoke_path.as_deref().unwrap_or("/");
+    let index = args.html.join("index.html");
+    let body = match (path, std::fs::read(&index)) {
+        ("/" | "/index.html", Ok(bytes)) => Some((
+            bytes,
+            format!("`{}` (the index.html that was added)", index.display()),
+        )),
+        _ => None,
+    };
+    SmokeSettings::load(&args.smoke, "/", body, false)
 }
 
 /// `nginx build`: the image, then (with `--deploy-*`, when the image is green) the rollout of
@@ -262,5 +261,21 @@ async fn prepare_and_push(
             args.conf.display()
         ));
     }
-    run_build("nginx build", &spec, &args.push, access, printer, report).await
+    let smoke = match args.skip_smoke {
+        true => {
+            printer.line("smoke run: not run (--skip-smoke)");
+            None
+        }
+        false => Some(nginx_smoke(args)?),
+    };
+    run_build(
+        "nginx build",
+        &spec,
+        &args.push,
+        smoke.as_ref(),
+        access,
+        printer,
+        report,
+    )
+    .await
 }
