@@ -378,31 +378,3 @@ pub async fn verify_tags(
     }
     Ok(())
 }
-
-/// Basic credentials for `host` from Docker's config.json (`$DOCKER_CONFIG` or `~/.docker`),
-/// as `docker login` leaves them; credential helpers are not run.
-pub fn docker_config_credentials(host: &str) -> Option<crate::Credentials> {
-    let dir = std::env::var_os("DOCKER_CONFIG")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")))?;
-    let text = std::fs::read_to_string(dir.join("config.json")).ok()?;
-    let config: Value = serde_json::from_str(&text).ok()?;
-    let auths = config.get("auths")?.as_object()?;
-    let names: Vec<String> = if host == deckhand_core::image_ref::DOCKER_HUB {
-        vec![
-            "https://index.docker.io/v1/".into(),
-            "docker.io".into(),
-            host.into(),
-        ]
-    } else {
-        vec![
-            host.into(),
-            format!("https://{host}"),
-            format!("http://{host}"),
-        ]
-    };
-    names.iter().find_map(|n| {
-        let token = auths.get(n)?.get("auth")?.as_str()?;
-        crate::client::credentials_from_token(token).ok()
-    })
-}

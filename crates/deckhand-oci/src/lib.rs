@@ -9,6 +9,7 @@
 //! carries them out on whole images (resolve a base, push a plan, verify the tags).
 
 pub mod client;
+pub mod docker_config;
 pub mod error;
 pub mod image;
 pub mod layer;

@@ -133,7 +133,8 @@ fn scalar(v: &Value) -> String {
 
 /// `docker run [flags] IMAGE ARGS...` as the actions call it, run here: `deckhand ARGS...` with
 /// only the variables named by `-e NAME` (valued from the caller) or `-e NAME=VALUE`, and a
-/// `HOME` of its own, as in a container. Unknown flags fail as docker would (exit 125), so a
+/// `HOME` of its own, as in a container. Mounts (`-v SRC:DEST[:ro]`) must be at the same path
+/// (the host path is then the one used). Unknown flags fail as docker would (exit 125), so a
 /// script that starts passing something new is noticed.
 fn write_docker_stand_in(bin: &Path, deckhand: &str) {
     let path = bin.join("docker");
@@ -153,7 +154,17 @@ while [[ $# -gt 0 ]]; do
     -e)
       if [[ "$2" == *=* ]]; then vars+=("$2"); else vars+=("$2=${{!2-}}"); fi
       shift 2 ;;
-    -v|-w|--user|--network) shift 2 ;;
+    -v)
+      # The actions mount host paths at the same path inside, so a path handed over in a
+      # variable (DOCKER_CONFIG, GITHUB_OUTPUT) means the same here; a mount elsewhere would
+      # not, and is refused so that a script doing that is noticed.
+      IFS=: read -r src dest _ <<<"$2"
+      if [[ "$src" != "$dest" ]]; then
+        echo "docker stand-in: -v $2 mounts at another path; only same-path mounts are known" >&2
+        exit 125
+      fi
+      shift 2 ;;
+    -w|--user|--network) shift 2 ;;
     --rm|--init) shift ;;
     -*) echo "docker stand-in: unknown flag $1" >&2; exit 125 ;;
     *) shift; break ;;

@@ -1,6 +1,7 @@
 //! Registry access for one image build: which hosts are ECR (credentials from
 //! GetAuthorizationToken through `deckhand-aws`, handed to `deckhand-oci` as Basic auth), the
-//! others' credentials from Docker's config.json, and one client per host.
+//! others' credentials as docker finds them (config.json's `credHelpers`, `credsStore`, then
+//! `auths`), and one client per host.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use deckhand_aws::AwsContext;
 use deckhand_aws::ecr::EcrAdapter;
 use deckhand_core::oci::ecr::parse_ecr_host;
-use deckhand_oci::image::docker_config_credentials;
+use deckhand_oci::docker_config::{CredentialError, HostCredentials, host_credentials};
 use deckhand_oci::{Credentials, Registry, RegistryOptions};
 
 use crate::cli::PushArgs;
@@ -93,10 +94,43 @@ impl Access {
         let credentials = if self.is_ecr(host) {
             Some(self.ecr_credentials(printer).await?)
         } else {
-            docker_config_credentials(host)
+            docker_credentials(host, printer)?
         };
         let client = Arc::new(Registry::new(host, credentials, self.options.clone())?);
         self.clients.insert(host.to_string(), client.clone());
         Ok(client)
     }
+}
+
+/// `host`'s credentials from the docker config, the password masked before anything prints.
+/// A helper that is missing or fails is a configuration error (exit 2, before anything is
+/// pushed), as `docker pull` fails then too: going on anonymously would turn it into a
+/// confusing "the registry asks for credentials" later, or a pull of what an anonymous user
+/// sees.
+pub(crate) fn docker_credentials(host: &str, printer: &Printer) -> Result<Option<Credentials>> {
+    match host_credentials(host).map_err(credential_error)? {
+        HostCredentials::Anonymous => Ok(None),
+        HostCredentials::Basic { credentials, from } => {
+            printer.mask(std::slice::from_ref(&credentials.password));
+            printer.detail(&format!("credentials for `{host}` from {from}"));
+            Ok(Some(credentials))
+        }
+        HostCredentials::IdentityToken { from } => {
+            printer.warning(
+                "deckhand: identity token not used",
+                &format!(
+                    "{from} holds an identity token for `{host}`, which deckhand cannot exchange (it fetches registry tokens with a user name and password only); `{host}` is accessed anonymously"
+                ),
+                Some("log in with a user name and a password or access token (`docker login -u USER --password-stdin`), so that the registry's credentials are a user and password"),
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// A credential lookup that failed: bad configuration, naming the config file.
+pub(crate) fn credential_error(e: CredentialError) -> CommandError {
+    let hint = e.hint();
+    let path = e.path().to_string();
+    CommandError::invalid(e.to_string()).on(path).hint(hint)
 }

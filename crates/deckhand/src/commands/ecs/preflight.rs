@@ -13,7 +13,6 @@ use deckhand_core::ecs::preflight::{
 };
 use deckhand_core::ecs::taskdef::TaskDefSpec;
 use deckhand_core::oci::ecr::parse_ecr_host;
-use deckhand_oci::image::docker_config_credentials;
 use deckhand_oci::{Registry, RegistryOptions};
 
 use crate::error::{CommandError, Result};
@@ -108,7 +107,23 @@ async fn resolve(ctx: &AwsContext, new: &NewImage, printer: &Printer) -> Result<
         attempts: 1,
         ..RegistryOptions::default()
     };
-    let asked = match Registry::new(host, docker_config_credentials(host), options) {
+    // Credentials as docker finds them; a helper that cannot run makes the registry one that
+    // cannot be asked (the check is a courtesy: the deploy goes on, by tag, with a warning).
+    let credentials = match crate::registry_access::docker_credentials(host, printer) {
+        Ok(c) => c,
+        Err(e) => {
+            printer.warning(
+                "deckhand: image not checked",
+                &format!(
+                    "image `{image}` of container `{}` was not checked ({}); it is deployed as given, by tag",
+                    new.container, e.problem.message
+                ),
+                e.problem.hint.as_deref(),
+            );
+            return Ok(None);
+        }
+    };
+    let asked = match Registry::new(host, credentials, options) {
         Ok(registry) => {
             registry
                 .head_manifest(&image.registry_repository(), tag)
