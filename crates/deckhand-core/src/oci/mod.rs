@@ -14,4 +14,4 @@ pub mod platform;
 pub mod report;
 
 pub use digest::Digest;
-pub use platform::{Platform, PlatformFilter};
+pub use platform::{Platform, PlatformChoice, PlatformFilter, PlatformOrigin};
