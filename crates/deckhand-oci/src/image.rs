@@ -10,7 +10,8 @@ use deckhand_core::image_ref::ImageRef;
 use deckhand_core::oci::image::{BaseImage, ManifestBlob, ResolvedBase, config_platform};
 use deckhand_core::oci::media::{ManifestKind, manifest_kind};
 use deckhand_core::oci::plan::{BlobAction, BlobStep};
-use deckhand_core::oci::{Digest, Platform, PlatformFilter};
+use deckhand_core::oci::platform::PlatformMismatch;
+use deckhand_core::oci::{Digest, Platform, PlatformChoice};
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use serde_json::Value;
 
@@ -81,10 +82,10 @@ impl BaseError {
         }
     }
 
-    fn platform(base: &ImageRef, message: &str) -> Self {
+    fn platform(m: PlatformMismatch) -> Self {
         Self::Unsupported {
-            message: format!("base `{base}`: {message}"),
-            hint: Some("check `--platform`".into()),
+            message: m.message,
+            hint: Some(m.hint),
         }
     }
 }
@@ -104,11 +105,12 @@ fn parse_manifest(
 }
 
 /// Fetches the base: its top manifest and, for each platform `platforms` selects, its manifest
-/// and config. Nothing but manifests and configs is downloaded.
+/// and config (a single-manifest base: checked as [`PlatformChoice::check_single`] says).
+/// Nothing but manifests and configs is downloaded.
 pub async fn resolve_base(
     registry: &Registry,
     base: &ImageRef,
-    platforms: &PlatformFilter,
+    platforms: &PlatformChoice,
 ) -> Result<ResolvedBase, BaseError> {
     let repo = base.registry_repository();
     let fetched = registry
@@ -130,8 +132,8 @@ pub async fn resolve_base(
         let entry_platforms: Vec<Option<Platform>> =
             entries.iter().map(Platform::of_descriptor).collect();
         let picked = platforms
-            .select(&entry_platforms)
-            .map_err(|m| BaseError::platform(base, &m))?;
+            .select(&base.to_string(), &entry_platforms)
+            .map_err(BaseError::platform)?;
         for position in picked {
             let digest = entries[position]
                 .get("digest")
@@ -171,11 +173,9 @@ pub async fn resolve_base(
     } else {
         let config = fetch_config(registry, &repo, &top, base).await?;
         let platform = config_platform(&config);
-        if let (PlatformFilter::Only(_), Some(p)) = (platforms, &platform) {
-            platforms
-                .select(std::slice::from_ref(&Some(p.clone())))
-                .map_err(|m| BaseError::platform(base, &m))?;
-        }
+        platforms
+            .check_single(&base.to_string(), platform.as_ref())
+            .map_err(BaseError::platform)?;
         images.push(BaseImage {
             position: 0,
             platform,

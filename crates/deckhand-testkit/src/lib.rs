@@ -444,21 +444,37 @@ impl ServiceFixture {
         desired: i32,
         breaker: Breaker,
     ) -> Self {
+        Self::create_with(world, name, containers, desired, breaker, &[])
+    }
+
+    /// [`Self::create`] with more `aws ecs register-task-definition` arguments for its task
+    /// definition (e.g. `--runtime-platform cpuArchitecture=ARM64,operatingSystemFamily=LINUX`).
+    pub fn create_with(
+        world: &World,
+        name: &str,
+        containers: &[ContainerSpec],
+        desired: i32,
+        breaker: Breaker,
+        task_definition_args: &[&str],
+    ) -> Self {
         world.aws(&["ecs", "create-cluster", "--cluster-name", name]);
         let defs: Vec<Value> = containers
             .iter()
             .map(|c| json!({"name": c.name, "image": c.image, "memory": 128, "essential": true}))
             .collect();
-        let td = world.aws(&[
+        let definitions = Value::Array(defs).to_string();
+        let mut register = vec![
             "ecs",
             "register-task-definition",
             "--family",
             name,
             "--container-definitions",
-            &Value::Array(defs).to_string(),
+            &definitions,
             "--tags",
             r#"[{"key":"team","value":"platform"}]"#,
-        ]);
+        ];
+        register.extend_from_slice(task_definition_args);
+        let td = world.aws(&register);
         let td_arn = td["taskDefinition"]["taskDefinitionArn"]
             .as_str()
             .expect("registered arn")

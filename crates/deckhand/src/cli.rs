@@ -168,7 +168,7 @@ pub struct ChangesArgs {
 /// Image verbs.
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
-    /// Append files as one deterministic layer to a base image (every platform) and push it.
+    /// Append files as one deterministic layer to a base image and push it.
     Build(ImageBuildArgs),
 }
 
@@ -201,8 +201,9 @@ pub struct PushArgs {
     )]
     pub tags: Vec<String>,
 
-    /// Platforms of a multi-platform base to build: `all` (default) or `OS/ARCH[/VARIANT]`,
-    /// repeatable or comma-separated.
+    /// Platforms of a multi-platform base to build: `OS/ARCH[/VARIANT]` (repeatable or
+    /// comma-separated) or `all`. Default: `linux/amd64`; for `nginx build --deploy-*`, the
+    /// platform the service's task definition runs (`runtimePlatform`).
     #[arg(
         long = "platform",
         value_name = "all|OS/ARCH",

@@ -62,12 +62,17 @@ impl Access {
         parse_ecr_host(host).is_some() || self.ecr_hosts.iter().any(|h| h == host)
     }
 
-    /// The ECR adapter (loading the AWS settings on first use).
-    pub(crate) async fn ecr(&mut self) -> Result<EcrAdapter> {
+    /// The AWS settings, loaded on first use (their calls are counted with the build's).
+    pub(crate) async fn aws(&mut self) -> Result<&AwsContext> {
         if self.ctx.is_none() {
             self.ctx = Some(crate::commands::aws_context(self.region.clone()).await?);
         }
-        Ok(EcrAdapter::new(self.ctx.as_ref().expect("set above")))
+        Ok(self.ctx.as_ref().expect("set above"))
+    }
+
+    /// The ECR adapter (loading the AWS settings on first use).
+    pub(crate) async fn ecr(&mut self) -> Result<EcrAdapter> {
+        Ok(EcrAdapter::new(self.aws().await?))
     }
 
     /// ECR credentials from GetAuthorizationToken: fetched once and kept for the run (a token

@@ -263,9 +263,18 @@ fn every_platform_of_an_index_gets_the_layer_and_attestations_are_dropped() {
         &two_platform_base(w),
         &[site.add_html()],
         &[tag.as_str()],
-        &["--label", "org.opencontainers.image.revision=abc123"],
+        &[
+            "--label",
+            "org.opencontainers.image.revision=abc123",
+            "--platform",
+            "all",
+        ],
     );
     built.assert_exit(0, "succeeded");
+    assert_eq!(
+        built.json["platform_origin"],
+        serde_json::json!({"from": "flag"})
+    );
     let index: Value = serde_json::from_slice(&skopeo_inspect_raw(&tag, Some(ECR_CREDS))).unwrap();
     assert_eq!(
         index["mediaType"],
@@ -360,6 +369,105 @@ fn every_platform_of_an_index_gets_the_layer_and_attestations_are_dropped() {
             .contains("has no `linux/s390x` image; it has: linux/amd64, linux/arm64"),
         "{}",
         missing.stderr
+    );
+}
+
+/// The platform sizes a build reports, as the pushed manifest of that platform (read back
+/// with skopeo) adds up: its layers and its config.
+fn pushed_platform_size(repository_ref: &str, child_digest: &str) -> u64 {
+    let manifest: Value = serde_json::from_slice(&skopeo_inspect_raw(
+        &format!("{repository_ref}@{child_digest}"),
+        Some(ECR_CREDS),
+    ))
+    .unwrap();
+    let layers: u64 = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["size"].as_u64().unwrap())
+        .sum();
+    layers + manifest["config"]["size"].as_u64().unwrap()
+}
+
+#[test]
+fn without_platform_a_multi_platform_base_gives_linux_amd64_only() {
+    let w = world();
+    create_repository(w, "multi-default", "MUTABLE");
+    let site = Site::new("<h1>default platform</h1>");
+    let repository = format!("{}/multi-default", ecr(w));
+    let tag = format!("{repository}:v1");
+    let built = image_build(
+        w,
+        &two_platform_base(w),
+        &[site.add_html()],
+        &[tag.as_str()],
+        &[],
+    );
+    built.assert_exit(0, "succeeded");
+    assert_eq!(built.json["platforms"], serde_json::json!(["linux/amd64"]));
+    assert_eq!(
+        built.json["platform_origin"],
+        serde_json::json!({"from": "default"})
+    );
+    // What ECR holds: an index of one entry, as `--platform linux/amd64` gives (the base's
+    // media type family kept; ECS runs an index by its linux/amd64 entry).
+    let index: Value = serde_json::from_slice(&skopeo_inspect_raw(&tag, Some(ECR_CREDS))).unwrap();
+    assert_eq!(
+        index["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let entries = index["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{index:#}");
+    assert_eq!(
+        entries[0]["platform"],
+        serde_json::json!({"os": "linux", "architecture": "amd64"})
+    );
+    // No blob of another platform was planned.
+    let roles: Vec<&str> = built.json["blobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["role"].as_str().unwrap())
+        .collect();
+    assert!(roles.iter().all(|r| !r.contains("arm64")), "{roles:?}");
+    // The size shown is the pushed manifest's layers and config.
+    let size = pushed_platform_size(&repository, entries[0]["digest"].as_str().unwrap());
+    assert_eq!(
+        built.json["platform_sizes"],
+        serde_json::json!([{"platform": "linux/amd64", "bytes": size}])
+    );
+    assert!(
+        built
+            .stderr
+            .contains("  platforms (the default; `--platform` chooses others, `--platform all` every one):\n    linux/amd64  "),
+        "{}",
+        built.stderr
+    );
+
+    // A base without linux/amd64: the default says so, and what to pass.
+    let arm_base = format!("{}/library/arm-only:1", hub(w));
+    SyntheticBase::new()
+        .platforms(&["linux/arm64"])
+        .push(&arm_base, None);
+    let refused = image_build(
+        w,
+        &arm_base,
+        &[site.add_html()],
+        &[format!("{repository}:arm").as_str()],
+        &[],
+    );
+    refused.assert_exit(2, "invalid-input");
+    assert!(
+        refused.stderr.contains(&format!(
+            "base `{arm_base}` has no `linux/amd64` image; it has: linux/arm64; `linux/amd64` is the default platform (no `--platform` given)"
+        )),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("`--platform all`"),
+        "{}",
+        refused.stderr
     );
 }
 
@@ -778,6 +886,134 @@ fn nginx_build_rolls_the_service_only_when_the_image_changed() {
     assert_eq!(changed.json["deploy"]["verdict"], "succeeded");
     assert_eq!(svc.revisions(w).len(), revisions + 1);
     assert_ne!(changed.json["image"], first.json["image"]);
+}
+
+/// `nginx build` of `base` into `tag`, rolling `svc` (its `--deploy-*` flags).
+fn nginx_build_onto(w: &World, site: &Site, base: &str, tag: &str, svc: &ServiceFixture) -> Run {
+    let (ecr, html, conf) = (
+        ecr(w),
+        site.html().display().to_string(),
+        site.conf().display().to_string(),
+    );
+    run(
+        w,
+        &[
+            "nginx",
+            "build",
+            "--html",
+            &html,
+            "--conf",
+            &conf,
+            "--base",
+            base,
+            "--tag",
+            tag,
+            "--ecr-registry",
+            &ecr,
+            "--deploy-cluster",
+            &svc.cluster,
+            "--deploy-service",
+            &svc.service,
+            "--poll-interval",
+            "200ms",
+            "--timeout",
+            "60s",
+        ],
+    )
+}
+
+#[test]
+fn nginx_build_builds_the_platform_its_service_runs() {
+    let w = world();
+    create_repository(w, "graviton", "MUTABLE");
+    let svc = ServiceFixture::create_with(
+        w,
+        "graviton",
+        &[deckhand_testkit::ContainerSpec::new("nginx", "nginx:1.22")],
+        1,
+        deckhand_testkit::Breaker::Off,
+        &[
+            "--runtime-platform",
+            "cpuArchitecture=ARM64,operatingSystemFamily=LINUX",
+        ],
+    );
+    let live = svc.task_definition(w, &svc.initial_task_definition);
+    assert_eq!(
+        live["taskDefinition"]["runtimePlatform"]["cpuArchitecture"], "ARM64",
+        "the world keeps runtimePlatform: {live:#}"
+    );
+    let site = Site::new("<h1>graviton</h1>");
+    let tag = format!("{}/graviton:main", ecr(w));
+
+    // A missing service is bad input, found before anything is pushed.
+    let missing = ServiceFixture {
+        service: "no-such-service".into(),
+        ..svc.clone()
+    };
+    let refused = nginx_build_onto(w, &site, &two_platform_base(w), &tag, &missing);
+    refused.assert_exit(2, "invalid-input");
+    let stats = w.registry_stats("ecr", "graviton");
+    assert_eq!(num(&stats, "manifest_puts"), 0, "{stats}");
+    assert_eq!(num(&stats, "blob_uploads_completed"), 0, "{stats}");
+
+    let built = nginx_build_onto(w, &site, &two_platform_base(w), &tag, &svc);
+    built.assert_exit(0, "succeeded");
+    assert_eq!(
+        built.json["deploy"]["verdict"], "succeeded",
+        "{}",
+        built.stdout
+    );
+    assert_eq!(built.json["platforms"], serde_json::json!(["linux/arm64"]));
+    assert_eq!(
+        built.json["platform_origin"],
+        serde_json::json!({
+            "from": "service",
+            "cluster": "graviton",
+            "service": "graviton",
+            "task_definition": svc.initial_task_definition,
+        })
+    );
+    let index: Value = serde_json::from_slice(&skopeo_inspect_raw(&tag, Some(ECR_CREDS))).unwrap();
+    let entries = index["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{index:#}");
+    assert_eq!(entries[0]["platform"]["architecture"], "arm64");
+    let config = skopeo_inspect_config(&tag, Some(ECR_CREDS), Some(("linux", "arm64")));
+    assert_eq!(config["architecture"], "arm64");
+    assert!(
+        built.stderr.contains(
+            "platform: linux/arm64 (from service `graviton`'s task definition `graviton:"
+        ),
+        "{}",
+        built.stderr
+    );
+    let rolled = svc.task_definition(w, &svc.primary_task_definition(w));
+    assert_eq!(
+        rolled["taskDefinition"]["containerDefinitions"][0]["image"], built.json["image"],
+        "the service runs the arm64 build"
+    );
+
+    // A single-platform base of another architecture: refused for this service, with a hint.
+    let amd_only = format!("{}/library/amd-only:1", hub(w));
+    SyntheticBase::new()
+        .platforms(&["linux/amd64"])
+        .single_manifest()
+        .push(&amd_only, None);
+    let wrong = nginx_build_onto(w, &site, &amd_only, &tag, &svc);
+    wrong.assert_exit(2, "invalid-input");
+    assert!(
+        wrong.stderr.contains(&format!(
+            "base `{amd_only}` has no `linux/arm64` image; it has: linux/amd64; `linux/arm64` is the platform service `graviton` runs"
+        )),
+        "{}",
+        wrong.stderr
+    );
+    assert!(
+        wrong
+            .stderr
+            .contains("or pass `--platform linux/amd64` to build it anyway"),
+        "{}",
+        wrong.stderr
+    );
 }
 
 #[test]

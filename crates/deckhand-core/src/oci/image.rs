@@ -76,6 +76,18 @@ pub struct BuiltImage {
     pub top: ManifestBlob,
     /// Each image's platform, as shown (`linux/amd64`, or `image` when unknown).
     pub platforms: Vec<String>,
+    /// Each image's size, in the order of `platforms`.
+    pub platform_sizes: Vec<PlatformSize>,
+}
+
+/// One platform of the built image and its size: its layers (the base's and the new one)
+/// and its config, as its manifest lists them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlatformSize {
+    /// `linux/amd64` (or `image` when unknown).
+    pub platform: String,
+    /// Bytes: the sum of the layer sizes and the config size.
+    pub bytes: u64,
 }
 
 /// The new image: each selected image of `base` with `layer` appended and its config edited,
@@ -90,12 +102,14 @@ pub fn derive_image(
     let mut children = Vec::new();
     let mut derived = Vec::new();
     let mut platforms = Vec::new();
+    let mut platform_sizes = Vec::new();
     for image in &base.images {
         let label = image
             .platform
             .as_ref()
             .map_or_else(|| "image".to_string(), Platform::to_string);
         platforms.push(label.clone());
+        let mut bytes = layer.size;
         for l in image
             .manifest
             .get("layers")
@@ -109,6 +123,7 @@ pub fn derive_image(
                 .and_then(|d| Digest::parse(d).ok())
                 .ok_or("a base layer has no valid digest")?;
             let size = l.get("size").and_then(Value::as_u64).unwrap_or(0);
+            bytes += size;
             blobs.push(BlobRef {
                 digest,
                 size,
@@ -132,6 +147,10 @@ pub fn derive_image(
             size: config.len() as u64,
             origin: BlobOrigin::Built,
             role: format!("config ({label})"),
+        });
+        platform_sizes.push(PlatformSize {
+            platform: label.clone(),
+            bytes: bytes + config.len() as u64,
         });
         configs.insert(config_digest, config);
         let child = ManifestBlob::of(image.kind.media_type(), manifest);
@@ -169,6 +188,7 @@ pub fn derive_image(
         children,
         top,
         platforms,
+        platform_sizes,
     })
 }
 
@@ -270,6 +290,20 @@ mod tests {
             ]
         );
         assert_eq!(built.platforms, ["linux/amd64", "linux/arm64"]);
+        let sizes: Vec<(&str, u64)> = built
+            .platform_sizes
+            .iter()
+            .map(|p| (p.platform.as_str(), p.bytes))
+            .collect();
+        let config_size = |i: usize| built.configs[&built.blobs[[2, 4][i]].digest].len() as u64;
+        assert_eq!(
+            sizes,
+            [
+                ("linux/amd64", 100 + 5 + config_size(0)),
+                ("linux/arm64", 100 + 5 + config_size(1))
+            ],
+            "base layers + the new layer + the config"
+        );
         assert_eq!(built.children.len(), 2);
         assert_eq!(built.configs.len(), 2);
         assert_eq!(

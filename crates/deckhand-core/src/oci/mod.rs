@@ -15,4 +15,4 @@ pub mod report;
 pub mod smoke;
 
 pub use digest::Digest;
-pub use platform::{Platform, PlatformFilter};
+pub use platform::{Platform, PlatformChoice, PlatformFilter, PlatformOrigin};

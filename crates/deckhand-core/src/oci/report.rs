@@ -5,7 +5,9 @@
 use serde::Serialize;
 
 use super::digest::Digest;
+use super::image::PlatformSize;
 use super::plan::{BlobAction, BlobStep, TagAction, TagStep, bytes_to_send};
+use super::platform::PlatformOrigin;
 use super::smoke::SmokeResult;
 use crate::ecs::report::DeployReport;
 use crate::report::{Details, Outputs, Problem, Report, escape_md, icon};
@@ -75,6 +77,10 @@ pub struct ImageReport {
     pub tag_steps: Vec<TagStep>,
     /// The platforms built.
     pub platforms: Vec<String>,
+    /// Each platform's size (its layers and config), once derived.
+    pub platform_sizes: Vec<PlatformSize>,
+    /// Where the platforms were chosen, once the base is known.
+    pub platform_origin: Option<PlatformOrigin>,
     /// The appended layer.
     pub layer: Option<LayerSummary>,
     /// `--ecr-create` made the repository.
@@ -121,7 +127,20 @@ impl ImageReport {
             .repository
             .split_once('/')
             .map_or(self.repository.as_str(), |(_, r)| r);
-        render_push_plan(repo, &self.blobs, &self.tag_steps)
+        let platforms = render_platforms(self.platform_origin.as_ref(), &self.platform_sizes);
+        render_push_plan(repo, &platforms, &self.blobs, &self.tag_steps)
+    }
+
+    /// The platforms column of the summary: each with its size.
+    fn platforms_cell(&self) -> String {
+        if self.platform_sizes.is_empty() {
+            return self.platforms.join(", ");
+        }
+        self.platform_sizes
+            .iter()
+            .map(|p| format!("{} ({})", p.platform, human_bytes(p.bytes)))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn fill_outputs(&self, outputs: &mut Outputs) {
@@ -164,7 +183,7 @@ impl ImageReport {
         if let Some(image) = &self.image {
             md.push_str(&format!(
                 "\n| image | platforms | bytes uploaded | blobs uploaded / copied / mounted / present |\n|---|---|---|---|\n| `{image}` | {} | {} | {} / {} / {} / {} |\n",
-                self.platforms.join(", "),
+                self.platforms_cell(),
                 self.bytes_uploaded,
                 self.count(|a| matches!(a, BlobAction::Upload)),
                 self.count(|a| matches!(a, BlobAction::Copy)),
@@ -198,6 +217,8 @@ impl Serialize for ImageReport {
             digest: &'a Option<Digest>,
             tags: &'a [TagStep],
             platforms: &'a [String],
+            platform_sizes: &'a [PlatformSize],
+            platform_origin: &'a Option<PlatformOrigin>,
             layer: &'a Option<LayerSummary>,
             repository_created: bool,
             blobs: &'a [BlobStep],
@@ -213,6 +234,8 @@ impl Serialize for ImageReport {
             digest: &self.digest,
             tags: &self.tag_steps,
             platforms: &self.platforms,
+            platform_sizes: &self.platform_sizes,
+            platform_origin: &self.platform_origin,
             layer: &self.layer,
             repository_created: self.repository_created,
             blobs: &self.blobs,
@@ -225,9 +248,47 @@ impl Serialize for ImageReport {
     }
 }
 
-/// The push plan: each blob and what happens to it, then each tag.
-pub fn render_push_plan(repo: &str, blobs: &[BlobStep], tags: &[TagStep]) -> String {
-    let mut out = format!("push plan for `{repo}`:\n");
+/// Bytes as people read them: `812 B`, `4.3 kB`, `43.2 MB`, `1.2 GB` (powers of 1000).
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [(&str, f64); 3] = [("GB", 1e9), ("MB", 1e6), ("kB", 1e3)];
+    UNITS
+        .iter()
+        .find(|(_, scale)| bytes as f64 >= *scale)
+        .map_or_else(
+            || format!("{bytes} B"),
+            |(unit, scale)| format!("{:.1} {unit}", bytes as f64 / scale),
+        )
+}
+
+/// The platforms part of the plan: where they were chosen, then each with its size.
+pub fn render_platforms(origin: Option<&PlatformOrigin>, sizes: &[PlatformSize]) -> String {
+    if sizes.is_empty() {
+        return String::new();
+    }
+    let mut out = match origin {
+        Some(o) => format!("  platforms ({}):\n", o.describe()),
+        None => "  platforms:\n".to_string(),
+    };
+    let width = sizes.iter().map(|p| p.platform.len()).max().unwrap_or(0);
+    for p in sizes {
+        out.push_str(&format!(
+            "    {:<width$}  {}\n",
+            p.platform,
+            human_bytes(p.bytes)
+        ));
+    }
+    out
+}
+
+/// The push plan: the platforms (as [`render_platforms`] gives them), each blob and what
+/// happens to it, then each tag.
+pub fn render_push_plan(
+    repo: &str,
+    platforms: &str,
+    blobs: &[BlobStep],
+    tags: &[TagStep],
+) -> String {
+    let mut out = format!("push plan for `{repo}`:\n{platforms}");
     for s in blobs {
         let action = match &s.action {
             BlobAction::Present => "present".to_string(),
@@ -406,6 +467,17 @@ mod tests {
         image.digest = Some(digest.clone());
         image.tags = vec!["registry.local/shop/web-front:4f2c1a9".into()];
         image.platforms = vec!["linux/amd64".into(), "linux/arm64".into()];
+        image.platform_sizes = vec![
+            PlatformSize {
+                platform: "linux/amd64".into(),
+                bytes: 29_136_431,
+            },
+            PlatformSize {
+                platform: "linux/arm64".into(),
+                bytes: 28_020_694,
+            },
+        ];
+        image.platform_origin = Some(PlatformOrigin::Flag);
         image.blobs = vec![
             step(
                 "base-amd64",
@@ -446,6 +518,55 @@ mod tests {
     #[test]
     fn push_plan() {
         insta::assert_snapshot!(rebuilt().details.plan_text());
+    }
+
+    #[test]
+    fn the_plan_names_where_the_platforms_came_from_and_their_sizes() {
+        let mut r = rebuilt();
+        r.details.platforms = vec!["linux/arm64".into()];
+        r.details.platform_sizes = vec![PlatformSize {
+            platform: "linux/arm64".into(),
+            bytes: 43_210_987,
+        }];
+        r.details.platform_origin = Some(PlatformOrigin::Service {
+            cluster: "prod".into(),
+            service: "web".into(),
+            task_definition: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7".into(),
+        });
+        let plan = r.details.plan_text();
+        assert!(
+            plan.starts_with(
+                "push plan for `shop/web-front`:\n  platforms (from service `web`'s task definition `web:7`):\n    linux/arm64  43.2 MB\n"
+            ),
+            "{plan}"
+        );
+        r.details.platform_origin = Some(PlatformOrigin::Default);
+        assert!(r.details.plan_text().contains(
+            "  platforms (the default; `--platform` chooses others, `--platform all` every one):\n"
+        ));
+        let json = serde_json::to_value(&r.details).unwrap();
+        assert_eq!(
+            json["platform_sizes"],
+            serde_json::json!([{"platform": "linux/arm64", "bytes": 43_210_987}])
+        );
+        assert_eq!(
+            json["platform_origin"],
+            serde_json::json!({"from": "default"})
+        );
+    }
+
+    #[test]
+    fn bytes_read_like_people_write_them() {
+        let cases = [
+            (0, "0 B"),
+            (999, "999 B"),
+            (1_000, "1.0 kB"),
+            (43_210_987, "43.2 MB"),
+            (1_260_000_000, "1.3 GB"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(human_bytes(n), want);
+        }
     }
 
     #[test]

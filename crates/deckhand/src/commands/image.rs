@@ -16,7 +16,7 @@ use deckhand_core::oci::layer::AddSpec;
 use deckhand_core::oci::plan::{BaseLocation, TagAction, bytes_to_send, plan_blobs, plan_tags};
 use deckhand_core::oci::report::{ImageReport, LayerSummary};
 use deckhand_core::oci::smoke::SmokeOutcome;
-use deckhand_core::oci::{Digest, PlatformFilter};
+use deckhand_core::oci::{Digest, PlatformChoice};
 use deckhand_core::report::Report;
 use deckhand_core::verdict::Verdict;
 use deckhand_oci::image::{ImagePush, present_blobs, resolve_base, verify_tags};
@@ -34,7 +34,7 @@ pub(crate) struct BuildSpec {
     pub(crate) base: ImageRef,
     pub(crate) adds: Vec<AddSpec>,
     pub(crate) tags: Vec<ImageRef>,
-    pub(crate) platforms: PlatformFilter,
+    pub(crate) platforms: PlatformChoice,
     pub(crate) mtime: u64,
     pub(crate) edits: ConfigEdits,
 }
@@ -108,7 +108,7 @@ pub(crate) fn load_spec(
     if tags.is_empty() {
         return Err(CommandError::invalid("no `--tag` given"));
     }
-    let platforms = PlatformFilter::parse(&push.platforms).map_err(CommandError::invalid)?;
+    let platforms = PlatformChoice::from_flag(&push.platforms).map_err(CommandError::invalid)?;
     let (mtime, created_at) = source_date_epoch()?;
     Ok(BuildSpec {
         edits: ConfigEdits {
@@ -216,6 +216,8 @@ pub(crate) async fn run_build(
     let image = derive_image(&base, &layer.blob, &spec.edits).map_err(CommandError::failed)?;
     let digest = image.top.digest.clone();
     report.platforms.clone_from(&image.platforms);
+    report.platform_sizes.clone_from(&image.platform_sizes);
+    report.platform_origin = Some(spec.platforms.origin_for(base.top_kind.is_index()));
     report.digest = Some(digest.clone());
     report.image = Some(format!("{host}/{repo}@{digest}"));
     printer.line(&format!("image: {digest} ({})", image.platforms.join(", ")));

@@ -8,6 +8,7 @@ mod ecr;
 mod ecs;
 mod image;
 mod nginx;
+mod platform;
 mod pr_comment;
 mod site;
 mod smoke;

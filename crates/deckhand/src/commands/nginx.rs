@@ -244,7 +244,7 @@ async fn prepare_and_push(
         .trim_end_matches('/')
         .to_string();
     let conf = args.conf.to_string_lossy().to_string();
-    let spec = load_spec(
+    let mut spec = load_spec(
         &args.base,
         &[format!("{html}:{HTML_DEST}"), format!("{conf}:{CONF_DEST}")],
         &[],
@@ -261,6 +261,7 @@ async fn prepare_and_push(
             args.conf.display()
         ));
     }
+    super::platform::from_deploy_target(args, access, &mut spec, printer).await?;
     let smoke = match args.skip_smoke {
         true => {
             printer.line("smoke run: not run (--skip-smoke)");

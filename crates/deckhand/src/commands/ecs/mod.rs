@@ -180,15 +180,15 @@ async fn aws(region: Option<String>) -> Result<(AwsContext, EcsAdapter)> {
 }
 
 /// The live state a deploy or rollback starts from.
-struct Observed {
+pub(crate) struct Observed {
     service: ServiceSnapshot,
-    live_arn: String,
-    live: TaskDefSpec,
+    pub(crate) live_arn: String,
+    pub(crate) live: TaskDefSpec,
 }
 
 /// Reads cluster, service and the live task definition. A target that does not exist is bad
 /// input (exit 2).
-async fn observe(ecs: &EcsAdapter, cluster: &str, service: &str) -> Result<Observed> {
+pub(crate) async fn observe(ecs: &EcsAdapter, cluster: &str, service: &str) -> Result<Observed> {
     let not_found_is_input = |e: EcsError| {
         let bad_input = e.is_not_found();
         let error = CommandError::from(e);
