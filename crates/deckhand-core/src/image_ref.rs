@@ -150,7 +150,8 @@ fn validate_digest(d: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn validate_tag(t: &str) -> Result<(), String> {
+/// Validates a tag: 1-128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`.
+pub fn validate_tag(t: &str) -> Result<(), String> {
     let ok = !t.is_empty()
         && t.len() <= 128
         && t.bytes()

@@ -5,9 +5,11 @@
 //! the environment `docker run -e NAME` would give the container, and receives signals as the
 //! container's `--init` would hand them on: it `exec`s deckhand.
 //!
-//! This is not a workflow executor: expressions other than `${{ inputs.NAME }}` evaluate to
-//! the empty string, and only one step runs. It exists so the scripts' own logic (signals,
-//! exit codes, outputs) is executed by tests.
+//! This is not a workflow executor: expressions other than `${{ inputs.NAME }}` and
+//! `${{ steps.ID.outputs.NAME }}` (from outputs a test hands over with
+//! [`ActionStep::with_step_outputs`], as the runner's `steps` context would) evaluate to the
+//! empty string, `if:` is not evaluated, and only one step runs. It exists so the scripts' own
+//! logic (signals, exit codes, outputs) is executed by tests.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,6 +22,8 @@ pub struct ActionStep {
     script: String,
     env: Vec<(String, String)>,
     defaults: BTreeMap<String, String>,
+    /// Earlier steps' outputs, by `ID.NAME`.
+    steps: BTreeMap<String, String>,
 }
 
 impl ActionStep {
@@ -54,7 +58,18 @@ impl ActionStep {
                 .to_string(),
             env,
             defaults,
+            steps: BTreeMap::new(),
         }
+    }
+
+    /// The outputs of an earlier step `id` (as [`parse_outputs`] reads them from its
+    /// `$GITHUB_OUTPUT`), for `${{ steps.ID.outputs.NAME }}` in this step's `env:`.
+    #[must_use]
+    pub fn with_step_outputs(mut self, id: &str, outputs: &BTreeMap<String, String>) -> Self {
+        for (name, value) in outputs {
+            self.steps.insert(format!("{id}.{name}"), value.clone());
+        }
+        self
     }
 
     /// The script as a command: `bash --noprofile --norc -eo pipefail SCRIPT` (what the runner
@@ -115,12 +130,55 @@ impl ActionStep {
                     }
                 };
                 out.push_str(&value);
+            } else if let Some((id, name)) = expr
+                .strip_prefix("steps.")
+                .and_then(|e| e.split_once(".outputs."))
+                && let Some(v) = self.steps.get(&format!("{id}.{name}"))
+            {
+                out.push_str(v);
             }
             rest = &rest[end..];
         }
         out.push_str(rest);
         out
     }
+}
+
+/// The outputs a step wrote to its `$GITHUB_OUTPUT` file, as the runner reads them:
+/// `NAME=VALUE` lines and `NAME<<DELIMITER` blocks; a later value of a name wins.
+///
+/// # Panics
+/// On a line that is neither, or a block without its delimiter (the runner fails the step).
+pub fn parse_outputs(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.is_empty() {
+            continue;
+        }
+        let heredoc = line.split_once("<<");
+        let assign = line.split_once('=');
+        match (heredoc, assign) {
+            (Some((name, delimiter)), a) if a.is_none_or(|(n, _)| n.len() > name.len()) => {
+                let mut value = Vec::new();
+                loop {
+                    let l = lines
+                        .next()
+                        .unwrap_or_else(|| panic!("output `{name}`: no closing `{delimiter}`"));
+                    if l == delimiter {
+                        break;
+                    }
+                    value.push(l);
+                }
+                out.insert(name.to_string(), value.join("\n"));
+            }
+            (_, Some((name, value))) => {
+                out.insert(name.to_string(), value.to_string());
+            }
+            _ => panic!("not an output line: `{line}`"),
+        }
+    }
+    out
 }
 
 fn scalar(v: &Value) -> String {

@@ -185,6 +185,9 @@ pub enum NginxCommand {
 pub enum EcrCommand {
     /// Registry credentials for tools that need them (docker, buildx): masked in Actions.
     Login(EcrLoginArgs),
+    /// Before a Dockerfile build: the repository's full URI (created with `--create`), and
+    /// whether its first tag already names an immutable image to deploy instead of building.
+    Prepare(EcrPrepareArgs),
 }
 
 /// Where and how an image is pushed (shared by `image build` and `nginx build`).
@@ -431,6 +434,47 @@ pub struct EcrLoginArgs {
     /// GetAuthorizationToken reports it).
     #[arg(long, value_name = "HOST", env = "DECKHAND_REGISTRY")]
     pub registry: Option<String>,
+}
+
+/// `ecr prepare`.
+#[derive(Debug, Clone, Args)]
+pub struct EcrPrepareArgs {
+    /// The repository: a name (in the account and region of the credentials) or a full URI
+    /// (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`).
+    #[arg(long, value_name = "NAME|URI", env = "DECKHAND_ECR_REPOSITORY")]
+    pub repository: String,
+
+    /// A tag the build will push, repeatable; the first is looked up (the commit SHA, say).
+    /// From the environment: one per line.
+    #[arg(
+        long = "tag",
+        value_name = "TAG",
+        required = true,
+        env = "DECKHAND_ECR_TAG",
+        value_delimiter = '\n'
+    )]
+    pub tags: Vec<String>,
+
+    /// Create the repository when it does not exist (not in a dry run).
+    #[arg(long, env = "DECKHAND_ECR_CREATE")]
+    pub create: bool,
+
+    /// Tag mutability of a repository created by `--create`.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "mutable",
+        env = "DECKHAND_ECR_TAG_MUTABILITY"
+    )]
+    pub tag_mutability: TagMutability,
+
+    /// Scan on push, for a repository created by `--create`.
+    #[arg(long, env = "DECKHAND_ECR_SCAN_ON_PUSH")]
+    pub scan_on_push: bool,
+
+    /// Look everything up, create nothing.
+    #[arg(long, env = "DECKHAND_DRY_RUN")]
+    pub dry_run: bool,
 }
 
 /// Site verbs.

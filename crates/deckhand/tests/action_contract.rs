@@ -25,11 +25,23 @@ struct Contract {
     outputs: &'static [&'static str],
     /// Inputs the step's script combines into one `DECKHAND_*` variable: (input, variable).
     combined: &'static [(&'static str, &'static str)],
-    /// Inputs of the optional image build that runs before the command (`prep` step: ECR
-    /// login through `deckhand ecr login`, then docker/build-push-action): each must reach
+    /// Inputs of the optional image build that runs before the command (`prep` step:
+    /// `deckhand ecr prepare`, then ECR login and docker/build-push-action): each must reach
     /// that step's script through its `env:`.
     build_inputs: &'static [&'static str],
+    /// Inputs handed unchanged to a `uses:` step's `with:` (data for an action, never a
+    /// script): (input, step id, `with:` key).
+    with_inputs: &'static [(&'static str, &'static str, &'static str)],
+    /// Outputs a step's script writes itself, beside the command's: (output, step id).
+    script_outputs: &'static [(&'static str, &'static str)],
+    /// The steps between `prep` and the command that run only when `prep` says to build, and
+    /// the `if:` each must have.
+    build_steps: &'static [&'static str],
 }
+
+/// The `if:` of the steps of an optional build (`prep` writes `build=true` only when there is
+/// something to build: not when the first tag already names an immutable image).
+const BUILD_IF: &str = "steps.prep.outputs.build == 'true'";
 
 const CONTRACTS: &[Contract] = &[
     Contract {
@@ -50,7 +62,15 @@ const CONTRACTS: &[Contract] = &[
             "build-tags",
             "build-args",
             "build-cache",
+            "build-create-repository",
         ],
+        with_inputs: &[
+            ("build-platforms", "build", "platforms"),
+            ("build-target", "build", "target"),
+            ("build-secrets", "build", "secrets"),
+        ],
+        script_outputs: &[("image", "deploy"), ("digest", "deploy")],
+        build_steps: &["login", "Set up Docker Buildx", "build"],
     },
     Contract {
         action: "ecs-wait",
@@ -58,6 +78,9 @@ const CONTRACTS: &[Contract] = &[
         outputs: deckhand::gha::ECS_DEPLOY_OUTPUTS,
         combined: &[],
         build_inputs: &[],
+        with_inputs: &[],
+        script_outputs: &[],
+        build_steps: &[],
     },
     Contract {
         action: "static-site",
@@ -66,6 +89,9 @@ const CONTRACTS: &[Contract] = &[
         // `distribution-id` is already the newline-separated list DECKHAND_DISTRIBUTION_ID takes.
         combined: &[],
         build_inputs: &[],
+        with_inputs: &[],
+        script_outputs: &[],
+        build_steps: &[],
     },
     Contract {
         action: "nginx-image",
@@ -82,6 +108,9 @@ const CONTRACTS: &[Contract] = &[
             ("validate", "DECKHAND_SKIP_VALIDATE"),
         ],
         build_inputs: &[],
+        with_inputs: &[],
+        script_outputs: &[],
+        build_steps: &[],
     },
     Contract {
         action: "pr-comment",
@@ -90,6 +119,9 @@ const CONTRACTS: &[Contract] = &[
         // `body` is written to a file whose path is DECKHAND_BODY_FILE.
         combined: &[("body", "DECKHAND_BODY_FILE")],
         build_inputs: &[],
+        with_inputs: &[],
+        script_outputs: &[],
+        build_steps: &[],
     },
     Contract {
         action: "changes",
@@ -97,6 +129,9 @@ const CONTRACTS: &[Contract] = &[
         outputs: deckhand::gha::CHANGES_OUTPUTS,
         combined: &[],
         build_inputs: &[],
+        with_inputs: &[],
+        script_outputs: &[],
+        build_steps: &[],
     },
 ];
 
@@ -243,6 +278,12 @@ fn as_text(v: &Value) -> String {
 /// One step of `runs.steps`, as far as the contract cares.
 struct Step {
     id: Option<String>,
+    /// `name:`, for steps without an id.
+    name: Option<String>,
+    /// `if:`.
+    condition: Option<String>,
+    /// `with:`, when the step `uses:` an action.
+    with: BTreeMap<String, String>,
     env: Vec<(String, String)>,
     run: Option<String>,
     /// Every string in the step except its `run:` (for stray `inputs` references).
@@ -264,8 +305,15 @@ fn steps(action: &Value) -> Vec<Step> {
                 }
             }
         }
+        let with = step["with"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), as_text(v))).collect())
+            .unwrap_or_default();
         out.push(Step {
             id: step["id"].as_str().map(str::to_string),
+            name: step["name"].as_str().map(str::to_string),
+            condition: step["if"].as_str().map(|c| c.trim().to_string()),
+            with,
             env,
             run: step["run"].as_str().map(str::to_string),
             other_text,
@@ -349,8 +397,18 @@ fn check(contract: &Contract, action: &Value) -> Vec<String> {
                     ));
                 }
             }
+            let handed_on = contract.with_inputs.iter().any(|(input, id, key)| {
+                input == name
+                    && step.id.as_deref() == Some(*id)
+                    && step
+                        .with
+                        .get(*key)
+                        .and_then(|v| input_passthrough(v))
+                        .as_deref()
+                        == Some(name.as_str())
+            });
             for text in &step.other_text {
-                if reads_input(text, name) {
+                if reads_input(text, name) && !handed_on {
                     problems.push(format!("input `{name}` is used outside `env:` (`{text}`)"));
                 }
             }
@@ -366,8 +424,19 @@ fn check(contract: &Contract, action: &Value) -> Vec<String> {
             refs.iter().any(|(step, key)| {
                 let script = script_of(step);
                 !key.starts_with("DECKHAND_")
-                    && script.contains("ecr login")
+                    && script.contains("ecr prepare")
                     && reads_var(&script, key)
+            })
+        } else if let Some((_, id, key)) = contract.with_inputs.iter().find(|(i, ..)| i == name) {
+            steps.iter().any(|step| {
+                step.id.as_deref() == Some(*id)
+                    && step.run.is_none()
+                    && step
+                        .with
+                        .get(*key)
+                        .and_then(|v| input_passthrough(v))
+                        .as_deref()
+                        == Some(name.as_str())
             })
         } else if name == DOCKER_IMAGE_INPUT {
             refs.iter().any(|(step, key)| {
@@ -455,6 +524,26 @@ fn check(contract: &Contract, action: &Value) -> Vec<String> {
             None => problems.push(format!(
                 "output `{key}` is `{value}`, not `${{{{ steps.<id>.outputs.<name> }}}}`"
             )),
+            Some((step, output))
+                if contract
+                    .script_outputs
+                    .iter()
+                    .any(|(o, id)| *o == key.as_str() && *id == step) =>
+            {
+                let script = steps
+                    .iter()
+                    .find(|s| s.id.as_deref() == Some(step.as_str()))
+                    .and_then(|s| s.run.clone())
+                    .unwrap_or_default();
+                let writes = script
+                    .lines()
+                    .any(|l| l.contains(&format!("{key}=")) && l.contains("GITHUB_OUTPUT"));
+                if output != *key || !writes {
+                    problems.push(format!(
+                        "output `{key}` must be written as `{key}=` by the script of step `{step}`"
+                    ));
+                }
+            }
             Some((step, output)) => {
                 if !contract.outputs.contains(&output.as_str()) {
                     problems.push(format!(
@@ -475,6 +564,29 @@ fn check(contract: &Contract, action: &Value) -> Vec<String> {
             }
         }
     }
+    for (name, _) in contract.script_outputs {
+        if !outputs.contains_key(*name) {
+            problems.push(format!(
+                "the action's script writes output `{name}` but the action does not expose it"
+            ));
+        }
+    }
+
+    // (d) the optional build's steps run only when prep says to build.
+    for wanted in contract.build_steps {
+        let step = steps
+            .iter()
+            .find(|s| s.id.as_deref() == Some(*wanted) || s.name.as_deref() == Some(*wanted));
+        match step {
+            None => problems.push(format!("no build step `{wanted}`")),
+            Some(step) if step.condition.as_deref() != Some(BUILD_IF) => problems.push(format!(
+                "build step `{wanted}` has `if: {}`, not `if: {BUILD_IF}`",
+                step.condition.as_deref().unwrap_or("(none)")
+            )),
+            Some(_) => {}
+        }
+    }
+
     for name in contract.outputs {
         if !outputs.contains_key(*name) {
             problems.push(format!(
@@ -866,7 +978,7 @@ fn mutation_static_site_ecs_only_variable_is_caught() {
 }
 
 #[test]
-fn mutation_build_input_not_reaching_the_login_step_is_caught() {
+fn mutation_build_input_not_reaching_the_prep_step_is_caught() {
     let (contract, mut action) = ecs_deploy();
     let prep = action["runs"]["steps"]
         .as_array_mut()
@@ -879,6 +991,74 @@ fn mutation_build_input_not_reaching_the_login_step_is_caught() {
         .unwrap()
         .remove("INPUT_BUILD_REPOSITORY");
     assert_caught(contract, &action, "input `build-repository` does not reach");
+}
+
+#[test]
+fn mutation_build_steps_without_their_condition_are_caught() {
+    for (id, needle) in [
+        ("build", "build step `build` has `if: (none)`"),
+        ("login", "build step `login` has `if: (none)`"),
+    ] {
+        let (contract, mut action) = ecs_deploy();
+        let step = action["runs"]["steps"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|s| s["id"] == id)
+            .unwrap();
+        step.as_object_mut().unwrap().remove("if");
+        assert_caught(contract, &action, needle);
+    }
+    // The old condition built even when prep found the image already there.
+    let (contract, mut action) = ecs_deploy();
+    for step in action["runs"]["steps"].as_array_mut().unwrap() {
+        if step["if"].is_string() {
+            step["if"] = Value::String("steps.prep.outputs.enabled == 'true'".into());
+        }
+    }
+    assert_caught(
+        contract,
+        &action,
+        "has `if: steps.prep.outputs.enabled == 'true'`",
+    );
+}
+
+#[test]
+fn mutation_build_inputs_handed_to_build_push_action_are_checked() {
+    let (contract, mut action) = ecs_deploy();
+    let build = action["runs"]["steps"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["id"] == "build")
+        .unwrap();
+    build["with"].as_object_mut().unwrap().remove("secrets");
+    build["with"]["target"] = Value::String("${{ inputs.build-target || 'prod' }}".into());
+    assert_caught(contract, &action, "input `build-secrets` does not reach");
+    assert_caught(
+        contract,
+        &action,
+        "input `build-target` is used outside `env:`",
+    );
+}
+
+#[test]
+fn mutation_image_outputs_not_written_by_the_deploy_script_are_caught() {
+    let (contract, mut action) = ecs_deploy();
+    let step = deploy_step(&mut action);
+    let run = step["run"]
+        .as_str()
+        .unwrap()
+        .replace("image=%s", "built=%s");
+    step["run"] = Value::String(run);
+    assert_caught(
+        contract,
+        &action,
+        "output `image` must be written as `image=` by the script of step `deploy`",
+    );
+    let (contract, mut action) = ecs_deploy();
+    action["outputs"].as_object_mut().unwrap().remove("digest");
+    assert_caught(contract, &action, "writes output `digest` but the action");
 }
 
 #[test]

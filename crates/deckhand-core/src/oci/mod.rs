@@ -6,6 +6,7 @@ pub mod auth;
 pub mod derive;
 pub mod digest;
 pub mod ecr;
+pub mod ecr_prepare;
 pub mod image;
 pub mod layer;
 pub mod media;

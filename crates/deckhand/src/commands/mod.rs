@@ -51,6 +51,9 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> ExitCode {
         Command::Ecr(EcrCommand::Login(args)) => {
             publish(printer, started, ecr::login(region, args, printer).await)
         }
+        Command::Ecr(EcrCommand::Prepare(args)) => {
+            publish(printer, started, ecr::prepare(region, args, printer).await)
+        }
         Command::Changes(args) => publish(printer, started, changes::changes(args, printer)),
         Command::Dispatch(args) => {
             publish(printer, started, dispatch::dispatch(args, printer).await)
