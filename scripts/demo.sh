@@ -121,6 +121,11 @@ nginx_build; nginx_again=$?; nginx_again_bytes="$(output bytes-uploaded)"; nginx
 say "nginx build 3: index.html changed: one small layer pushed, one rollout"
 sed -i 's/<h1>deckhand demo<\/h1>/<h1>deckhand demo, v2<\/h1>/' "$nginx_dir/html/index.html"
 nginx_build; nginx_changed=$?; nginx_changed_bytes="$(output bytes-uploaded)"; nginx_changed_image="$(output image)"
+say "nginx build 4: default.conf's root moved to a directory the image lacks: nginx -t passes, the smoke run gets an error page, nothing pushed, nothing rolled"
+cp "$nginx_dir/default.conf" "$nginx_dir/default.conf.good"
+sed -i 's|root /usr/share/nginx/html;|root /usr/share/nginx/www;|' "$nginx_dir/default.conf"
+nginx_build; nginx_broken=$?; nginx_broken_smoke="$(output verdict)"
+mv "$nginx_dir/default.conf.good" "$nginx_dir/default.conf"
 set -e
 skopeo inspect --tls-verify=false --creds "AWS:$(aws ecr get-authorization-token --query 'authorizationData[0].authorizationToken' --output text | base64 -d | cut -d: -f2)" \
     "docker://$ecr/demo/front:main" --format '  skopeo: {{.Name}}@{{.Digest}}, {{len .Layers}} layers' >&2
@@ -196,12 +201,13 @@ printf '  site redeploy, fresh copy:   exit %s (0 = no change, 0 uploads)\n' "$s
 printf '  nginx build 1:               exit %s, %s bytes pushed, %s\n' "$nginx_first" "$nginx_first_bytes" "$nginx_first_image" >&2
 printf '  nginx build 2 (unchanged):   exit %s, %s bytes pushed, rollout: %s\n' "$nginx_again" "$nginx_again_bytes" "$nginx_again_deploy" >&2
 printf '  nginx build 3 (index.html):  exit %s, %s bytes pushed, %s\n' "$nginx_changed" "$nginx_changed_bytes" "$nginx_changed_image" >&2
+printf '  nginx build 4 (wrong root):  exit %s (2 = the smoke run stopped it, %s), nothing pushed\n' "$nginx_broken" "$nginx_broken_smoke" >&2
 printf '  service front ran:           %s (%s), before the chain\n' "${front##*/}" "$front_image" >&2
 printf '  the step summaries deckhand wrote are in %s\n' "$summary" >&2
 
 [ "$first" = 0 ] && [ "$second" = 3 ] && [ "$third" = 0 ] && [ "${primary##*/}" = "web:2" ] \
     && [ "$site_first" = 0 ] && [ "$site_again" = 0 ] \
     && [ "$nginx_first" = 0 ] && [ "$nginx_again" = 0 ] && [ "$nginx_again_bytes" = 0 ] \
-    && [ "$nginx_again_deploy" = no-change ] && [ "$nginx_changed" = 0 ] \
+    && [ "$nginx_again_deploy" = no-change ] && [ "$nginx_changed" = 0 ] && [ "$nginx_broken" = 2 ] \
     && [ "${front##*/}" = "front:3" ] && [ "$front_image" = "$nginx_changed_image" ] \
     && [ "$chain_failed" = 0 ] && [ "$chain_ran_2" = 1 ]

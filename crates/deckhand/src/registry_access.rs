@@ -113,7 +113,22 @@ impl Access {
 /// confusing "the registry asks for credentials" later, or a pull of what an anonymous user
 /// sees.
 pub(crate) fn docker_credentials(host: &str, printer: &Printer) -> Result<Option<Credentials>> {
-    match host_credentials(host).map_err(credential_error)? {
+    let found = match host_credentials(host) {
+        // A helper configured for a machine this binary does not run on (the runner's, seen
+        // from the actions' container; Docker Desktop's `credsStore`): a public image still
+        // pulls, and a private one fails with the registry's "credentials needed" after this.
+        Err(e @ CredentialError::HelperMissing { .. }) => {
+            let hint = e.hint();
+            printer.warning(
+                "deckhand: credential helper not found",
+                &format!("{e}; `{host}` is accessed without credentials"),
+                Some(&hint),
+            );
+            return Ok(None);
+        }
+        other => other.map_err(credential_error)?,
+    };
+    match found {
         HostCredentials::Anonymous => Ok(None),
         HostCredentials::Basic { credentials, from } => {
             printer.mask(std::slice::from_ref(&credentials.password));

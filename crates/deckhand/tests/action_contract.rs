@@ -106,6 +106,7 @@ const CONTRACTS: &[Contract] = &[
             ("registry", "DECKHAND_TAG"),
             ("tags", "DECKHAND_TAG"),
             ("validate", "DECKHAND_SKIP_VALIDATE"),
+            ("smoke", "DECKHAND_SKIP_SMOKE"),
         ],
         build_inputs: &[],
         with_inputs: &[],

@@ -1188,6 +1188,8 @@ fn nginx_build_records_the_rollout_of_its_service() {
             "--ecr-registry",
             &ecr,
             "--skip-validate",
+            // A synthetic base: nothing in it runs.
+            "--skip-smoke",
             "--deploy-cluster",
             &f.cluster,
             "--deploy-service",
