@@ -441,7 +441,7 @@ pub struct EcrLoginArgs {
 pub struct EcrPrepareArgs {
     /// The repository: a name (in the account and region of the credentials) or a full URI
     /// (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`).
-    #[arg(long, value_name = "NAME|URI", env = "DECKHAND_ECR_REPOSITORY")]
+    #[arg(long, value_name = "NAME|URI", env = "DECKHAND_REPOSITORY")]
     pub repository: String,
 
     /// A tag the build will push, repeatable; the first is looked up (the commit SHA, say).
@@ -450,13 +450,13 @@ pub struct EcrPrepareArgs {
         long = "tag",
         value_name = "TAG",
         required = true,
-        env = "DECKHAND_ECR_TAG",
+        env = "DECKHAND_TAG",
         value_delimiter = '\n'
     )]
     pub tags: Vec<String>,
 
     /// Create the repository when it does not exist (not in a dry run).
-    #[arg(long, env = "DECKHAND_ECR_CREATE")]
+    #[arg(long, env = "DECKHAND_CREATE")]
     pub create: bool,
 
     /// Tag mutability of a repository created by `--create`.
@@ -464,12 +464,12 @@ pub struct EcrPrepareArgs {
         long,
         value_enum,
         default_value = "mutable",
-        env = "DECKHAND_ECR_TAG_MUTABILITY"
+        env = "DECKHAND_TAG_MUTABILITY"
     )]
     pub tag_mutability: TagMutability,
 
     /// Scan on push, for a repository created by `--create`.
-    #[arg(long, env = "DECKHAND_ECR_SCAN_ON_PUSH")]
+    #[arg(long, env = "DECKHAND_SCAN_ON_PUSH")]
     pub scan_on_push: bool,
 
     /// Look everything up, create nothing.
