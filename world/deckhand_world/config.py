@@ -23,6 +23,8 @@ DEFAULTS: dict[str, float] = {
     # A service deployment's STOP_REQUESTED (superseded by a newer deployment, or failed by the
     # circuit breaker without rollback) until STOPPED.
     "stop_seconds": 0.5,
+    # A standalone (RunTask) task's RUNNING until its containers exit.
+    "task_run_seconds": 1.0,
 }
 
 # Container environment variables (on any container of a task definition) that override a timing
@@ -33,6 +35,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "drain_seconds": "DECKHAND_WORLD_DRAIN_SECONDS",
     "replace_seconds": "DECKHAND_WORLD_REPLACE_SECONDS",
     "stop_seconds": "DECKHAND_WORLD_STOP_SECONDS",
+    "task_run_seconds": "DECKHAND_WORLD_RUN_SECONDS",
 }
 
 _current: dict[str, float] = dict(DEFAULTS)

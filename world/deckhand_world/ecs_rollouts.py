@@ -24,7 +24,7 @@ from moto.ecs.exceptions import ECSException, InvalidParameterException, Service
 from moto.ecs.responses import DESCRIBE_TASKS_TAGS
 from moto.core.responses import ActionResult
 
-from . import paging, service_deployments, sim, taskdefs
+from . import paging, service_deployments, sim, standalone_tasks, taskdefs
 
 LOCK = threading.RLock()
 
@@ -62,6 +62,7 @@ def advance_backend(backend: Any) -> None:
         simulation = sim_of(service)
         if simulation is not None:
             simulation.advance(now)
+    standalone_tasks.advance(backend, now)
 
 
 def advance_all() -> None:
@@ -546,3 +547,5 @@ def install() -> None:
     Response.list_service_deployments = response_list_service_deployments
     Response.describe_service_deployments = response_describe_service_deployments
     Response.describe_service_revisions = response_describe_service_revisions
+    # RunTask's tasks run to completion (standalone_tasks.py).
+    standalone_tasks.install(Backend)
