@@ -15,6 +15,7 @@ pub enum Verdict {
     /// `--dry-run`: the plan was shown, nothing changed.
     DryRun,
     /// `dispatch` without `--wait`: GitHub accepted the dispatch; its run was not followed.
+    /// `ecs run --no-wait`: the tasks started; their exit codes were not awaited.
     Dispatched,
     /// It failed and was not rolled back (a deploy, a workflow run).
     Failed,

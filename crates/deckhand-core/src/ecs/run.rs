@@ -399,7 +399,10 @@ pub fn run_headline(verdict: Verdict, tasks: &[TaskOutcome], task_definition: &s
             if n == 1 {
                 format!("task of {td} failed: {failed}")
             } else {
-                format!("{} of {n} tasks of {td} failed: {failed}", of(TaskResult::Failed))
+                format!(
+                    "{} of {n} tasks of {td} failed: {failed}",
+                    of(TaskResult::Failed)
+                )
             }
         }
     }

@@ -7,6 +7,7 @@ mod deploy;
 mod follow;
 mod preflight;
 mod rollback;
+mod run;
 mod wait;
 mod watch;
 
@@ -29,6 +30,7 @@ use deckhand_core::verdict::Verdict;
 
 pub(crate) use deploy::deploy;
 pub(crate) use rollback::rollback;
+pub(crate) use run::run;
 pub(crate) use wait::wait;
 
 use crate::cli::{DiffArgs, TargetArgs, WatchArgs};
