@@ -688,3 +688,130 @@ fn sigterm_while_waiting_stops_the_tasks_and_exits_5() {
     assert_eq!(container(&task, "app")["exitCode"], 143);
     assert_eq!(run.json["stopped_by_deckhand"], json!(arns));
 }
+
+/// actions/ecs-run's step script, run as the runner runs it (`docker` stands for deckhand):
+/// the step's shell, its outputs and its summary.
+fn action_step(w: &World, inputs: &[(&str, &str)], dir: &std::path::Path) -> Command {
+    let actions = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../actions");
+    let mut cmd =
+        deckhand_testkit::action_step::ActionStep::load(&actions.join("ecs-run"), "deploy")
+            .command(inputs, BIN, dir);
+    w.clean(&mut cmd);
+    cmd.env("DECKHAND_OUTPUT", "json")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", dir.join("output"))
+        .env("GITHUB_STEP_SUMMARY", dir.join("summary"));
+    cmd
+}
+
+#[test]
+fn the_action_turns_a_migration_exiting_3_red_with_its_last_log_lines() {
+    let w = world();
+    let td = job(
+        w,
+        "run-action",
+        &[(
+            "DECKHAND_WORLD_LOG_LINES",
+            "applying 0042_add_index\nERROR: duplicate key",
+        )],
+        json!({}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = action_step(
+        w,
+        &[
+            ("cluster", "run-action"),
+            ("task-definition", "run-action"),
+            ("command", "app=./migrate up"),
+            ("override-environment", "app:DECKHAND_WORLD_EXIT_CODE=3"),
+            ("poll-interval", "200ms"),
+            ("timeout", "60s"),
+        ],
+        dir.path(),
+    )
+    .output()
+    .unwrap();
+    let run = Run::from_output(&out);
+    run.assert_exit(1, "failed");
+    let outputs = deckhand_testkit::action_step::parse_outputs(
+        &std::fs::read_to_string(dir.path().join("output")).unwrap(),
+    );
+    assert_eq!(outputs["verdict"], "failed");
+    assert_eq!(outputs["exit-code"], "1");
+    assert_eq!(outputs["exit-codes"], r#"[{"app":3,"side":0}]"#);
+    assert_eq!(outputs["task-definition"], td);
+    let arns: Vec<String> = serde_json::from_str(&outputs["task-arns"]).unwrap();
+    assert_eq!(arns, task_arns(&run));
+    let report = &outputs["failure-report"];
+    assert!(
+        report.contains("container app (essential): exit 3"),
+        "{report}"
+    );
+    assert!(report.contains("ERROR: duplicate key"), "{report}");
+    let summary = std::fs::read_to_string(dir.path().join("summary")).unwrap();
+    assert!(summary.contains("ERROR: duplicate key"), "{summary}");
+    assert!(
+        run.stderr.contains("::error title=deckhand ecs run"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn cancelling_the_action_step_stops_the_tasks() {
+    let w = world();
+    let td = job(
+        w,
+        "run-action-int",
+        &[("DECKHAND_WORLD_RUN_SECONDS", "60")],
+        json!({}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = action_step(
+        w,
+        &[
+            ("cluster", "run-action-int"),
+            ("task-definition", &td),
+            ("poll-interval", "200ms"),
+            ("started-by", "job-77"),
+        ],
+        dir.path(),
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut log = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "ended early:\n{log}"
+        );
+        log.push_str(&line);
+        if line.contains(": RUNNING") {
+            break;
+        }
+    }
+    // The runner signals the step's shell, not docker: SIGINT first.
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    stderr.read_to_string(&mut log).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{log}");
+    let outputs = deckhand_testkit::action_step::parse_outputs(
+        &std::fs::read_to_string(dir.path().join("output")).unwrap(),
+    );
+    assert_eq!(outputs["verdict"], "cancelled");
+    let arns: Vec<String> = serde_json::from_str(&outputs["task-arns"]).unwrap();
+    let [task] = describe(w, "run-action-int", &arns).try_into().unwrap();
+    assert_eq!(task["lastStatus"], "STOPPED");
+    assert_eq!(
+        task["stoppedReason"],
+        "deckhand ecs run (job-77): the job was cancelled (SIGTERM)"
+    );
+}

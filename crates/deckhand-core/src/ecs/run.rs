@@ -512,15 +512,18 @@ pub fn render_tasks(tasks: &[TaskOutcome]) -> String {
     out
 }
 
+/// The outputs of `ecs run` (actions/ecs-run mirrors them).
+pub const ECS_RUN_OUTPUTS: &[&str] = &[
+    "verdict",
+    "exit-code",
+    "task-arns",
+    "exit-codes",
+    "task-definition",
+    "failure-report",
+];
+
 impl Details for RunReport {
-    const OUTPUTS: &'static [&'static str] = &[
-        "verdict",
-        "exit-code",
-        "task-arns",
-        "exit-codes",
-        "task-definition",
-        "failure-report",
-    ];
+    const OUTPUTS: &'static [&'static str] = ECS_RUN_OUTPUTS;
 
     fn subject(&self) -> String {
         let td = self.task_definition();
