@@ -491,15 +491,18 @@ pub fn render_tasks(tasks: &[TaskOutcome]) -> String {
             match (&c.log, &c.log_error) {
                 (_, Some(e)) => out.push_str(&format!("    log: {e}\n")),
                 (Some(l), None) if c.log_tail.is_empty() => {
-                    out.push_str(&format!("    log {}/{}: no lines\n", l.group, l.stream));
+                    out.push_str(&format!(
+                        "    no log lines in stream {} of log group {}\n",
+                        l.stream, l.group
+                    ));
                 }
                 (Some(l), None) => {
                     out.push_str(&format!(
-                        "    last {} log line{} of {}/{}:\n",
+                        "    last {} log line{} (stream {} of log group {}):\n",
                         c.log_tail.len(),
                         if c.log_tail.len() == 1 { "" } else { "s" },
-                        l.group,
-                        l.stream
+                        l.stream,
+                        l.group
                     ));
                     for line in &c.log_tail {
                         out.push_str(&format!("      {line}\n"));
