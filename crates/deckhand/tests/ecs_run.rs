@@ -815,3 +815,81 @@ fn cancelling_the_action_step_stops_the_tasks() {
         "deckhand ecs run (job-77): the job was cancelled (SIGTERM)"
     );
 }
+
+#[test]
+fn a_secret_override_never_reaches_the_output() {
+    let w = world();
+    let td = job(w, "run-secret", &[], json!({}));
+    let (run, outputs, summary) = ecs_run_in_actions(
+        w,
+        "run-secret",
+        &[
+            "--task-definition",
+            &td,
+            "--override-env",
+            "app:DB_PASSWORD=hunter2-secret",
+            "--override-env",
+            "app:MODE=migrate",
+        ],
+    );
+    run.assert_exit(0, "succeeded");
+    // The runner is told to mask it (the one place it must appear), and nothing prints it.
+    assert!(
+        run.stderr.contains("::add-mask::hunter2-secret\n"),
+        "{}",
+        run.stderr
+    );
+    let log: String = run
+        .stderr
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for text in [&run.stdout, &log, &outputs, &summary] {
+        assert!(!text.contains("hunter2-secret"), "{text}");
+    }
+    assert!(
+        run.stderr.contains("app: env DB_PASSWORD=***"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("app: env MODE=migrate"),
+        "{}",
+        run.stderr
+    );
+    // The task itself got the real value.
+    let [task] = describe(w, "run-secret", &task_arns(&run))
+        .try_into()
+        .unwrap();
+    assert_eq!(
+        task["overrides"]["containerOverrides"][0]["environment"][0]["value"],
+        "hunter2-secret"
+    );
+}
+
+#[test]
+fn no_wait_returns_the_started_tasks_at_once() {
+    let w = world();
+    let td = job(
+        w,
+        "run-nowait",
+        &[("DECKHAND_WORLD_RUN_SECONDS", "60")],
+        json!({}),
+    );
+    let run = ecs_run(w, "run-nowait", &["--task-definition", &td, "--no-wait"]);
+    run.assert_exit(0, "dispatched");
+    let arns = task_arns(&run);
+    assert_eq!(arns.len(), 1);
+    assert_eq!(run.api_calls("ECS.DescribeTasks"), 0);
+    let [task] = describe(w, "run-nowait", &arns).try_into().unwrap();
+    assert_ne!(task["lastStatus"], "STOPPED");
+    w.aws(&[
+        "ecs",
+        "stop-task",
+        "--cluster",
+        "run-nowait",
+        "--task",
+        &arns[0],
+    ]);
+}

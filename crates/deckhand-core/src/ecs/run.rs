@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::model::TaskSnapshot;
 use super::plan::short_arn;
+use crate::redact::looks_secret;
 use crate::report::{Details, Outputs, Report, escape_md, icon};
 use crate::verdict::Verdict;
 
@@ -84,9 +85,29 @@ pub struct RunPlan {
     pub started_by: String,
 }
 
-/// Renders the plan for the log (and `--dry-run`). Environment values of overrides are shown
-/// as `***` when `secret` says so.
-pub fn render_run_plan(plan: &RunPlan, secret: impl Fn(&str) -> bool) -> String {
+impl RunPlan {
+    /// The plan as reports show it: the values of secret-looking override variables
+    /// (`DB_PASSWORD`, `API_TOKEN`, ...) replaced by `***`. The command line or workflow holds
+    /// the others already; RunTask gets the real plan.
+    #[must_use]
+    pub fn redacted(&self) -> Self {
+        let mut plan = self.clone();
+        for (name, value) in plan
+            .overrides
+            .iter_mut()
+            .flat_map(|o| o.environment.iter_mut())
+        {
+            if looks_secret(name) {
+                *value = "***".to_string();
+            }
+        }
+        plan
+    }
+}
+
+/// Renders the plan for the log (and `--dry-run`), secret-looking values as `***`.
+pub fn render_run_plan(plan: &RunPlan) -> String {
+    let plan = &plan.redacted();
     let mut out = format!(
         "run {} task{} of {} in cluster `{}`{}\n",
         plan.count,
@@ -143,8 +164,7 @@ pub fn render_run_plan(plan: &RunPlan, secret: impl Fn(&str) -> bool) -> String 
             out.push_str(&format!("  {}: command {}\n", o.name, shell_words(command)));
         }
         for (k, v) in &o.environment {
-            let shown = if secret(k) { "***" } else { v.as_str() };
-            out.push_str(&format!("  {}: env {k}={shown}\n", o.name));
+            out.push_str(&format!("  {}: env {k}={v}\n", o.name));
         }
         if let Some(cpu) = o.cpu {
             out.push_str(&format!("  {}: cpu {cpu}\n", o.name));
@@ -824,8 +844,10 @@ mod tests {
 
     #[test]
     fn the_plan_hides_secret_values_and_quotes_the_command() {
-        let text = render_run_plan(&plan(), |k| k.contains("PASSWORD"));
+        let text = render_run_plan(&plan());
         assert!(!text.contains("hunter2"), "{text}");
+        let json = serde_json::to_string(&plan().redacted()).unwrap();
+        assert!(!json.contains("hunter2"), "{json}");
         insta::assert_snapshot!(text);
         assert_eq!(
             overrides_json(&plan().overrides)["containerOverrides"][0]["memory"],

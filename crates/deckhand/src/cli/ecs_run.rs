@@ -167,11 +167,6 @@ pub struct EcsRunArgs {
     #[arg(long, env = "DECKHAND_LEAVE_TASKS_RUNNING")]
     pub leave_tasks_running: bool,
 
-    /// Show the values of secret-looking environment variables in the plan (hidden by default:
-    /// plans reach logs).
-    #[arg(long, env = "DECKHAND_SHOW_ENV_VALUES")]
-    pub show_env_values: bool,
-
     /// Show the plan and start nothing.
     #[arg(long, env = "DECKHAND_DRY_RUN")]
     pub dry_run: bool,

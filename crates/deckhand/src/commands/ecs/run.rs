@@ -92,7 +92,7 @@ fn load_run_inputs(a: &EcsRunArgs) -> Result<RunInputs> {
         skip_image_check: true,
         pin_digests: false,
         keep_revisions: None,
-        show_env_values: a.show_env_values,
+        show_env_values: false,
     })?;
     if !(1..=MAX_COUNT).contains(&a.count) {
         return Err(
@@ -365,9 +365,8 @@ async fn execute(
     printer.end_group();
     let (plan, base, desired) = planned?;
     printer.mask(&desired.secret_values());
-    let show = args.show_env_values;
-    printer.block(&render_run_plan(&plan, |k| !show && looks_secret(k)));
-    report.details.plan = Some(plan.clone());
+    printer.block(&render_run_plan(&plan));
+    report.details.plan = Some(plan.redacted());
     report.details.task_definition_arn = Some(base.clone());
     if args.dry_run {
         report.conclude(Verdict::DryRun, "dry run: no task was started");
