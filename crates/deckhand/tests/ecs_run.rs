@@ -217,6 +217,23 @@ fn a_migration_that_exits_3_is_red_with_the_containers_last_log_lines() {
         json!(["./migrate", "--to", "latest"])
     );
     assert_eq!(container(&seen, "app")["exitCode"], 3);
+    // Re-run after the failure with the same inputs: a new task, the same verdict; the first
+    // task stays as it ended.
+    let (again, _, _) = ecs_run_in_actions(
+        w,
+        "run-migrate",
+        &[
+            "--task-definition",
+            &td,
+            "--command",
+            r#"app=["./migrate","--to","latest"]"#,
+            "--override-env",
+            "app:DECKHAND_WORLD_EXIT_CODE=3",
+        ],
+    );
+    again.assert_exit(1, "failed");
+    assert_ne!(task_arns(&again), task_arns(&run));
+    assert_eq!(all_tasks(w, "run-migrate").len(), 2);
 }
 
 #[test]
