@@ -292,6 +292,16 @@ pub struct SmokeArgs {
     )]
     pub smoke_status: String,
 
+    /// How the image is started: `docker` (a Docker engine), `chroot` (daemonless, in its own
+    /// namespaces; needs root), or `auto`: Docker when an engine answers, else chroot.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        env = "DECKHAND_SMOKE_RUNTIME"
+    )]
+    pub smoke_runtime: SmokeRuntime,
+
     /// How long the image has to answer, from its start.
     #[arg(
         long,
@@ -300,6 +310,14 @@ pub struct SmokeArgs {
         env = "DECKHAND_SMOKE_TIMEOUT"
     )]
     pub smoke_timeout: String,
+}
+
+/// `--smoke-runtime`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SmokeRuntime {
+    Auto,
+    Docker,
+    Chroot,
 }
 
 /// `--ecr-tag-mutability`.

@@ -1375,3 +1375,45 @@ fn without_root_nginx_build_skips_the_smoke_run_with_a_warning_and_an_asked_one_
         refused.stderr
     );
 }
+
+#[test]
+fn the_docker_runtime_without_an_engine_is_a_skip_for_nginx_and_an_error_when_asked() {
+    let w = world();
+    create_repository(w, "smoke-docker", "MUTABLE");
+    let site = Site::new("<h1>d</h1>");
+    let tag = format!("{}/smoke-docker:v1", ecr(w));
+    // No Docker engine on these machines (and no `docker` on PATH): `auto` falls back to the
+    // daemonless runtime, `docker` cannot run.
+    let nginx = nginx_build(w, &site, &tag, &["--smoke-runtime", "docker", "--dry-run"]);
+    nginx.assert_exit(0, "dry-run");
+    assert_eq!(nginx.json["smoke"]["outcome"], "skipped", "{}", nginx.json);
+    assert!(
+        nginx.json["smoke"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("docker")),
+        "{}",
+        nginx.json
+    );
+    let auto = nginx_build(w, &site, &tag, &["--dry-run"]);
+    assert_eq!(auto.json["smoke"]["runtime"], "chroot", "{}", auto.json);
+    let asked = image_build(
+        w,
+        &nginx_base(w),
+        &[site.add_html()],
+        &[&tag],
+        &[
+            "--smoke-path",
+            "/",
+            "--smoke-runtime",
+            "docker",
+            "--dry-run",
+        ],
+    );
+    asked.assert_exit(1, "error");
+    assert!(
+        asked.stderr.contains("the smoke run cannot run here"),
+        "{}",
+        asked.stderr
+    );
+    assert_nothing_pushed(w, "smoke-docker", &tag);
+}
