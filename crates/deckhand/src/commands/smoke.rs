@@ -5,15 +5,14 @@
 use std::time::Duration;
 
 use deckhand_core::duration::parse_duration;
+use deckhand_core::oci::Platform;
 use deckhand_core::oci::derive::{ConfigEdits, LayerBlob};
-use deckhand_core::oci::image::ResolvedBase;
+use deckhand_core::oci::image::{ResolvedBase, layer_descriptors};
 use deckhand_core::oci::smoke::{
     HttpAnswer, OUTPUT_TAIL_LINES, SmokeCheck, SmokeOutcome, SmokeResult, StatusMatch,
     image_process, judge, runnable_image, tail_lines,
 };
-use deckhand_core::oci::{Digest, Platform};
 use deckhand_oci::Registry;
-use serde_json::Value;
 
 use crate::cli::{SmokeArgs, SmokeRuntime};
 use crate::error::{CommandError, Result};
@@ -158,18 +157,7 @@ pub(crate) async fn run(
         .or_else(|| process.ports.first().copied())
         .unwrap_or(80);
     let mut layers = Vec::new();
-    for l in image
-        .manifest
-        .get("layers")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let digest = l
-            .get("digest")
-            .and_then(Value::as_str)
-            .and_then(|d| Digest::parse(d).ok())
-            .ok_or_else(|| CommandError::failed("a base layer has no valid digest"))?;
+    for (digest, _) in layer_descriptors(&image.manifest).map_err(CommandError::failed)? {
         layers.push(
             built
                 .source
