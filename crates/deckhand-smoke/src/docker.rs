@@ -48,9 +48,34 @@ impl Drop for Cleanup {
     }
 }
 
+/// The label naming the deckhand process that started a smoke container.
+const OWNER_LABEL: &str = "deckhand.smoke.owner";
+
+/// Removes the smoke containers (and their images) of deckhand processes that are gone: a
+/// SIGKILLed deckhand cannot clean up after itself, so the next run on the engine does.
+fn remove_orphans() {
+    let format = format!("{{{{.ID}}}} {{{{.Image}}}} {{{{.Label \"{OWNER_LABEL}\"}}}}");
+    let filter = format!("label={OWNER_LABEL}");
+    let Ok(listed) = docker(&["ps", "--all", "--filter", &filter, "--format", &format]) else {
+        return;
+    };
+    for line in text(&listed.stdout).lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(id), Some(image), Some(owner)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{owner}")).exists() {
+            let _ = docker(&["rm", "-f", id]);
+            let _ = docker(&["rmi", "-f", image]);
+        }
+    }
+}
+
 /// Loads, starts and asks the image.
 pub fn run(request: &SmokeRequest) -> Result<SmokeAttempt, RuntimeError> {
     check()?;
+    remove_orphans();
     let dir = TempDir::new("deckhand-smoke-docker").map_err(err("cannot make a temp dir"))?;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -80,11 +105,14 @@ pub fn run(request: &SmokeRequest) -> Result<SmokeAttempt, RuntimeError> {
     }
     let publish = format!("127.0.0.1::{}/tcp", request.port);
     let started = Instant::now();
+    let owner = format!("{OWNER_LABEL}={}", std::process::id());
     let run = docker(&[
         "run",
         "--detach",
         "--name",
         &name,
+        "--label",
+        &owner,
         "--publish",
         &publish,
         &image,
