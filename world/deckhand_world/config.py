@@ -23,6 +23,11 @@ DEFAULTS: dict[str, float] = {
     # A service deployment's STOP_REQUESTED (superseded by a newer deployment, or failed by the
     # circuit breaker without rollback) until STOPPED.
     "stop_seconds": 0.5,
+    # A lifecycle stage of a BLUE_GREEN, CANARY or LINEAR deployment that has no bake time
+    # (PRE_SCALE_UP, POST_SCALE_UP, each traffic shift, CLEAN_UP, ...).
+    "stage_seconds": 0.3,
+    # One minute of bakeTimeInMinutes, canaryBakeTimeInMinutes and stepBakeTimeInMinutes.
+    "bake_minute_seconds": 0.5,
 }
 
 # Container environment variables (on any container of a task definition) that override a timing
@@ -33,6 +38,8 @@ ENV_OVERRIDES: dict[str, str] = {
     "drain_seconds": "DECKHAND_WORLD_DRAIN_SECONDS",
     "replace_seconds": "DECKHAND_WORLD_REPLACE_SECONDS",
     "stop_seconds": "DECKHAND_WORLD_STOP_SECONDS",
+    "stage_seconds": "DECKHAND_WORLD_STAGE_SECONDS",
+    "bake_minute_seconds": "DECKHAND_WORLD_BAKE_MINUTE_SECONDS",
 }
 
 _current: dict[str, float] = dict(DEFAULTS)

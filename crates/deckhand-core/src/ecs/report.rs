@@ -550,6 +550,7 @@ mod tests {
             failed: 0,
             rollout_state: None,
             ecs_rollback: false,
+            stage: None,
         };
         r.conclude(
             Verdict::Cancelled,
