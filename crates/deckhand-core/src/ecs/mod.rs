@@ -9,5 +9,6 @@ pub mod preflight;
 pub mod report;
 pub mod rollback;
 pub mod rollout;
+pub mod service_def;
 pub mod taskdef;
 pub mod taskdef_shape;
