@@ -162,7 +162,7 @@ fn a_service_is_created_from_a_file_then_left_alone_then_updated_from_a_changed_
     assert_eq!(calls(&run, "UpdateService"), 1);
     assert_eq!(calls(&run, "TagResource"), 1);
     assert!(
-        run.stderr.contains("desiredCount: 2 -> 3"),
+        run.stderr.contains("desired count 2 -> 3"),
         "the plan shows the diff:\n{}",
         run.stderr
     );
@@ -180,8 +180,11 @@ fn a_service_is_created_from_a_file_then_left_alone_then_updated_from_a_changed_
     assert_eq!(deployment_count(w, &f), 2);
     assert_ne!(f.primary_task_definition(w), first_td);
 
-    // Settings alone (no new image): UpdateService without a new deployment, watched settle.
-    let scaled = changed.replace("desiredCount: 3", "desiredCount: 1");
+    // Settings and count alone (the same image): one UpdateService, no new deployment, the
+    // service watched while it scales.
+    let scaled = changed
+        .replace("desiredCount: 3", "desiredCount: 1")
+        .replace("minimumHealthyPercent: 100", "minimumHealthyPercent: 50");
     let svc3 = service_file(dir.path(), "service3.yaml", &scaled);
     let run = deploy(w, &f, &td, &svc3, &["--image", IMAGE_V2]);
     run.assert_exit(0, "succeeded");
@@ -192,7 +195,27 @@ fn a_service_is_created_from_a_file_then_left_alone_then_updated_from_a_changed_
         (s["desiredCount"].clone(), s["runningCount"].clone()),
         (json!(1), json!(1))
     );
+    assert_eq!(s["deploymentConfiguration"]["minimumHealthyPercent"], 50);
     assert_eq!(deployment_count(w, &f), 2);
+
+    // A setting alone: one UpdateService with it, the PRIMARY watched to steady state; then the
+    // same file is no change.
+    let graced = format!("{scaled}healthCheckGracePeriodSeconds: 45\n");
+    let svc4 = service_file(dir.path(), "service4.yaml", &graced);
+    let run = deploy(w, &f, &td, &svc4, &["--image", IMAGE_V2]);
+    run.assert_exit(0, "succeeded");
+    assert!(
+        run.stderr
+            .contains("healthCheckGracePeriodSeconds: (ECS does not report it) -> 45"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(calls(&run, "UpdateService"), 1);
+    assert_eq!(described(w, &f)["healthCheckGracePeriodSeconds"], 45);
+    assert_eq!(deployment_count(w, &f), 2);
+    let run = deploy(w, &f, &td, &svc4, &["--image", IMAGE_V2]);
+    run.assert_exit(0, "no-change");
+    assert_eq!(calls(&run, "UpdateService"), 0);
 }
 
 #[test]
@@ -310,6 +333,15 @@ fn a_first_deployment_that_fails_is_red_and_the_service_stays_as_created() {
     assert_eq!(s["status"], "ACTIVE");
     assert_eq!(s["deployments"].as_array().unwrap().len(), 1);
     assert_eq!(s["deployments"][0]["rolloutState"], "FAILED");
+
+    // The job re-run with a fixed image: the service exists now, so an ordinary deploy.
+    let run = deploy(w, &f, &td, &svc, &["--image", IMAGE_V1]);
+    run.assert_exit(0, "succeeded");
+    assert_eq!(calls(&run, "CreateService"), 0);
+    assert_eq!(calls(&run, "UpdateService"), 1);
+    let s = described(w, &f);
+    assert_eq!(s["deployments"][0]["rolloutState"], "COMPLETED");
+    assert_eq!(s["runningCount"], 2);
 }
 
 #[test]
@@ -452,7 +484,7 @@ fn ecs_diff_shows_the_settings_a_changed_file_would_change() {
     let run = diff(&svc2);
     run.assert_exit(0, "dry-run");
     assert!(
-        run.stderr.contains("desiredCount: 2 -> 5"),
+        run.stderr.contains("desired count 2 -> 5"),
         "{}",
         run.stderr
     );

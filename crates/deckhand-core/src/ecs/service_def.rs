@@ -13,7 +13,9 @@
 //! - `taskDefinition` is the deploy's to decide: with `--task-definition FILE`, or on an existing
 //!   service, the file's is not used. Only when a service is created without `--task-definition`
 //!   does it name the revision to start from.
-//! - `desiredCount`: `--desired-count` wins over the file.
+//! - `desiredCount`: `--desired-count` wins over the file. Either way the count goes through the
+//!   deploy plan's own desired count (`DeployOptions::desired_count`), so that a rollback
+//!   restores it; it is not one of the settings diffed here.
 //! - A setting UpdateService cannot change (the model's CreateService members that
 //!   UpdateService does not take: `launchType`, `schedulingStrategy`, `role`) that differs from
 //!   the live service stops the deploy before any change: the service must be recreated.
@@ -174,19 +176,33 @@ impl ServiceDefinition {
         tag_pairs(self.fields.get(TAGS))
     }
 
-    /// The settings the file names (everything but the target, the task definition and tags),
-    /// with `desiredCount` replaced by `desired_count` when the flag gives one.
-    fn settings(&self, desired_count: Option<i32>) -> BTreeMap<&str, Value> {
-        let mut out: BTreeMap<&str, Value> = self
-            .fields
+    /// The file's `desiredCount`.
+    pub fn desired_count(&self) -> Option<i32> {
+        self.fields
+            .get(DESIRED_COUNT)
+            .and_then(Value::as_i64)
+            .and_then(|n| i32::try_from(n).ok())
+    }
+
+    /// The settings the file names: everything but the target, the task definition, the
+    /// desired count (the deploy plan's) and tags.
+    fn settings(&self) -> BTreeMap<&str, Value> {
+        self.fields
             .iter()
-            .filter(|(k, _)| !TARGET_FIELDS.contains(&k.as_str()) && k.as_str() != TAGS)
+            .filter(|(k, _)| {
+                !TARGET_FIELDS.contains(&k.as_str()) && k.as_str() != TAGS && k != &DESIRED_COUNT
+            })
             .map(|(k, v)| (k.as_str(), v.clone()))
-            .collect();
-        if let Some(count) = desired_count {
-            out.insert(DESIRED_COUNT, json!(count));
+            .collect()
+    }
+
+    fn count_notes(&self, flag: Option<i32>) -> Vec<String> {
+        match (self.desired_count(), flag) {
+            (Some(file), Some(flag)) if file != flag => vec![format!(
+                "`{DESIRED_COUNT}: {file}` of the file is overridden by `--desired-count {flag}`"
+            )],
+            _ => Vec::new(),
         }
-        out
     }
 
     /// The CreateService input: the file with the target from the flags and the deploy's task
@@ -208,15 +224,13 @@ impl ServiceDefinition {
         Value::Object(body)
     }
 
-    /// The plan for a service that does not exist yet.
-    pub fn plan_create(&self, desired_count: Option<i32>) -> ServicePlan {
-        let settings = self.settings(desired_count);
-        let mut notes = Vec::new();
-        if self.fields.contains_key(DESIRED_COUNT) && desired_count.is_some() {
-            notes.push(format!(
-                "`{DESIRED_COUNT}` of the file is overridden by `--desired-count`"
-            ));
+    /// The plan for a service that does not exist yet; `flag_count` is `--desired-count`.
+    pub fn plan_create(&self, flag_count: Option<i32>) -> ServicePlan {
+        let mut settings = self.settings();
+        if let Some(count) = flag_count.or(self.desired_count()) {
+            settings.insert(DESIRED_COUNT, json!(count));
         }
+        let notes = self.count_notes(flag_count);
         ServicePlan {
             file: self.path.clone(),
             create: true,
@@ -235,12 +249,12 @@ impl ServiceDefinition {
     }
 
     /// Diffs the settings the file names against `live` (the `service` of DescribeServices,
-    /// with its `tags`).
-    pub fn plan_update(&self, live: &Value, desired_count: Option<i32>) -> ServicePlan {
+    /// with its `tags`); `flag_count` is `--desired-count`.
+    pub fn plan_update(&self, live: &Value, flag_count: Option<i32>) -> ServicePlan {
         let updatable = &SERVICE_MODEL.updatable;
         let mut changes = Vec::new();
         let mut cannot_change = Vec::new();
-        for (field, wanted) in self.settings(desired_count) {
+        for (field, wanted) in self.settings() {
             let live_value = live_setting(live, field);
             let same = match (field, live_value) {
                 ("role", Some(Value::String(arn))) => {
@@ -275,11 +289,7 @@ impl ServiceDefinition {
                 "`taskDefinition` ({td}) of the file is not used: the deploy's task definition is"
             ));
         }
-        if self.fields.contains_key(DESIRED_COUNT) && desired_count.is_some() {
-            notes.push(format!(
-                "`{DESIRED_COUNT}` of the file is overridden by `--desired-count`"
-            ));
-        }
+        notes.extend(self.count_notes(flag_count));
         ServicePlan {
             file: self.path.clone(),
             create: false,

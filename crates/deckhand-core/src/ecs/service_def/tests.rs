@@ -64,10 +64,12 @@ fn changed_settings_are_diffed_and_sent_with_the_deploy() {
         .replace("value: shop", "value: checkout");
     let plan = def(&changed).plan_update(&live(), None);
     let fields: Vec<&str> = plan.changes.iter().map(|c| c.field.as_str()).collect();
-    assert_eq!(fields, ["deploymentConfiguration", "desiredCount"]);
+    // The desired count is the deploy plan's (so that a rollback restores it), not a setting.
+    assert_eq!(fields, ["deploymentConfiguration"]);
+    assert_eq!(def(&changed).desired_count(), Some(3));
     assert_eq!(plan.tags, [("team".to_string(), "checkout".to_string())]);
     let settings = plan.update_settings().unwrap();
-    let body = update_input("prod", "web", &settings, Some("web:4"), None, false);
+    let body = update_input("prod", "web", &settings, Some("web:4"), Some(3), false);
     assert_eq!(body["desiredCount"], 3);
     assert_eq!(
         body["deploymentConfiguration"]["minimumHealthyPercent"],
@@ -85,9 +87,21 @@ fn changed_settings_are_diffed_and_sent_with_the_deploy() {
 #[test]
 fn the_desired_count_flag_wins_over_the_file() {
     let plan = def(FILE).plan_update(&live(), Some(5));
-    assert_eq!(plan.changes.len(), 1);
-    assert_eq!(plan.changes[0].wanted, json!(5));
-    assert!(plan.notes.iter().any(|n| n.contains("--desired-count")));
+    assert!(plan.changes.is_empty());
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n
+                .contains("`desiredCount: 2` of the file is overridden by `--desired-count 5`")),
+        "{plan:#?}"
+    );
+    let create = def(FILE).plan_create(Some(5));
+    let count = create
+        .changes
+        .iter()
+        .find(|c| c.field == "desiredCount")
+        .unwrap();
+    assert_eq!(count.wanted, json!(5));
 }
 
 #[test]
@@ -224,4 +238,16 @@ fn plans_render() {
         render_service_plan(&update, "prod", "web", None),
         render_service_plan(&same, "prod", "web", None),
     ));
+}
+
+#[test]
+fn the_example_service_and_task_definitions_are_valid() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo/ecs/service-front.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let d = ServiceDefinition::from_file_text(&path, &text, "demo", "front").unwrap();
+    assert_eq!(d.task_definition(), Some("front"));
+    let td = path.with_file_name("taskdef-front.json");
+    let text = std::fs::read_to_string(&td).unwrap();
+    crate::ecs::taskdef_shape::validate_register_document(&td, &text).unwrap();
 }

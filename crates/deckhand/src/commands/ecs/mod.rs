@@ -113,11 +113,19 @@ fn load_inputs(t: &TargetArgs) -> Result<DeployInputs> {
                 .hint("use `--desired-count 0` or more"),
         );
     }
+    let service_definition = match &t.service_definition {
+        None => None,
+        Some(path) => Some(service_def::load_file(path, &t.cluster, &t.service)?),
+    };
+    // `--desired-count` wins over the service definition's `desiredCount`.
+    let desired_count = t
+        .desired_count
+        .or(service_definition.as_ref().and_then(|d| d.desired_count()));
     Ok(DeployInputs {
         patch,
         file,
         options: DeployOptions {
-            desired_count: t.desired_count,
+            desired_count,
             force_new_deployment: t.force_new_deployment,
             show_env_values: t.show_env_values,
         },
@@ -126,10 +134,7 @@ fn load_inputs(t: &TargetArgs) -> Result<DeployInputs> {
             pin: t.pin_digests,
         },
         keep_revisions: t.keep_revisions,
-        service_definition: match &t.service_definition {
-            None => None,
-            Some(path) => Some(service_def::load_file(path, &t.cluster, &t.service)?),
-        },
+        service_definition,
     })
 }
 

@@ -88,7 +88,7 @@ pub(super) async fn plan_create(
         .map_err(|e| CommandError::invalid(e.to_string()).hint_opt(e.hint()))?;
     let pinned = preflight(ctx, &base, &mut desired, inputs.images, printer).await?;
     let existing = base_arn.filter(|_| desired.same_as(&base));
-    let plan = def.plan_create(inputs.options.desired_count);
+    let plan = def.plan_create(t.desired_count);
     let shown_td = existing
         .clone()
         .unwrap_or_else(|| format!("{} (new revision)", desired.family()));
@@ -272,7 +272,7 @@ pub(super) async fn plan_settings(
         .and_then(|v| v.as_str())
         .unwrap_or(&t.service)
         .to_string();
-    let plan = def.plan_update(&live, inputs.options.desired_count);
+    let plan = def.plan_update(&live, t.desired_count);
     printer.block(&render_service_plan(&plan, &t.cluster, &t.service, None));
     report.service_definition = Some(plan.clone());
     if let Some(message) = plan.recreate_error(&t.cluster, &t.service) {
