@@ -492,3 +492,92 @@ fn ecs_diff_shows_the_settings_a_changed_file_would_change() {
     assert_eq!(described(w, &f)["desiredCount"], 2);
     diff(&svc).assert_exit(0, "no-change");
 }
+
+/// Network configuration, load balancers and capacity provider strategy: created as the file
+/// says, then a changed subnet list and public IP setting sent with the next deploy.
+#[test]
+fn network_load_balancer_and_capacity_settings_are_created_and_changed() {
+    let w = world();
+    let f = target(w, "svcdef-network");
+    let vpc = w.aws(&["ec2", "create-vpc", "--cidr-block", "10.40.0.0/16"])["Vpc"]["VpcId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let subnet = |cidr: &str| {
+        w.aws(&[
+            "ec2",
+            "create-subnet",
+            "--vpc-id",
+            &vpc,
+            "--cidr-block",
+            cidr,
+        ])["Subnet"]["SubnetId"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (a, b) = (subnet("10.40.1.0/24"), subnet("10.40.2.0/24"));
+    let sg = w.aws(&[
+        "ec2",
+        "create-security-group",
+        "--group-name",
+        "svcdef-network",
+        "--description",
+        "front",
+        "--vpc-id",
+        &vpc,
+    ])["GroupId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let target_group =
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/front/0123456789abcdef";
+    let file = |subnets: &[&str], public: &str| {
+        json!({
+            "serviceName": f.service,
+            "desiredCount": 1,
+            "capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1}],
+            "networkConfiguration": {"awsvpcConfiguration": {
+                "subnets": subnets, "securityGroups": [sg], "assignPublicIp": public
+            }},
+            "loadBalancers": [{"targetGroupArn": target_group, "containerName": "app", "containerPort": 80}],
+            "healthCheckGracePeriodSeconds": 30
+        })
+        .to_string()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let td = task_definition_file(dir.path(), &f.family, IMAGE_V1);
+    let svc = service_file(dir.path(), "service.json", &file(&[&a], "DISABLED"));
+    deploy(w, &f, &td, &svc, &[]).assert_exit(0, "succeeded");
+    let s = described(w, &f);
+    let vpc_config = &s["networkConfiguration"]["awsvpcConfiguration"];
+    assert_eq!(vpc_config["subnets"], json!([a]));
+    assert_eq!(vpc_config["assignPublicIp"], "DISABLED");
+    assert_eq!(s["loadBalancers"][0]["targetGroupArn"], target_group);
+    assert_eq!(
+        s["capacityProviderStrategy"][0]["capacityProvider"],
+        "FARGATE"
+    );
+    assert_eq!(s["healthCheckGracePeriodSeconds"], 30);
+
+    // Same file: no change (ECS's echo of the settings matches what the file names).
+    let run = deploy(w, &f, &td, &svc, &[]);
+    run.assert_exit(0, "no-change");
+
+    let svc2 = service_file(dir.path(), "service2.json", &file(&[&a, &b], "ENABLED"));
+    let run = deploy(w, &f, &td, &svc2, &["--image", IMAGE_V2]);
+    run.assert_exit(0, "succeeded");
+    assert!(
+        run.stderr.contains(
+            "networkConfiguration.awsvpcConfiguration.assignPublicIp: \"DISABLED\" -> \"ENABLED\""
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(calls(&run, "UpdateService"), 1);
+    let s = described(w, &f);
+    let vpc_config = &s["networkConfiguration"]["awsvpcConfiguration"];
+    assert_eq!(vpc_config["subnets"], json!([a, b]));
+    assert_eq!(vpc_config["assignPublicIp"], "ENABLED");
+    assert_eq!(deployment_count(w, &f), 2);
+}
