@@ -635,6 +635,12 @@ pub struct TargetArgs {
     #[arg(long, value_name = "FILE", env = "DECKHAND_TASK_DEFINITION")]
     pub task_definition: Option<PathBuf>,
 
+    /// A service definition (JSON, or YAML) in CreateService shape: the service is created from
+    /// it when it does not exist; otherwise the settings it names are diffed and changed with the
+    /// deploy. The deploy's task definition wins over the file's `taskDefinition`.
+    #[arg(long, value_name = "FILE", env = "DECKHAND_SERVICE_DEFINITION")]
+    pub service_definition: Option<PathBuf>,
+
     /// `CONTAINER:KEY=VALUE`, repeatable: set an environment variable in a container.
     /// From the environment: one per line.
     #[arg(
