@@ -25,6 +25,11 @@ DEFAULTS: dict[str, float] = {
     "stop_seconds": 0.5,
     # A standalone (RunTask) task's RUNNING until its containers exit.
     "task_run_seconds": 1.0,
+    # A lifecycle stage of a BLUE_GREEN, CANARY or LINEAR deployment that has no bake time
+    # (PRE_SCALE_UP, POST_SCALE_UP, each traffic shift, CLEAN_UP, ...).
+    "stage_seconds": 0.3,
+    # One minute of bakeTimeInMinutes, canaryBakeTimeInMinutes and stepBakeTimeInMinutes.
+    "bake_minute_seconds": 0.5,
 }
 
 # Container environment variables (on any container of a task definition) that override a timing
@@ -36,6 +41,8 @@ ENV_OVERRIDES: dict[str, str] = {
     "replace_seconds": "DECKHAND_WORLD_REPLACE_SECONDS",
     "stop_seconds": "DECKHAND_WORLD_STOP_SECONDS",
     "task_run_seconds": "DECKHAND_WORLD_RUN_SECONDS",
+    "stage_seconds": "DECKHAND_WORLD_STAGE_SECONDS",
+    "bake_minute_seconds": "DECKHAND_WORLD_BAKE_MINUTE_SECONDS",
 }
 
 _current: dict[str, float] = dict(DEFAULTS)

@@ -9,6 +9,7 @@ pub mod cloudfront;
 pub mod config;
 pub mod ecr;
 pub mod ecs;
+pub mod ecs_service;
 pub mod error;
 pub mod logs;
 mod raw_json;

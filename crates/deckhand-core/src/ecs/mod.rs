@@ -10,5 +10,7 @@ pub mod report;
 pub mod rollback;
 pub mod rollout;
 pub mod run;
+pub mod service_def;
+pub mod strategy;
 pub mod taskdef;
 pub mod taskdef_shape;

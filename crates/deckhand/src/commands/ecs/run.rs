@@ -17,14 +17,14 @@ use deckhand_core::ecs::run::{
     awslogs_stream, is_essential, judge_task, render_run_plan, render_tasks, run_headline,
     run_verdict,
 };
-use deckhand_core::ecs::taskdef::TaskDefSpec;
+use deckhand_core::ecs::taskdef::{TaskDefPatch, TaskDefSpec};
 use deckhand_core::redact::looks_secret;
 use deckhand_core::report::Report;
 use deckhand_core::verdict::Verdict;
 
-use super::{DeployInputs, aws, load_inputs, observe, secret_inputs};
+use super::{aws, load_patch, observe, secret_inputs};
 use crate::cancel;
-use crate::cli::{EcsRunArgs, TargetArgs};
+use crate::cli::EcsRunArgs;
 use crate::commands::aws_report;
 use crate::error::{CommandError, Result, fail};
 use crate::printer::Printer;
@@ -34,7 +34,7 @@ const MAX_COUNT: i32 = 10;
 
 /// Flags that passed validation; nothing has touched AWS yet.
 struct RunInputs {
-    patch: DeployInputs,
+    patch: TaskDefPatch,
     overrides: Vec<ContainerOverride>,
     launch_flags: RunLaunch,
     timeout: Duration,
@@ -51,7 +51,7 @@ pub(crate) async fn run(
     let mut report = aws_report("ecs run", RunReport::new(&args.cluster, args.log_lines));
     let setup = async {
         let inputs = load_run_inputs(&args)?;
-        printer.mask(&secret_inputs(&inputs.patch.patch));
+        printer.mask(&secret_inputs(&inputs.patch));
         printer.mask(
             &inputs
                 .overrides
@@ -81,19 +81,7 @@ pub(crate) async fn run(
 /// Parses every flag. Fails before any AWS call.
 fn load_run_inputs(a: &EcsRunArgs) -> Result<RunInputs> {
     // `--image` and `--env` mean what they mean for `ecs deploy`: the same parser.
-    let patch = load_inputs(&TargetArgs {
-        cluster: a.cluster.clone(),
-        service: a.service.clone().unwrap_or_default(),
-        images: a.images.clone(),
-        task_definition: None,
-        env: a.env.clone(),
-        desired_count: None,
-        force_new_deployment: false,
-        skip_image_check: true,
-        pin_digests: false,
-        keep_revisions: None,
-        show_env_values: false,
-    })?;
+    let patch = load_patch(&a.images, &a.env)?;
     if !(1..=MAX_COUNT).contains(&a.count) {
         return Err(
             CommandError::invalid(format!("`--count {}` is out of range", a.count))
@@ -674,7 +662,7 @@ async fn plan(
     };
     let mut desired = base.clone();
     desired
-        .apply(&inputs.patch.patch)
+        .apply(&inputs.patch)
         .map_err(|e| CommandError::invalid(e.to_string()).hint_opt(e.hint()))?;
     let names = desired.container_names();
     for o in &inputs.overrides {
