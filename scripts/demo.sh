@@ -90,6 +90,19 @@ say "deploy 3: deploy 1 again (nothing changed: no new revision, no rollout)"
 third=$?
 set -e
 
+say "deploy 4: web:1.2 to two services at once, web and a worker of the same family (one new revision, web:4, both watched together)"
+aws ecs create-service --cluster demo --service-name worker --task-definition web:2 --desired-count 1 \
+    --deployment-configuration '{"deploymentCircuitBreaker":{"enable":false,"rollback":false}}' >/dev/null
+for _ in $(seq 1 100); do
+    state="$(aws ecs describe-services --cluster demo --services worker --query 'services[0].deployments[0].rolloutState' --output text)"
+    [ "$state" = "COMPLETED" ] && break
+    sleep 0.2
+done
+set +e
+"$deckhand" ecs deploy --cluster demo --service web --service worker --image web=registry.local/demo/web:1.2 --skip-image-check --poll-interval 1s
+fanout=$?
+set -e
+
 say "site: deploy examples/demo/frontend (a real Vite build) to bucket 'demo-site' behind a CloudFront distribution"
 aws s3api create-bucket --bucket demo-site >/dev/null
 dist="$(aws cloudfront create-distribution --query Distribution.Id --output text --distribution-config '{
@@ -156,6 +169,8 @@ primary="$(aws ecs describe-services --cluster demo --services web --query 'serv
 revisions="$(aws ecs list-task-definitions --family-prefix web --query 'length(taskDefinitionArns)' --output text)"
 image="$(aws ecs describe-task-definition --task-definition "$primary" --query 'taskDefinition.containerDefinitions[0].image' --output text)"
 printf '  PRIMARY task definition: %s (%s)\n  registered revisions:    %s\n' "${primary##*/}" "$image" "$revisions" >&2
+worker="$(aws ecs describe-services --cluster demo --services worker --query 'services[0].deployments[?status==`PRIMARY`].taskDefinition | [0]' --output text)"
+printf '  worker PRIMARY:          %s\n' "${worker##*/}" >&2
 front="$(aws ecs describe-services --cluster demo --services front --query 'services[0].deployments[?status==`PRIMARY`].taskDefinition | [0]' --output text)"
 front_image="$(aws ecs describe-task-definition --task-definition "$front" --query 'taskDefinition.containerDefinitions[0].image' --output text)"
 
@@ -219,6 +234,7 @@ printf '  failing migration:         exit %s (1 = failed: the container exited 3
 printf '  deploy 1 (web:1.1):        exit %s (0 = succeeded)\n' "$first" >&2
 printf '  deploy 2 (crash loop):     exit %s (3 = rolled back, rollback verified)\n' "$second" >&2
 printf '  deploy 3 (same as deploy 1): exit %s (0 = no change)\n' "$third" >&2
+printf '  deploy 4 (web + worker):     exit %s (0 = both succeeded), both on %s\n' "$fanout" "${worker##*/}" >&2
 printf '  site deploy:                 exit %s (0 = uploaded)\n' "$site_first" >&2
 printf '  site redeploy, fresh copy:   exit %s (0 = no change, 0 uploads)\n' "$site_again" >&2
 printf '  nginx build 1:               exit %s, %s bytes pushed, %s\n' "$nginx_first" "$nginx_first_bytes" "$nginx_first_image" >&2
@@ -229,7 +245,8 @@ printf '  service front ran:           %s (%s), before the chain\n' "${front##*/
 printf '  the step summaries deckhand wrote are in %s\n' "$summary" >&2
 
 [ "$migrate_ok" = 0 ] && [ "$migrate_bad" = 1 ] \
-    && [ "$first" = 0 ] && [ "$second" = 3 ] && [ "$third" = 0 ] && [ "${primary##*/}" = "web:2" ] \
+    && [ "$first" = 0 ] && [ "$second" = 3 ] && [ "$third" = 0 ] && [ "${primary##*/}" = "web:4" ] \
+    && [ "$fanout" = 0 ] && [ "${worker##*/}" = "web:4" ] \
     && [ "$site_first" = 0 ] && [ "$site_again" = 0 ] \
     && [ "$nginx_first" = 0 ] && [ "$nginx_again" = 0 ] && [ "$nginx_again_bytes" = 0 ] \
     && [ "$nginx_again_deploy" = no-change ] && [ "$nginx_changed" = 0 ] && [ "$nginx_broken" = 2 ] \

@@ -64,6 +64,31 @@ impl RecordSpec {
         Self::ecs("ecs deploy", cluster, service, json!({"images": images}))
     }
 
+    /// `ecs deploy` of several services: one record for all of them. Its environment has no
+    /// default (the caller requires `--environment`): a fan-out's services are one
+    /// environment only by the user's say-so.
+    pub fn ecs_deploy_services(cluster: &str, services: &[String], images: &[String]) -> Self {
+        let name = short_arn(cluster);
+        let names: Vec<&str> = services.iter().map(|s| short_arn(s)).collect();
+        Self {
+            default_environment: name.to_string(),
+            description: format!(
+                "deckhand ecs deploy: services {} in cluster `{name}`",
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            payload: json!({ "deckhand": {
+                "command": "ecs deploy",
+                "cluster": cluster,
+                "services": services,
+                "images": images,
+            }}),
+        }
+    }
+
     /// `ecs rollback`: the same environment as the deploys it undoes.
     pub fn ecs_rollback(cluster: &str, service: &str, to: Option<&str>) -> Self {
         Self::ecs("ecs rollback", cluster, service, json!({"to": to}))

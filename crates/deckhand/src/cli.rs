@@ -621,9 +621,17 @@ pub struct TargetArgs {
     #[arg(long, env = "DECKHAND_CLUSTER")]
     pub cluster: String,
 
-    /// ECS service name or ARN.
-    #[arg(long, env = "DECKHAND_SERVICE")]
-    pub service: String,
+    /// ECS service name or ARN. `ecs deploy` takes it repeatedly, to deploy several services
+    /// of the cluster together (docs/ecs-deploy.md, "Several services"). From the environment:
+    /// one per line.
+    #[arg(
+        long = "service",
+        value_name = "SERVICE",
+        required = true,
+        env = "DECKHAND_SERVICE",
+        value_delimiter = '\n'
+    )]
+    pub services: Vec<String>,
 
     /// `CONTAINER=IMAGE`, repeatable; a bare `IMAGE` when the task definition has one container.
     /// From the environment: one per line.
@@ -694,6 +702,59 @@ pub struct TargetArgs {
     pub show_env_values: bool,
 }
 
+impl TargetArgs {
+    /// A target of one service: `service`, with everything else as given.
+    pub fn single(cluster: &str, service: &str) -> Self {
+        Self {
+            cluster: cluster.to_string(),
+            services: vec![service.to_string()],
+            images: Vec::new(),
+            task_definition: None,
+            service_definition: None,
+            env: Vec::new(),
+            desired_count: None,
+            force_new_deployment: false,
+            skip_image_check: false,
+            pin_digests: true,
+            keep_revisions: None,
+            show_env_values: false,
+        }
+    }
+
+    /// The services named, without the empty lines an environment variable may carry
+    /// (`DECKHAND_SERVICE` with a trailing newline).
+    pub fn service_names(&self) -> Vec<&str> {
+        let names: Vec<&str> = self
+            .services
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect();
+        names
+    }
+
+    /// Whether several services are named (a fan-out).
+    pub fn is_fan_out(&self) -> bool {
+        self.service_names().len() > 1
+    }
+
+    /// The service of a one-service target (`ecs diff`, `nginx build`'s rollout, and each
+    /// service of a fan-out, which gets a target of its own). Commands refuse a target of
+    /// several services before they use this.
+    pub fn service(&self) -> &str {
+        debug_assert!(
+            !self.is_fan_out(),
+            "BUG: a one-service step got several services: {:?}",
+            self.services
+        );
+        match self.service_names().first() {
+            Some(name) => name,
+            // Only empty lines: kept as given, so the error names what was given.
+            None => self.services.first().map_or("", String::as_str),
+        }
+    }
+}
+
 /// How to watch a rollout.
 #[derive(Debug, Clone, Args)]
 pub struct WatchArgs {
@@ -723,17 +784,50 @@ pub struct DeployArgs {
     pub watch: WatchArgs,
 
     /// Roll back to the previous task definition when the deploy fails (unless ECS already did).
+    /// With several services, `on-failure` rolls back only the service that failed; `all` also
+    /// rolls back every other service the deploy changed.
     #[arg(
         long,
         value_enum,
         default_value = "on-failure",
         env = "DECKHAND_ROLLBACK"
     )]
-    pub rollback: RollbackMode,
+    pub rollback: DeployRollbackMode,
 
     /// Show the plan and change nothing.
     #[arg(long, env = "DECKHAND_DRY_RUN")]
     pub dry_run: bool,
+}
+
+/// `ecs deploy --rollback`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeployRollbackMode {
+    /// Roll back when the deploy fails and ECS did not already.
+    OnFailure,
+    /// Never roll back.
+    Never,
+    /// As `on-failure`; and when any service of a fan-out fails, also roll back every other
+    /// service that the deploy changed. For one service, the same as `on-failure`.
+    All,
+}
+
+impl From<RollbackMode> for DeployRollbackMode {
+    fn from(mode: RollbackMode) -> Self {
+        match mode {
+            RollbackMode::OnFailure => Self::OnFailure,
+            RollbackMode::Never => Self::Never,
+        }
+    }
+}
+
+impl From<DeployRollbackMode> for deckhand_core::ecs::report::RollbackPolicy {
+    /// The policy of each service's own failure (`all` adds the others, in the fan-out).
+    fn from(mode: DeployRollbackMode) -> Self {
+        match mode {
+            DeployRollbackMode::OnFailure | DeployRollbackMode::All => Self::OnFailure,
+            DeployRollbackMode::Never => Self::Never,
+        }
+    }
 }
 
 /// `ecs deploy` on the command line: the deploy, and its GitHub deployment record.

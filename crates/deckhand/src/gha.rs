@@ -15,6 +15,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub const ECS_DEPLOY_OUTPUTS: &[&str] = deckhand_core::ecs::report::ECS_DEPLOY_OUTPUTS;
 /// Outputs of `ecs run` (actions/ecs-run mirrors these).
 pub const ECS_RUN_OUTPUTS: &[&str] = deckhand_core::ecs::run::ECS_RUN_OUTPUTS;
+/// Outputs of `ecs deploy` (actions/ecs-deploy): the above and `services`, a fan-out's
+/// per-service results.
+pub const ECS_FANOUT_OUTPUTS: &[&str] = deckhand_core::ecs::fanout::ECS_FANOUT_OUTPUTS;
 /// Outputs of `site deploy` (actions/static-site mirrors these).
 pub const SITE_DEPLOY_OUTPUTS: &[&str] = deckhand_core::site::report::SITE_DEPLOY_OUTPUTS;
 /// Outputs of `image build`.

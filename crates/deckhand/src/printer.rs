@@ -4,6 +4,8 @@
 //! json` result on stdout.
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
+use std::sync::{Arc, Mutex};
+
 use deckhand_core::report::{Details, Report};
 
 use crate::cli::OutputFormat;
@@ -15,6 +17,17 @@ pub(crate) struct Printer {
     output: OutputFormat,
     verbose: u8,
     pub(crate) actions: Actions,
+    /// The service a line belongs to, when several are deployed at once (`ecs deploy` with
+    /// several `--service`): see [`Printer::for_service`].
+    scope: Option<Arc<Scope>>,
+}
+
+/// Lines of one service of a fan-out: each prefixed with `[service]`, and held back while
+/// `held` is set, so that plans made concurrently print in the order the services were given.
+#[derive(Debug)]
+struct Scope {
+    prefix: String,
+    held: Option<Mutex<String>>,
 }
 
 impl Printer {
@@ -23,51 +36,96 @@ impl Printer {
             output,
             verbose,
             actions: Actions::from_env(),
+            scope: None,
+        }
+    }
+
+    /// The printer of one service of a fan-out: every line it writes starts with
+    /// `[service] `, and groups become plain lines (the Actions log cannot nest or interleave
+    /// groups of concurrent watches). With `hold`, lines wait in a buffer until
+    /// [`Printer::release`].
+    pub(crate) fn for_service(&self, service: &str, hold: bool) -> Self {
+        Self {
+            scope: Some(Arc::new(Scope {
+                prefix: format!("[{service}] "),
+                held: hold.then(|| Mutex::new(String::new())),
+            })),
+            ..self.clone()
+        }
+    }
+
+    /// Writes the lines held back so far (see [`Printer::for_service`]).
+    pub(crate) fn release(&self) {
+        if let Some(held) = self.scope.as_ref().and_then(|s| s.held.as_ref()) {
+            let text = std::mem::take(&mut *held.lock().unwrap_or_else(|e| e.into_inner()));
+            eprint!("{text}");
+        }
+    }
+
+    /// Writes `text` (whole lines) to stderr, prefixed and held as the scope says, in one
+    /// write so that concurrent services' lines do not mix.
+    fn emit(&self, text: &str) {
+        let Some(scope) = &self.scope else {
+            eprint!("{text}");
+            return;
+        };
+        let prefixed: String = text
+            .lines()
+            .map(|l| format!("{}{l}\n", scope.prefix))
+            .collect();
+        match &scope.held {
+            Some(held) => held
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push_str(&prefixed),
+            None => eprint!("{prefixed}"),
         }
     }
 
     /// A line of human output.
     pub(crate) fn line(&self, text: &str) {
-        eprintln!("{text}");
+        self.emit(&format!("{text}\n"));
     }
 
     /// Detail shown with `-v`.
     pub(crate) fn detail(&self, text: &str) {
         if self.verbose > 0 {
-            eprintln!("{text}");
+            self.emit(&format!("{text}\n"));
         }
     }
 
     /// A multi-line block.
     pub(crate) fn block(&self, text: &str) {
-        eprint!("{text}");
-        if !text.ends_with('\n') {
-            eprintln!();
+        if text.ends_with('\n') {
+            self.emit(text);
+        } else {
+            self.emit(&format!("{text}\n"));
         }
     }
 
     /// A `::warning` annotation (in Actions) after the same text as a log line.
     pub(crate) fn warning(&self, title: &str, message: &str, hint: Option<&str>) {
-        eprintln!("warning: {message}");
+        self.line(&format!("warning: {message}"));
         if let Some(h) = hint {
-            eprintln!("  hint: {h}");
+            self.line(&format!("  hint: {h}"));
         }
         if self.actions.enabled {
+            // Workflow commands must start their line: never prefixed.
             eprintln!("{}", gha::warning_command(title, message));
         }
     }
 
     /// Starts a collapsible group in Actions logs.
     pub(crate) fn group(&self, title: &str) {
-        if self.actions.enabled {
+        if self.actions.enabled && self.scope.is_none() {
             eprintln!("::group::{title}");
         } else {
-            eprintln!("{title}");
+            self.line(title);
         }
     }
 
     pub(crate) fn end_group(&self) {
-        if self.actions.enabled {
+        if self.actions.enabled && self.scope.is_none() {
             eprintln!("::endgroup::");
         }
     }

@@ -47,13 +47,16 @@ const CONTRACTS: &[Contract] = &[
     Contract {
         action: "ecs-deploy",
         command: &["ecs", "deploy"],
-        outputs: deckhand::gha::ECS_DEPLOY_OUTPUTS,
+        outputs: deckhand::gha::ECS_FANOUT_OUTPUTS,
         // `container-name` + `image` (the names aws-actions users know) and `images` become the
-        // newline-separated list `--image` reads from DECKHAND_IMAGE.
+        // newline-separated list `--image` reads from DECKHAND_IMAGE; `service` and `services`
+        // the list `--service` reads from DECKHAND_SERVICE.
         combined: &[
             ("container-name", "DECKHAND_IMAGE"),
             ("image", "DECKHAND_IMAGE"),
             ("images", "DECKHAND_IMAGE"),
+            ("service", "DECKHAND_SERVICE"),
+            ("services", "DECKHAND_SERVICE"),
         ],
         build_inputs: &[
             "build-context",

@@ -2,6 +2,7 @@
 //! failure reports.
 
 pub mod cleanup;
+pub mod fanout;
 pub mod history;
 pub mod model;
 pub mod plan;

@@ -173,6 +173,45 @@ pub struct TaskDefPatch {
     pub env: Vec<EnvOverride>,
 }
 
+impl TaskDefPatch {
+    /// The part of the patch for a task definition with containers `names`: overrides that name
+    /// another container are left out (a fan-out deploys one patch to services whose task
+    /// definitions differ); a bare image stays.
+    pub fn only_containers(&self, names: &[String]) -> Self {
+        let has = |c: &str| names.iter().any(|n| n == c);
+        Self {
+            images: self
+                .images
+                .iter()
+                .filter(|o| o.container.as_deref().is_none_or(has))
+                .cloned()
+                .collect(),
+            env: self
+                .env
+                .iter()
+                .filter(|e| has(&e.container))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The containers the patch names, in order, each once.
+    pub fn named_containers(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        let named = self
+            .images
+            .iter()
+            .filter_map(|o| o.container.as_deref())
+            .chain(self.env.iter().map(|e| e.container.as_str()));
+        for n in named {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        names
+    }
+}
+
 impl TaskDefSpec {
     /// Builds the spec from a DescribeTaskDefinition response: `task_definition` is its
     /// `taskDefinition` member and `tags` its top-level `tags` (present with `include=TAGS`).

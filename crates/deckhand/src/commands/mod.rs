@@ -27,6 +27,12 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> ExitCode {
     let started = Instant::now();
     let region = cli.region.clone();
     match cli.command {
+        // Several services: one composed report around each service's own deploy steps.
+        Command::Ecs(EcsCommand::Deploy(args)) if args.deploy.target.is_fan_out() => publish(
+            printer,
+            started,
+            ecs::deploy_services(region, args, printer).await,
+        ),
         Command::Ecs(EcsCommand::Deploy(args)) => {
             publish(printer, started, ecs::deploy(region, args, printer).await)
         }

@@ -191,25 +191,17 @@ async fn roll_out(
     let started = Instant::now();
     let deploy = DeployArgs {
         target: TargetArgs {
-            cluster: cluster.to_string(),
-            service: service.to_string(),
             images: vec![match &args.container {
                 Some(c) => format!("{c}={image}"),
                 None => image.to_string(),
             }],
-            task_definition: None,
-            service_definition: None,
-            env: Vec::new(),
-            desired_count: None,
-            force_new_deployment: false,
             // The image is given by the digest just pushed: nothing to check or pin.
             skip_image_check: true,
             pin_digests: false,
-            keep_revisions: None,
-            show_env_values: false,
+            ..TargetArgs::single(cluster, service)
         },
         watch: args.watch.clone(),
-        rollback: args.rollback,
+        rollback: args.rollback.into(),
         dry_run: args.push.dry_run,
     };
     let args = EcsDeployArgs {

@@ -36,7 +36,7 @@ pub(crate) async fn deploy(
     let spec = will_deploy.then(|| {
         RecordSpec::ecs_deploy(
             &args.target.cluster,
-            &args.target.service,
+            args.target.service(),
             &args.target.images,
         )
     });
@@ -54,7 +54,7 @@ async fn deploy_once(
 ) -> Report<DeployReport> {
     cancel::listen();
     let t = &args.target;
-    let mut report = aws_report("ecs deploy", DeployReport::new(&t.cluster, &t.service));
+    let mut report = aws_report("ecs deploy", DeployReport::new(&t.cluster, t.service()));
     let setup = async {
         let (inputs, timing) = loaded?;
         printer.mask(&secret_inputs(&inputs.patch));
@@ -91,7 +91,8 @@ async fn apply(
     let d = &mut report.details;
     printer.group(&format!(
         "deckhand ecs deploy: plan for `{}` in `{}`",
-        t.service, t.cluster
+        t.service(),
+        t.cluster
     ));
     // With a service definition, a service that does not exist is created from it.
     let create = service_def::plan_create(ctx, ecs, t, inputs, printer, d).await;
@@ -208,12 +209,12 @@ async fn apply(
             let ours = response.primary().cloned().ok_or_else(|| {
                 CommandError::failed(format!(
                     "UpdateService for `{}` returned no PRIMARY deployment to watch",
-                    t.service
+                    t.service()
                 ))
             })?;
             printer.line(&format!(
                 "updated service `{}`: watching deployment {} of {}",
-                t.service,
+                t.service(),
                 ours.id,
                 short_arn(&target_arn)
             ));
@@ -226,7 +227,7 @@ async fn apply(
     let same_primary = observed.service.primary().map(|p| &p.id) == Some(&ours.id);
     let followed = Followed {
         cluster: &t.cluster,
-        service: &t.service,
+        service: t.service(),
         deployment: ours,
         task_definition: target_arn,
         rollback_to,

@@ -4,6 +4,7 @@
 
 mod cleanup;
 mod deploy;
+mod fanout;
 mod follow;
 mod preflight;
 mod rollback;
@@ -31,6 +32,7 @@ use deckhand_core::report::Report;
 use deckhand_core::verdict::Verdict;
 
 pub(crate) use deploy::deploy;
+pub(crate) use fanout::deploy_services;
 pub(crate) use rollback::rollback;
 pub(crate) use run::run;
 pub(crate) use wait::wait;
@@ -49,6 +51,9 @@ struct DeployInputs {
     images: ImageChecks,
     keep_revisions: Option<u32>,
     service_definition: Option<ServiceDefinition>,
+    /// Several services share these inputs: each service's task definition takes the
+    /// overrides that name its containers (see [`TaskDefPatch::only_containers`]).
+    fan_out: bool,
 }
 
 /// How a rollout is watched.
@@ -123,7 +128,7 @@ fn load_inputs(t: &TargetArgs) -> Result<DeployInputs> {
     }
     let service_definition = match &t.service_definition {
         None => None,
-        Some(path) => Some(service_def::load_file(path, &t.cluster, &t.service)?),
+        Some(path) => Some(service_def::load_file(path, &t.cluster, t.service())?),
     };
     // `--desired-count` wins over the service definition's `desiredCount`.
     let desired_count = t
@@ -143,6 +148,7 @@ fn load_inputs(t: &TargetArgs) -> Result<DeployInputs> {
         },
         keep_revisions: t.keep_revisions,
         service_definition,
+        fan_out: false,
     })
 }
 
@@ -269,12 +275,17 @@ async fn prepare(
     printer: &Printer,
     report: &mut DeployReport,
 ) -> Result<(DeployPlan, Observed, TaskDefSpec)> {
-    let observed = observe(ecs, &t.cluster, &t.service).await?;
+    let observed = observe(ecs, &t.cluster, t.service()).await?;
     printer.mask(&observed.live.secret_values());
     report.previous_task_definition_arn = Some(observed.live_arn.clone());
     let mut desired = inputs.file.clone().unwrap_or_else(|| observed.live.clone());
+    let patch = if inputs.fan_out {
+        inputs.patch.only_containers(&desired.container_names())
+    } else {
+        inputs.patch.clone()
+    };
     desired
-        .apply(&inputs.patch)
+        .apply(&patch)
         .map_err(|e| CommandError::invalid(e.to_string()).hint_opt(e.hint()))?;
     let pinned = preflight(ctx, &observed.live, &mut desired, inputs.images, printer).await?;
     let newest = if desired.same_as(&observed.live) {
@@ -296,7 +307,7 @@ async fn prepare(
         Some(keep) => {
             let target = plan.reuse.as_deref().unwrap_or(&observed.live_arn);
             let protected = [observed.live_arn.as_str(), target];
-            let service = (t.cluster.as_str(), t.service.as_str());
+            let service = (t.cluster.as_str(), t.service());
             let family = desired.family();
             cleanup::plan_candidates(ecs, service, family, keep, plan.register, &protected).await?
         }
@@ -306,7 +317,7 @@ async fn prepare(
         deregister,
         ..plan
     };
-    printer.block(&render_plan(&plan, &t.cluster, &t.service));
+    printer.block(&render_plan(&plan, &t.cluster, t.service()));
     Ok((plan, observed, desired))
 }
 
@@ -334,7 +345,18 @@ pub(crate) async fn diff(
     printer: &Printer,
 ) -> Report<DeployReport> {
     let t = &args.target;
-    let mut report = aws_report("ecs diff", DeployReport::new(&t.cluster, &t.service));
+    if t.is_fan_out() {
+        let names = t.service_names().join(",");
+        let mut report = aws_report("ecs diff", DeployReport::new(&t.cluster, &names));
+        let e = CommandError::invalid(format!(
+            "`ecs diff` shows one service; {} were given",
+            t.service_names().len()
+        ))
+        .hint("run `ecs diff` once per service, or `ecs deploy --dry-run` with them all");
+        fail(&mut report, e);
+        return report;
+    }
+    let mut report = aws_report("ecs diff", DeployReport::new(&t.cluster, t.service()));
     let inputs = match load_inputs(t) {
         Ok(i) => i,
         Err(e) => {

@@ -65,7 +65,7 @@ pub(super) async fn plan_create(
     };
     let cluster = ecs.observe_cluster(&t.cluster).await?;
     let service = match &cluster {
-        Some(c) if c.status == "ACTIVE" => ecs.observe_service(&t.cluster, &t.service).await?,
+        Some(c) if c.status == "ACTIVE" => ecs.observe_service(&t.cluster, t.service()).await?,
         _ => None,
     };
     match (&cluster, &service) {
@@ -74,10 +74,10 @@ pub(super) async fn plan_create(
         // Exists (the usual deploy checks it), or a cluster or service that is not usable.
         (Some(_), Some(s)) if s.status == "ACTIVE" => return Ok(None),
         _ => {
-            let e = check_target(&t.cluster, &t.service, cluster.as_ref(), service.as_ref())
+            let e = check_target(&t.cluster, t.service(), cluster.as_ref(), service.as_ref())
                 .expect_err("BUG: a usable target was not handled above");
             return Err(CommandError::invalid(e.to_string())
-                .on(format!("{}/{}", t.cluster, t.service))
+                .on(format!("{}/{}", t.cluster, t.service()))
                 .hint_opt(e.hint()));
         }
     }
@@ -95,7 +95,7 @@ pub(super) async fn plan_create(
     printer.block(&render_service_plan(
         &plan,
         &t.cluster,
-        &t.service,
+        t.service(),
         Some(&shown_td),
     ));
     for p in &pinned {
@@ -138,7 +138,7 @@ async fn base_task_definition(
     let Some(named) = def.task_definition() else {
         return Err(CommandError::invalid(format!(
             "service `{}` does not exist in cluster `{}`, and nothing names the task definition to create it with",
-            t.service, t.cluster
+            t.service(), t.cluster
         ))
         .on(def.path.clone())
         .hint(format!(
@@ -214,7 +214,7 @@ pub(super) async fn apply_create(
         .expect("BUG: a create plan without a service definition");
     let body = def.create_input(
         &t.cluster,
-        &t.service,
+        t.service(),
         &task_definition,
         inputs.options.desired_count,
     );
@@ -222,18 +222,18 @@ pub(super) async fn apply_create(
     let first = created.primary().cloned().ok_or_else(|| {
         CommandError::failed(format!(
             "CreateService for `{}` returned no PRIMARY deployment to watch",
-            t.service
+            t.service()
         ))
     })?;
     printer.line(&format!(
         "created service `{}`: watching its first deployment {} of {}",
-        t.service,
+        t.service(),
         first.id,
         short_arn(&task_definition)
     ));
     let followed = Followed {
         cluster: &t.cluster,
-        service: &t.service,
+        service: t.service(),
         deployment: first,
         task_definition,
         // A first deployment has nothing earlier to go back to.
@@ -259,25 +259,26 @@ pub(super) async fn plan_settings(
         return Ok(None);
     };
     let live = ecs
-        .describe_service_document(&t.cluster, &t.service)
+        .describe_service_document(&t.cluster, t.service())
         .await?
         .ok_or_else(|| {
             CommandError::failed(format!(
                 "service `{}` disappeared from cluster `{}` while the deploy was planned",
-                t.service, t.cluster
+                t.service(),
+                t.cluster
             ))
         })?;
     let arn = live
         .get("serviceArn")
         .and_then(|v| v.as_str())
-        .unwrap_or(&t.service)
+        .unwrap_or(t.service())
         .to_string();
     let plan = def.plan_update(&live, t.desired_count);
-    printer.block(&render_service_plan(&plan, &t.cluster, &t.service, None));
+    printer.block(&render_service_plan(&plan, &t.cluster, t.service(), None));
     report.service_definition = Some(plan.clone());
-    if let Some(message) = plan.recreate_error(&t.cluster, &t.service) {
+    if let Some(message) = plan.recreate_error(&t.cluster, t.service()) {
         return Err(CommandError::invalid(message)
-            .on(format!("{}/{}", t.cluster, t.service))
+            .on(format!("{}/{}", t.cluster, t.service()))
             .hint(format!(
                 "UpdateService cannot change these settings: delete and recreate the service (`aws ecs delete-service`), or set them in {} to what the service has",
                 def.path
@@ -295,11 +296,11 @@ pub(super) async fn update_service(
     settings: Option<&ServicePlan>,
 ) -> Result<ServiceSnapshot> {
     let Some(changed) = settings.and_then(ServicePlan::update_settings) else {
-        return Ok(ecs.update_service(&t.cluster, &t.service, update).await?);
+        return Ok(ecs.update_service(&t.cluster, t.service(), update).await?);
     };
     let body = update_input(
         &t.cluster,
-        &t.service,
+        t.service(),
         &changed,
         update.task_definition.as_deref(),
         update.desired_count,
