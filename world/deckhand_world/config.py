@@ -23,6 +23,9 @@ DEFAULTS: dict[str, float] = {
     # A service deployment's STOP_REQUESTED (superseded by a newer deployment, or failed by the
     # circuit breaker without rollback) until STOPPED.
     "stop_seconds": 0.5,
+    # A task registered in a load balancer's target group (it reached RUNNING) is `initial`
+    # this long, then healthy or unhealthy as its task definition chose (target_health.py).
+    "health_check_seconds": 1.0,
 }
 
 # Container environment variables (on any container of a task definition) that override a timing
@@ -33,6 +36,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "drain_seconds": "DECKHAND_WORLD_DRAIN_SECONDS",
     "replace_seconds": "DECKHAND_WORLD_REPLACE_SECONDS",
     "stop_seconds": "DECKHAND_WORLD_STOP_SECONDS",
+    "health_check_seconds": "DECKHAND_WORLD_HEALTH_CHECK_SECONDS",
 }
 
 _current: dict[str, float] = dict(DEFAULTS)

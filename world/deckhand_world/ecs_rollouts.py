@@ -24,7 +24,7 @@ from moto.ecs.exceptions import ECSException, InvalidParameterException, Service
 from moto.ecs.responses import DESCRIBE_TASKS_TAGS
 from moto.core.responses import ActionResult
 
-from . import paging, service_deployments, sim, taskdefs
+from . import paging, service_deployments, sim, target_health, taskdefs
 
 LOCK = threading.RLock()
 
@@ -109,6 +109,7 @@ def register_task_definition(
 ) -> Any:
     # Reject invalid fault/timing settings up front (a typo must not look like a healthy revision).
     taskdefs.profile_of_definitions(list(container_definitions or []))
+    target_health.check_definitions(list(container_definitions or []))
     return _original["register_task_definition"](
         self, family, container_definitions, *args, **kwargs
     )
@@ -546,3 +547,5 @@ def install() -> None:
     Response.list_service_deployments = response_list_service_deployments
     Response.describe_service_deployments = response_describe_service_deployments
     Response.describe_service_revisions = response_describe_service_revisions
+    # Load balancer target health of the simulated tasks (moto's elbv2).
+    target_health.install()

@@ -32,6 +32,7 @@ FAST = {
     "drain_seconds": 0.3,
     "replace_seconds": 0.1,
     "stop_seconds": 0.3,
+    "health_check_seconds": 0.2,
 }
 
 DEPLOYMENT_ID = re.compile(r"ecs-svc/\d{19}")

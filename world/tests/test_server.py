@@ -23,6 +23,7 @@ DEFAULTS = {
     "drain_seconds": 1.0,
     "replace_seconds": 0.5,
     "stop_seconds": 0.5,
+    "health_check_seconds": 1.0,
 }
 
 

@@ -78,7 +78,11 @@ impl EcsError {
     }
 }
 
-fn api_error<E, R>(operation: &'static str, resource: &str, err: SdkError<E, R>) -> EcsError
+pub(crate) fn api_error<E, R>(
+    operation: &'static str,
+    resource: &str,
+    err: SdkError<E, R>,
+) -> EcsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
@@ -127,7 +131,7 @@ pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 /// The ECS side of a deploy.
 #[derive(Debug, Clone)]
 pub struct EcsAdapter {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 /// A task definition as DescribeTaskDefinition returned it, untouched.

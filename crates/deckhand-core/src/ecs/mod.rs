@@ -11,3 +11,4 @@ pub mod rollback;
 pub mod rollout;
 pub mod taskdef;
 pub mod taskdef_shape;
+pub mod verify;

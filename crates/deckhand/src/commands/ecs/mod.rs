@@ -7,6 +7,7 @@ mod deploy;
 mod follow;
 mod preflight;
 mod rollback;
+mod verify;
 mod wait;
 mod watch;
 
