@@ -289,6 +289,22 @@ fn new_tasks_unhealthy_in_the_target_group_are_rolled_back() {
         .map(|ip| (ip.clone(), "healthy".to_string()))
         .collect();
     assert_eq!(f.targets(w), healthy);
+
+    // The job re-run with the same inputs: the failed revision is deployed again (not
+    // registered a third time), fails its verification again and is rolled back again.
+    let again = f.deploy(
+        w,
+        &[
+            "--env",
+            "app:DECKHAND_WORLD_TARGET_HEALTH=unhealthy",
+            "--verify-grace",
+            "3s",
+        ],
+    );
+    again.assert_exit(3, "rolled-back");
+    assert_eq!(again.api_calls("ECS.RegisterTaskDefinition"), 0);
+    assert_eq!(f.service.revisions(w).len(), 2);
+    assert_eq!(&f.service.primary_task_definition(w), old);
 }
 
 #[test]
