@@ -21,32 +21,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
 rounds="${1:-5}"
 work="$root/.bench/image"
-py="$root/.venv/bin/python"
-
-say() { printf '\n==> %s\n' "$*" >&2; }
-
-say "installing what the benchmark needs (release build)"
-bash world/install.sh
-cargo build --release --locked -p deckhand --quiet
-deckhand="${CARGO_TARGET_DIR:-$root/target}/release/deckhand"
-
-say "starting a local world with registries"
-bash world/stop.sh >/dev/null 2>&1 || true
-eval "$(bash world/start.sh --registry)"
-trap 'bash world/stop.sh >/dev/null 2>&1 || true' EXIT
-# shellcheck source=world/client-env.sh
-source world/client-env.sh
-aws() { "$root/.venv/bin/aws" "$@"; }
-hub="$DECKHAND_WORLD_HUB_REGISTRY"
-ecr="$DECKHAND_WORLD_ECR_REGISTRY"
+# shellcheck source=bench/nginx-bases.sh
+source bench/nginx-bases.sh
 creds="AWS:123456789012-auth-token"
-scripts/nginx-base.sh "$hub/library/nginx:1.22" >/dev/null
-rm -rf "$work" && mkdir -p "$work"
-say "making the large base: the nginx base plus a 64 MiB incompressible layer"
-skopeo copy -q --src-tls-verify=false "docker://$hub/library/nginx:1.22" "oci:$work/fat:base"
-mkdir -p "$work/fat-files" && head -c $((64 * 1024 * 1024)) /dev/urandom >"$work/fat-files/payload.bin"
-umoci insert --image "$work/fat:base" --tag fat "$work/fat-files/payload.bin" /opt/payload.bin 2>/dev/null
-skopeo copy -q --dest-tls-verify=false "oci:$work/fat:fat" "docker://$hub/library/nginx-large:1.22"
 for repo in deckhand reference deckhand-large reference-large; do
     aws ecr create-repository --repository-name "bench/$repo" >/dev/null
 done

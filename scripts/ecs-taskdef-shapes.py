@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the RegisterTaskDefinition shapes deckhand-core validates task definition files against.
+"""Writes the RegisterTaskDefinition and CreateService shapes deckhand-core validates files against.
 
 Reads the ECS service model that botocore ships (the model the AWS SDKs are generated from) from
 the repo's venv, .venv/lib/python3.*/site-packages/botocore/data/ecs/2014-11-13/service-2.json
@@ -16,6 +16,10 @@ RegisterTaskDefinition and every shape it reaches, reduced to what validation ne
   boolean, timestamp
 plus `describeOnly`: the members of the TaskDefinition that DescribeTaskDefinition returns and
 RegisterTaskDefinition does not take (deckhand-core checks them against READ_ONLY_FIELDS).
+
+Second output: crates/deckhand-core/src/ecs/create_service.shapes.json, the same for CreateService
+(service definition files, `--service-definition`), plus `updatable`: the CreateService members
+that UpdateService also takes (the others cannot change in place).
 Documentation, patterns and deprecation notes are dropped. The output is deterministic: sorted
 keys, one shape a line (so a model update reads as a small diff).
 
@@ -41,6 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "crates/deckhand-core/src/ecs/register_task_definition.shapes.json"
 OPERATION = "RegisterTaskDefinition"
 DESCRIBED = "TaskDefinition"
+SERVICE_OUTPUT = ROOT / "crates/deckhand-core/src/ecs/create_service.shapes.json"
+SERVICE_OPERATION = "CreateService"
+SERVICE_UPDATE = "UpdateService"
 MODEL_DIR = "botocore/data/ecs/2014-11-13"
 
 SCALARS = {"string", "integer", "long", "boolean", "double", "float", "timestamp"}
@@ -130,7 +137,6 @@ def generate(model: dict, version: str) -> str:
     root = model["operations"][OPERATION]["input"]["shape"]
     register_members = set(shapes[root]["members"])
     describe_only = sorted(set(shapes[DESCRIBED]["members"]) - register_members)
-    reduced = reachable(shapes, root)
     head = {
         "api": f"{model['metadata']['endpointPrefix']} {model['metadata']['apiVersion']}",
         "botocore": version,
@@ -138,6 +144,25 @@ def generate(model: dict, version: str) -> str:
         "generatedBy": "scripts/ecs-taskdef-shapes.py (do not edit; regenerate)",
         "input": root,
     }
+    return layout(head, reachable(shapes, root))
+
+
+def generate_service(model: dict, version: str) -> str:
+    shapes = model["shapes"]
+    root = model["operations"][SERVICE_OPERATION]["input"]["shape"]
+    update = model["operations"][SERVICE_UPDATE]["input"]["shape"]
+    create_members = set(shapes[root]["members"])
+    head = {
+        "api": f"{model['metadata']['endpointPrefix']} {model['metadata']['apiVersion']}",
+        "botocore": version,
+        "generatedBy": "scripts/ecs-taskdef-shapes.py (do not edit; regenerate)",
+        "input": root,
+        "updatable": sorted(create_members & set(shapes[update]["members"])),
+    }
+    return layout(head, reachable(shapes, root))
+
+
+def layout(head: dict, reduced: dict) -> str:
     lines = [f"{json.dumps(k)}:{dump(v)}," for k, v in sorted(head.items())]
     lines.append('"shapes":{')
     body = [f"{json.dumps(k)}:{dump(v)}" for k, v in sorted(reduced.items())]
@@ -156,28 +181,38 @@ def main() -> int:
     parser.add_argument(
         "--check", action="store_true", help="exit 1 if the output file is not what it would write"
     )
+    parser.add_argument("--service-output", type=Path, default=SERVICE_OUTPUT)
     args = parser.parse_args()
     botocore = find_botocore(args.venv)
-    text = generate(load_model(botocore), botocore_version(botocore))
+    model = load_model(botocore)
+    version = botocore_version(botocore)
+    outputs = [
+        (args.output, generate(model, version)),
+        (args.service_output, generate_service(model, version)),
+    ]
     if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-        if current != text:
+        stale = 0
+        for output, text in outputs:
+            current = output.read_text(encoding="utf-8") if output.exists() else ""
+            if current == text:
+                continue
+            stale += 1
             diff = difflib.unified_diff(
                 current.splitlines(keepends=True),
                 text.splitlines(keepends=True),
-                str(args.output),
+                str(output),
                 "generated",
                 n=0,
             )
             sys.stderr.writelines(diff)
             print(
-                f"ecs-taskdef-shapes: {args.output} is not what botocore "
-                f"{botocore_version(botocore)} gives; run: .venv/bin/python scripts/ecs-taskdef-shapes.py",
+                f"ecs-taskdef-shapes: {output} is not what botocore "
+                f"{version} gives; run: .venv/bin/python scripts/ecs-taskdef-shapes.py",
                 file=sys.stderr,
             )
-            return 1
-        return 0
-    args.output.write_text(text, encoding="utf-8")
+        return 1 if stale else 0
+    for output, text in outputs:
+        output.write_text(text, encoding="utf-8")
     return 0
 
 

@@ -26,6 +26,11 @@ DEFAULTS: dict[str, float] = {
     # A task registered in a load balancer's target group (it reached RUNNING) is `initial`
     # this long, then healthy or unhealthy as its task definition chose (target_health.py).
     "health_check_seconds": 1.0,
+    # A lifecycle stage of a BLUE_GREEN, CANARY or LINEAR deployment that has no bake time
+    # (PRE_SCALE_UP, POST_SCALE_UP, each traffic shift, CLEAN_UP, ...).
+    "stage_seconds": 0.3,
+    # One minute of bakeTimeInMinutes, canaryBakeTimeInMinutes and stepBakeTimeInMinutes.
+    "bake_minute_seconds": 0.5,
 }
 
 # Container environment variables (on any container of a task definition) that override a timing
@@ -37,6 +42,8 @@ ENV_OVERRIDES: dict[str, str] = {
     "replace_seconds": "DECKHAND_WORLD_REPLACE_SECONDS",
     "stop_seconds": "DECKHAND_WORLD_STOP_SECONDS",
     "health_check_seconds": "DECKHAND_WORLD_HEALTH_CHECK_SECONDS",
+    "stage_seconds": "DECKHAND_WORLD_STAGE_SECONDS",
+    "bake_minute_seconds": "DECKHAND_WORLD_BAKE_MINUTE_SECONDS",
 }
 
 _current: dict[str, float] = dict(DEFAULTS)

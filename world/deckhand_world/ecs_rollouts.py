@@ -23,6 +23,7 @@ from moto.ecs import models, responses
 from moto.ecs.exceptions import ECSException, InvalidParameterException, ServiceNotFoundException
 from moto.ecs.responses import DESCRIBE_TASKS_TAGS
 from moto.core.responses import ActionResult
+from moto.core.utils import camelcase_to_underscores
 
 from . import paging, service_deployments, sim, target_health, taskdefs
 
@@ -324,11 +325,29 @@ def call_action(self: Any) -> Any:
         return _original["call_action"](self)
 
 
+# CreateService members moto's create_service does not take: stored on the service as
+# UpdateService stores them (snake_case attributes, which moto's serializer echoes), so that
+# DescribeServices shows what the service was created with.
+CREATE_SERVICE_KEPT = (
+    "capacityProviderStrategy",
+    "placementConstraints",
+    "placementStrategy",
+    "healthCheckGracePeriodSeconds",
+    "enableECSManagedTags",
+    "enableExecuteCommand",
+    "availabilityZoneRebalancing",
+)
+
+
 def response_create_service(self: Any) -> ActionResult:
     result = _original["response_create_service"](self)
+    service = result.result["service"]
+    for name in CREATE_SERVICE_KEPT:
+        value = self._get_param(name)
+        if value is not None:
+            setattr(service, camelcase_to_underscores(name), _plain(value))
     configuration = self._get_param("deploymentConfiguration")
     if configuration:
-        service = result.result["service"]
         apply_deployment_configuration(service, configuration)
         simulation = sim_of(service)
         if simulation is not None:

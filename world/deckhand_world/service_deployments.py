@@ -191,6 +191,10 @@ class ServiceDeployment:
         # PRIMARY), while this service deployment is ROLLBACK_IN_PROGRESS.
         self.rollback_deployment: "Deployment | None" = None
         self._frozen: dict[str, Any] | None = None
+        # BLUE_GREEN, CANARY and LINEAR deployments (strategies.py): the current lifecycle stage
+        # and green's (test, production) traffic weights; blue's are the rest.
+        self.lifecycle_stage: str | None = None
+        self.traffic: tuple[float | None, float] | None = None
 
     # ------------------------------------------------------------------ transitions
 
@@ -218,9 +222,20 @@ class ServiceDeployment:
 
     def _live_view(self) -> dict[str, Any]:
         deployment = self.deployment
+        target = self.history.summary(self.revision)
+        sources = [self.history.summary(r) for r in self.sources]
+        if self.traffic is not None:
+            test, production = self.traffic
+            target["requestedProductionTrafficWeight"] = production
+            for source in sources:
+                source["requestedProductionTrafficWeight"] = 100.0 - production
+            if test is not None:
+                target["requestedTestTrafficWeight"] = test
+                for source in sources:
+                    source["requestedTestTrafficWeight"] = 100.0 - test
         return {
-            "target": self.history.summary(self.revision),
-            "sources": [self.history.summary(r) for r in self.sources],
+            "target": target,
+            "sources": sources,
             "failureCount": deployment.breaker_failures,
             "threshold": deployment.breaker_threshold(),
             "breakerEnabled": self._breaker_enabled(),
@@ -270,6 +285,7 @@ class ServiceDeployment:
                 "targetServiceRevision": copy.deepcopy(view["target"]),
                 "status": self.status,
                 "statusReason": self.status_reason,
+                "lifecycleStage": self.lifecycle_stage,
                 "deploymentConfiguration": copy.deepcopy(self.configuration),
                 "rollback": (
                     None

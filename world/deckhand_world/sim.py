@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 from moto.utilities.utils import get_partition
 
-from . import service_deployments, target_health, taskdefs
+from . import service_deployments, strategies, target_health, taskdefs
 
 MAX_EVENTS = 100
 # Spacing of events ECS emits back to back ("deployment completed" then "steady state", ...).
@@ -224,6 +224,8 @@ class Deployment:
         self.finish_token: object | None = None
         # A COMPLETED deployment that scaled reports steady state again once settled.
         self.awaiting_steady = False
+        # The lifecycle stage walk of a BLUE_GREEN, CANARY or LINEAR deployment (strategies.py).
+        self.staged: strategies.StagedRollout | None = None
 
     created_at = property(lambda self: to_datetime(self._created))
     updated_at = property(lambda self: to_datetime(self._updated))
@@ -344,10 +346,17 @@ class ServiceSim:
         deployment = Deployment(self, new_deployment_id(), td, desired, when)
         # Before it joins deployments[]: the listed ones are its source revisions.
         self.history.deployment_started(when, deployment)
+        configuration = getattr(self.service, "deployment_configuration", None) or {}
+        # A staged strategy needs blue to shift traffic from: a service's first deployment rolls.
+        if strategies.strategy_of(configuration) in strategies.STAGED and self.deployments:
+            deployment.staged = strategies.StagedRollout(self, deployment, configuration)
         for previous in self.deployments:
             previous.status = "ACTIVE"
         self.deployments.insert(0, deployment)
-        self._launch(when, deployment, desired)
+        if deployment.staged is not None:
+            deployment.staged.begin(when)  # green launches when the walk reaches SCALE_UP
+        else:
+            self._launch(when, deployment, desired)
         self._check_progress(when, deployment)
         self.sync()
         return deployment
@@ -504,6 +513,8 @@ class ServiceSim:
         deployment.touch(when)
         # A PRIMARY that lost a task is not settled any more: a queued finish is void.
         deployment.finish_token = None
+        if deployment.staged is not None:
+            deployment.staged.green_changed(when)
 
     def _task_failed(self, when: float, task: SimTask) -> None:
         """A task of `task.deployment` stopped because of its fault."""
@@ -547,6 +558,9 @@ class ServiceSim:
 
     def _check_progress(self, when: float, deployment: Deployment) -> None:
         """Called whenever the PRIMARY may have become settled (all desired tasks RUNNING)."""
+        if deployment.staged is not None and deployment.staged.active():
+            deployment.staged.green_changed(when)  # the stage walk, not the rolling drain
+            return
         if not self.is_primary(deployment) or not deployment.settled():
             return
         if deployment.rollout_state == "IN_PROGRESS" and deployment.finish_token is None:
@@ -564,9 +578,7 @@ class ServiceSim:
         the PRIMARY is COMPLETED. Void if anything changed since it was queued."""
         if not self._still_finishing(deployment, token):
             return
-        drained = [t for d in self.deployments[1:] for t in d.live_tasks()]
-        self._stop_by_scheduler(when, drained, deployment.id)
-        self.deployments = [deployment]
+        drained = self._drain_others(when, deployment)
         deployment.finish_token = token  # still valid for the completion step
         if drained:
             # ECS reports the drain before the completion; 1 ms apart keeps that order for
@@ -574,6 +586,14 @@ class ServiceSim:
             self.at(when + EVENT_GAP, self._complete, deployment, token)
         else:
             self._complete(when, deployment, token)
+
+    def _drain_others(self, when: float, deployment: Deployment) -> list[SimTask]:
+        """The other deployments' tasks stop and they leave deployments[] (a rolling drain, or
+        a staged deployment's CLEAN_UP of blue)."""
+        drained = [t for d in self.deployments if d is not deployment for t in d.live_tasks()]
+        self._stop_by_scheduler(when, drained, deployment.id)
+        self.deployments = [deployment]
+        return drained
 
     def _still_finishing(self, deployment: Deployment, token: object) -> bool:
         """Consumes the finish token; True if the deployment may still complete."""
@@ -631,6 +651,8 @@ class ServiceSim:
         if not self.is_primary(failed) or target is None:
             return  # superseded by a newer UpdateService in the meantime
         self.emit(when, f"(service {self.name}) rolling back to deployment {target.id}.")
+        if failed.staged is not None:
+            failed.staged.rolled_back(when)
         self._stop_by_scheduler(when, failed.live_tasks(), target.id)
         self.deployments.remove(failed)
         deployment = next((d for d in self.deployments if d.id == target.id), None)

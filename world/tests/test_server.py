@@ -24,6 +24,8 @@ DEFAULTS = {
     "replace_seconds": 0.5,
     "stop_seconds": 0.5,
     "health_check_seconds": 1.0,
+    "stage_seconds": 0.3,
+    "bake_minute_seconds": 0.5,
 }
 
 
@@ -57,7 +59,7 @@ def test_config_defaults_partial_update_and_validation(world):
     assert world.request("GET", "/_deckhand/config") == (200, {**DEFAULTS, "drain_seconds": 0.25})
 
     world.post("/_deckhand/config", FAST)
-    assert world.request("GET", "/_deckhand/config") == (200, FAST)
+    assert world.request("GET", "/_deckhand/config") == (200, {**DEFAULTS, **FAST})
 
 
 def test_reset_clears_moto_and_config(world):

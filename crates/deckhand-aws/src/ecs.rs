@@ -1,5 +1,7 @@
 //! ECS: observe clusters, services and tasks; register task definitions; update services.
 
+mod stages;
+
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecs::types::{
@@ -12,6 +14,7 @@ use deckhand_core::ecs::model::{
     CircuitBreaker, ClusterSnapshot, ContainerState, Deployment, RolloutState, ServiceEvent,
     ServiceSnapshot, TaskSnapshot,
 };
+use deckhand_core::ecs::strategy::Strategy;
 use serde_json::Value;
 
 use crate::config::AwsContext;
@@ -551,6 +554,10 @@ pub fn service_snapshot(s: &Service) -> ServiceSnapshot {
                 enable: b.enable(),
                 rollback: b.rollback(),
             }),
+        strategy: s
+            .deployment_configuration()
+            .and_then(|c| c.strategy())
+            .and_then(|s| Strategy::parse(s.as_str())),
         deployments: s
             .deployments()
             .iter()

@@ -9,6 +9,7 @@ pub mod cloudfront;
 pub mod config;
 pub mod ecr;
 pub mod ecs;
+pub mod ecs_service;
 mod ecs_verify;
 pub mod elbv2;
 pub mod error;

@@ -8,6 +8,8 @@
 //! machines, CI). The question is asked from a thread that joined the container's network
 //! namespace. What counts as a good answer is decided in `deckhand_core::oci::smoke`.
 
+pub mod docker;
+pub mod docker_archive;
 pub mod rootfs;
 
 use std::fs::{self, File};
@@ -24,8 +26,39 @@ use std::time::{Duration, Instant};
 
 use deckhand_core::oci::smoke::{HttpAnswer, ImageProcess};
 
-/// The runtime's name in reports.
-pub const RUNTIME: &str = "chroot";
+/// How the image is started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// Daemonless: the unpacked layers in their own namespaces (needs root).
+    Chroot,
+    /// A Docker engine, through the `docker` CLI (`docker load`, `docker run`).
+    Docker,
+}
+
+impl Runtime {
+    /// Its name in reports and flags.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Chroot => "chroot",
+            Self::Docker => "docker",
+        }
+    }
+}
+
+/// `--smoke-runtime`: a runtime, or `auto` (`None`): Docker when an engine answers, else the
+/// daemonless runtime when this machine can run it.
+pub fn choose_runtime(asked: Option<Runtime>) -> Result<Runtime, RuntimeError> {
+    match asked {
+        Some(Runtime::Chroot) => check_runtime().map(|()| Runtime::Chroot),
+        Some(Runtime::Docker) => docker::check().map(|()| Runtime::Docker),
+        None => match docker::check() {
+            Ok(()) => Ok(Runtime::Docker),
+            Err(docker) => check_runtime().map(|()| Runtime::Chroot).map_err(|chroot| {
+                RuntimeError(format!("{chroot} (and no Docker engine: {docker})"))
+            }),
+        },
+    }
+}
 
 /// A directory removed on drop.
 #[derive(Debug)]
@@ -66,12 +99,12 @@ impl std::fmt::Display for RuntimeError {
 
 impl std::error::Error for RuntimeError {}
 
-fn err(context: &str) -> impl FnOnce(io::Error) -> RuntimeError + '_ {
+pub(crate) fn err(context: &str) -> impl FnOnce(io::Error) -> RuntimeError + '_ {
     move |e| RuntimeError(format!("{context}: {e}"))
 }
 
 /// A host tool on PATH, or where Debian puts it.
-fn host_tool(name: &str) -> Option<PathBuf> {
+pub(crate) fn host_tool(name: &str) -> Option<PathBuf> {
     let on_path: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
         .unwrap_or_default();
@@ -103,6 +136,8 @@ pub fn check_runtime() -> Result<(), RuntimeError> {
 pub struct SmokeRequest {
     /// The image's layers, lowest first (gzip or plain tar).
     pub layers: Vec<Vec<u8>>,
+    /// The image's config blob (its `diff_ids` name the layers).
+    pub config: Vec<u8>,
     /// What it starts.
     pub process: ImageProcess,
     /// The port it is asked on, inside its network namespace.
@@ -124,9 +159,17 @@ pub struct SmokeAttempt {
     pub elapsed: Duration,
 }
 
-/// Unpacks the image, starts it in its namespaces, asks `GET path` on `port` until it answers
-/// or `timeout` passes, then kills it and everything it started. Blocking.
-pub fn run(request: &SmokeRequest) -> Result<SmokeAttempt, RuntimeError> {
+/// Starts the image with `runtime`, asks `GET path` on `port` until it answers or `timeout`
+/// passes, then removes it and everything it started. Blocking.
+pub fn run(request: &SmokeRequest, runtime: Runtime) -> Result<SmokeAttempt, RuntimeError> {
+    match runtime {
+        Runtime::Chroot => run_chroot(request),
+        Runtime::Docker => docker::run(request),
+    }
+}
+
+/// Unpacks the image, starts it in its namespaces, and asks it from inside them.
+fn run_chroot(request: &SmokeRequest) -> Result<SmokeAttempt, RuntimeError> {
     check_runtime()?;
     let dir = TempDir::new("deckhand-smoke").map_err(err("cannot make a temp dir"))?;
     let root = dir.path().join("rootfs");
@@ -311,7 +354,7 @@ fn ask(child: &mut Child, request: &SmokeRequest) -> Result<HttpAnswer, String> 
 }
 
 /// Connects to 127.0.0.1:`port` until something listens, then GETs `path`.
-fn probe_until(
+pub(crate) fn probe_until(
     port: u16,
     path: &str,
     deadline: Instant,
@@ -332,7 +375,7 @@ fn probe_until(
 }
 
 /// An HTTP/1.0 GET (the answer is never chunked and ends when the server closes).
-fn get(mut stream: TcpStream, path: &str) -> Result<HttpAnswer, String> {
+pub(crate) fn get(mut stream: TcpStream, path: &str) -> Result<HttpAnswer, String> {
     let fail = |e: io::Error| format!("GET {path}: {e}");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))

@@ -75,6 +75,30 @@ pub fn repo_root() -> PathBuf {
         .expect("repository root")
 }
 
+/// `DOCKER_HOST` of a Docker engine on a private socket (world/dockerd.sh, Debian's docker.io
+/// with the vfs driver), started on first use and reused across test binaries. Panics when it
+/// cannot start: a test that needs an engine must not pass without one.
+pub fn docker_host() -> &'static str {
+    static HOST: OnceLock<String> = OnceLock::new();
+    HOST.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(repo_root().join("world/dockerd.sh"))
+            .arg("start")
+            .output()
+            .expect("run world/dockerd.sh");
+        assert!(
+            out.status.success(),
+            "world/dockerd.sh start failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .strip_prefix("export DOCKER_HOST=")
+            .expect("world/dockerd.sh prints export DOCKER_HOST=...")
+            .to_string()
+    })
+}
+
 /// The world for this test binary, started on first use with [`FAST_TIMINGS`].
 pub fn world() -> &'static World {
     WORLD.get_or_init(|| {

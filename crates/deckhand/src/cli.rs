@@ -292,6 +292,16 @@ pub struct SmokeArgs {
     )]
     pub smoke_status: String,
 
+    /// How the image is started: `docker` (a Docker engine), `chroot` (daemonless, in its own
+    /// namespaces; needs root), or `auto`: Docker when an engine answers, else chroot.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        env = "DECKHAND_SMOKE_RUNTIME"
+    )]
+    pub smoke_runtime: SmokeRuntime,
+
     /// How long the image has to answer, from its start.
     #[arg(
         long,
@@ -300,6 +310,14 @@ pub struct SmokeArgs {
         env = "DECKHAND_SMOKE_TIMEOUT"
     )]
     pub smoke_timeout: String,
+}
+
+/// `--smoke-runtime`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SmokeRuntime {
+    Auto,
+    Docker,
+    Chroot,
 }
 
 /// `--ecr-tag-mutability`.
@@ -620,6 +638,12 @@ pub struct TargetArgs {
     /// cloning the one the service runs. `--image` and `--env` still apply to it.
     #[arg(long, value_name = "FILE", env = "DECKHAND_TASK_DEFINITION")]
     pub task_definition: Option<PathBuf>,
+
+    /// A service definition (JSON, or YAML) in CreateService shape: the service is created from
+    /// it when it does not exist; otherwise the settings it names are diffed and changed with the
+    /// deploy. The deploy's task definition wins over the file's `taskDefinition`.
+    #[arg(long, value_name = "FILE", env = "DECKHAND_SERVICE_DEFINITION")]
+    pub service_definition: Option<PathBuf>,
 
     /// `CONTAINER:KEY=VALUE`, repeatable: set an environment variable in a container.
     /// From the environment: one per line.

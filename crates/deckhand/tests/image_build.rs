@@ -96,11 +96,20 @@ impl Site {
     }
 }
 
+/// The smoke run's runtime of these tests unless one says otherwise: the daemonless one, so
+/// that a Docker engine on the machine does not change what they check.
+const CHROOT: &[(&str, &str)] = &[("DECKHAND_SMOKE_RUNTIME", "chroot")];
+
 fn run(w: &World, args: &[&str]) -> Run {
+    run_in(w, args, CHROOT)
+}
+
+fn run_in(w: &World, args: &[&str], env: &[(&str, &str)]) -> Run {
     let out = w
         .command(BIN)
         .args(["--output", "json"])
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     Run::from_output(&out)
@@ -108,6 +117,17 @@ fn run(w: &World, args: &[&str]) -> Run {
 
 /// `image build` into the world's ECR front (`--ecr-registry` marks it as ECR).
 fn image_build(w: &World, base: &str, adds: &[String], tags: &[&str], extra: &[&str]) -> Run {
+    image_build_in(w, base, adds, tags, extra, CHROOT)
+}
+
+fn image_build_in(
+    w: &World,
+    base: &str,
+    adds: &[String],
+    tags: &[&str],
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     let ecr = ecr(w);
     let mut args: Vec<String> = vec![
         "image".into(),
@@ -125,10 +145,14 @@ fn image_build(w: &World, base: &str, adds: &[String], tags: &[&str], extra: &[&
     }
     args.extend(extra.iter().map(|s| s.to_string()));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    run(w, &refs)
+    run_in(w, &refs, env)
 }
 
 fn nginx_build(w: &World, site: &Site, tag: &str, extra: &[&str]) -> Run {
+    nginx_build_in(w, site, tag, extra, CHROOT)
+}
+
+fn nginx_build_in(w: &World, site: &Site, tag: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
     let ecr = ecr(w);
     let base = nginx_base(w);
     let html = site.html().display().to_string();
@@ -148,7 +172,7 @@ fn nginx_build(w: &World, site: &Site, tag: &str, extra: &[&str]) -> Run {
         &ecr,
     ];
     args.extend_from_slice(extra);
-    run(w, &args)
+    run_in(w, &args, env)
 }
 
 fn num(v: &Value, key: &str) -> u64 {
@@ -1273,6 +1297,7 @@ fn killing_deckhand_mid_smoke_run_takes_the_container_with_it() {
         .arg(site.conf())
         .args(["--base", &base, "--tag", &tag, "--ecr-registry", &ecr_host])
         .args(["--smoke-port", "8080", "--smoke-timeout", "120s"])
+        .envs(CHROOT.iter().copied())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -1374,4 +1399,195 @@ fn without_root_nginx_build_skips_the_smoke_run_with_a_warning_and_an_asked_one_
         "{}",
         refused.stderr
     );
+}
+
+#[test]
+fn the_docker_runtime_without_an_engine_is_a_skip_for_nginx_and_an_error_when_asked() {
+    let w = world();
+    create_repository(w, "smoke-docker", "MUTABLE");
+    let site = Site::new("<h1>d</h1>");
+    let tag = format!("{}/smoke-docker:v1", ecr(w));
+    // No engine behind DOCKER_HOST: `auto` falls back to the daemonless runtime, `docker`
+    // cannot run.
+    let no_engine: &[(&str, &str)] = &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")];
+    let nginx = nginx_build_in(
+        w,
+        &site,
+        &tag,
+        &["--smoke-runtime", "docker", "--dry-run"],
+        no_engine,
+    );
+    nginx.assert_exit(0, "dry-run");
+    assert_eq!(nginx.json["smoke"]["outcome"], "skipped", "{}", nginx.json);
+    assert!(
+        nginx.json["smoke"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("docker")),
+        "{}",
+        nginx.json
+    );
+    let auto = nginx_build_in(
+        w,
+        &site,
+        &tag,
+        &["--smoke-runtime", "auto", "--dry-run"],
+        no_engine,
+    );
+    assert_eq!(auto.json["smoke"]["runtime"], "chroot", "{}", auto.json);
+    let asked = image_build(
+        w,
+        &nginx_base(w),
+        &[site.add_html()],
+        &[&tag],
+        &[
+            "--smoke-path",
+            "/",
+            "--smoke-runtime",
+            "docker",
+            "--dry-run",
+        ],
+    );
+    asked.assert_exit(1, "error");
+    assert!(
+        asked.stderr.contains("the smoke run cannot run here"),
+        "{}",
+        asked.stderr
+    );
+    assert_nothing_pushed(w, "smoke-docker", &tag);
+}
+
+#[test]
+fn the_docker_runtime_loads_and_runs_the_built_image_on_a_real_engine() {
+    let w = world();
+    let docker: &[(&str, &str)] = &[
+        ("DOCKER_HOST", deckhand_testkit::docker_host()),
+        ("DECKHAND_SMOKE_RUNTIME", "docker"),
+    ];
+    create_repository(w, "smoke-engine", "MUTABLE");
+    let site = Site::new("<h1>served by docker</h1>");
+    let tag = format!("{}/smoke-engine:v1", ecr(w));
+    let good = nginx_build_in(w, &site, &tag, &[], docker);
+    good.assert_exit(0, "succeeded");
+    let smoke = &good.json["smoke"];
+    assert_eq!(
+        (
+            smoke["outcome"].as_str(),
+            smoke["runtime"].as_str(),
+            smoke["status"].as_u64()
+        ),
+        (Some("passed"), Some("docker"), Some(200)),
+        "{smoke}"
+    );
+    // Its access log line, from `docker logs`.
+    assert!(
+        smoke["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().contains("\"GET / HTTP/1.0\" 200")),
+        "{smoke}"
+    );
+
+    let broken = Site::new("<h1>x</h1>");
+    broken.write(
+        "default.conf",
+        "server {\n  listen 80;\n  location / { root /usr/share/nginx/site; }\n}\n",
+    );
+    let tag2 = format!("{}/smoke-engine:v2", ecr(w));
+    let red = nginx_build_in(w, &broken, &tag2, &[], docker);
+    red.assert_exit(2, "invalid-input");
+    assert!(
+        red.stderr.contains("GET / answered 404 (expected 2xx)")
+            && red
+                .stderr
+                .contains("\"/usr/share/nginx/site/index.html\" is not found"),
+        "{}",
+        red.stderr
+    );
+    // Nothing of the runs is left on the engine: containers and loaded images removed.
+    let leftovers = std::process::Command::new("docker")
+        .env("DOCKER_HOST", deckhand_testkit::docker_host())
+        .args([
+            "ps",
+            "--all",
+            "--quiet",
+            "--filter",
+            "label=deckhand.smoke.owner",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&leftovers.stdout).trim(), "");
+    let images = std::process::Command::new("docker")
+        .env("DOCKER_HOST", deckhand_testkit::docker_host())
+        .args(["images", "--quiet", "deckhand-smoke"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&images.stdout).trim(), "");
+}
+
+#[test]
+fn a_container_left_by_a_killed_deckhand_is_removed_by_the_next_docker_smoke_run() {
+    let w = world();
+    let host = deckhand_testkit::docker_host();
+    let engine = |args: &[&str]| {
+        let out = std::process::Command::new("docker")
+            .env("DOCKER_HOST", host)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    create_repository(w, "smoke-orphan", "MUTABLE");
+    let site = Site::new("<h1>o</h1>");
+    let tag = format!("{}/smoke-orphan:v1", ecr(w));
+    let (ecr_host, base) = (ecr(w), nginx_base(w));
+    let mut child = w
+        .command(BIN)
+        .args(["nginx", "build", "--html"])
+        .arg(site.html())
+        .arg("--conf")
+        .arg(site.conf())
+        .args(["--base", &base, "--tag", &tag, "--ecr-registry", &ecr_host])
+        .args([
+            "--smoke-port",
+            "8080",
+            "--smoke-timeout",
+            "120s",
+            "--smoke-runtime",
+            "docker",
+        ])
+        .env("DOCKER_HOST", host)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let owner = format!("label=deckhand.smoke.owner={}", child.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while engine(&["ps", "--quiet", "--filter", &owner]).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the container never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !engine(&["ps", "--all", "--quiet", "--filter", &owner]).is_empty(),
+        "a SIGKILLed deckhand cannot remove its container"
+    );
+    let next = nginx_build_in(
+        w,
+        &site,
+        &tag,
+        &["--dry-run"],
+        &[("DOCKER_HOST", host), ("DECKHAND_SMOKE_RUNTIME", "docker")],
+    );
+    next.assert_exit(0, "dry-run");
+    assert_eq!(
+        engine(&["ps", "--all", "--quiet", "--filter", &owner]),
+        "",
+        "the next run removed the orphan"
+    );
+    assert_nothing_pushed(w, "smoke-orphan", &tag);
 }

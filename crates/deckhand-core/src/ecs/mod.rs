@@ -9,6 +9,8 @@ pub mod preflight;
 pub mod report;
 pub mod rollback;
 pub mod rollout;
+pub mod service_def;
+pub mod strategy;
 pub mod taskdef;
 pub mod taskdef_shape;
 pub mod verify;

@@ -91,6 +91,9 @@ pub struct ServiceSnapshot {
     pub deployment_controller: String,
     /// Circuit breaker settings, when the service has them.
     pub circuit_breaker: Option<CircuitBreaker>,
+    /// `deploymentConfiguration.strategy`, when ECS reports one it knows.
+    #[serde(default)]
+    pub strategy: Option<super::strategy::Strategy>,
     /// Deployments, PRIMARY first as ECS returns them.
     pub deployments: Vec<Deployment>,
     /// Events, newest first as ECS returns them (at most 100).
@@ -98,6 +101,12 @@ pub struct ServiceSnapshot {
 }
 
 impl ServiceSnapshot {
+    /// True when deployments walk lifecycle stages (BLUE_GREEN, CANARY, LINEAR).
+    pub fn is_staged(&self) -> bool {
+        self.strategy
+            .is_some_and(super::strategy::Strategy::is_staged)
+    }
+
     /// The PRIMARY deployment, if any.
     pub fn primary(&self) -> Option<&Deployment> {
         self.deployments.iter().find(|d| d.is_primary())

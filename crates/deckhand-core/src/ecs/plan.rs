@@ -429,6 +429,7 @@ mod tests {
             task_definition: Some("arn:aws:ecs:r:1:task-definition/web:3".into()),
             deployment_controller: "ECS".into(),
             circuit_breaker: None,
+            strategy: None,
             deployments: vec![Deployment {
                 id: "ecs-svc/1".into(),
                 status: "PRIMARY".into(),

@@ -170,6 +170,9 @@ pub struct DeployReport {
     /// deckhand's rollback when it rolled back. Absent when nothing was verified.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub verifications: Vec<VerificationReport>,
+    /// What `--service-definition` creates or changes (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_definition: Option<super::service_def::ServicePlan>,
 }
 
 /// The command that resumes watching deployment `deployment_id` of a service.
@@ -233,6 +236,7 @@ impl DeployReport {
             resume_command: None,
             deregistered: Vec::new(),
             verifications: Vec::new(),
+            service_definition: None,
         }
     }
 
@@ -247,10 +251,24 @@ impl DeployReport {
     /// The plan as printed (environment variable values hidden unless asked, secrets redacted),
     /// for a pull request's plan comment.
     pub fn plan_text(&self) -> String {
-        self.plan
+        let mut text = self
+            .plan
             .as_ref()
             .map(|p| render_plan(p, &self.cluster, &self.service))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if let Some(s) = &self.service_definition {
+            let td = s
+                .create
+                .then_some(self.task_definition_arn.as_deref())
+                .flatten();
+            text.push_str(&super::service_def::render_service_plan(
+                s,
+                &self.cluster,
+                &self.service,
+                td,
+            ));
+        }
+        text
     }
 }
 
@@ -544,6 +562,7 @@ mod tests {
                 resume_command: None,
                 deregistered: Vec::new(),
                 verifications: Vec::new(),
+                service_definition: None,
             },
         );
         report.conclude(Verdict::RolledBack, "deployment ecs-svc/2 failed: 3 tasks of deployment ecs-svc/2 failed and the circuit breaker is off (limit: 3)");
@@ -563,6 +582,7 @@ mod tests {
             failed: 0,
             rollout_state: None,
             ecs_rollback: false,
+            stage: None,
         };
         r.conclude(
             Verdict::Cancelled,

@@ -236,6 +236,7 @@ mod tests {
             task_definition: None,
             deployment_controller: "ECS".into(),
             circuit_breaker: None,
+            strategy: None,
             deployments,
             events: vec![],
         }

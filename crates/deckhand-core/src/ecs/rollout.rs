@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::model::{Deployment, RolloutState, ServiceEvent, ServiceSnapshot, TaskSnapshot};
+use super::strategy::{StageLine, StageView, staged_outcome};
 
 /// What to watch and how strict to be.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +91,9 @@ pub struct ProgressLine {
     pub rollout_state: Option<RolloutState>,
     /// True while following an ECS circuit-breaker rollback.
     pub ecs_rollback: bool,
+    /// The lifecycle stage of a BLUE_GREEN, CANARY or LINEAR deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<StageLine>,
 }
 
 impl ProgressLine {
@@ -101,8 +105,13 @@ impl ProgressLine {
             Some(RolloutState::Completed) => "COMPLETED",
             Some(RolloutState::Failed) => "FAILED",
         };
+        let stage = self
+            .stage
+            .as_ref()
+            .map(|s| format!("; {}", s.render()))
+            .unwrap_or_default();
         format!(
-            "  [{elapsed_secs:>4}s] {}deployment {}: {}/{} running, {} pending, {} failed, {state}",
+            "  [{elapsed_secs:>4}s] {}deployment {}: {}/{} running, {} pending, {} failed, {state}{stage}",
             if self.ecs_rollback {
                 "ECS rollback "
             } else {
@@ -146,6 +155,11 @@ pub struct RolloutWatch {
     /// Snapshots that showed our deployment FAILED while the breaker's rollback had not
     /// started yet (see [`ECS_ROLLBACK_GRACE_SNAPSHOTS`]).
     failed_waiting_for_ecs: u32,
+    /// Watching the deployment the spec names as ours (not a breaker rollback found by a
+    /// re-attached watch): its service deployment is the one whose stages decide.
+    own: bool,
+    /// The last lifecycle stage seen (staged strategies).
+    stage: Option<StageLine>,
 }
 
 /// How many snapshots showing our deployment FAILED, with the breaker's rollback on but no
@@ -170,6 +184,8 @@ impl RolloutWatch {
             last_failed_tasks: 0,
             failed_waiting_for_ecs: 0,
             tasks: BTreeMap::new(),
+            own: true,
+            stage: None,
         }
     }
 
@@ -180,8 +196,21 @@ impl RolloutWatch {
         let target = spec.deployment_id.clone();
         Self {
             phase: Phase::EcsRollback { target },
+            own: false,
             ..Self::new(spec)
         }
+    }
+
+    /// True when the service deployment of [`WatchSpec::deployment_id`] decides the verdict
+    /// of a staged service (see [`RolloutWatch::observe_staged`]); false when following a
+    /// breaker rollback from the start, whose deployment id names the old revision's record.
+    pub fn judges_by_service_deployment(&self) -> bool {
+        self.own
+    }
+
+    /// The last lifecycle stage seen, for a staged deployment.
+    pub fn stage(&self) -> Option<&StageLine> {
+        self.stage.as_ref()
     }
 
     /// What is being watched.
@@ -253,6 +282,19 @@ impl RolloutWatch {
         snapshot: &ServiceSnapshot,
         stopped: Option<&[TaskSnapshot]>,
     ) -> Step {
+        self.observe_staged(snapshot, stopped, None)
+    }
+
+    /// [`RolloutWatch::observe`] for a service whose deployments walk lifecycle stages
+    /// (BLUE_GREEN, CANARY, LINEAR), with our service deployment as DescribeServiceDeployments
+    /// shows it: that record decides the outcome ([`staged_outcome`]) and names the stage in
+    /// the progress line. Without it (`None`), the rolling-update judgement alone.
+    pub fn observe_staged(
+        &mut self,
+        snapshot: &ServiceSnapshot,
+        stopped: Option<&[TaskSnapshot]>,
+        stage: Option<&StageView>,
+    ) -> Step {
         let mut new_events: Vec<ServiceEvent> = self.unseen_events(snapshot).cloned().collect();
         new_events.sort_by_key(|e| e.created_at_ms);
         for e in &new_events {
@@ -270,10 +312,21 @@ impl RolloutWatch {
             // failure after a restart is new (`wants_stopped_tasks` lists the tasks for it).
             self.last_failed_tasks = d.failed_tasks;
         }
-        let (progress, outcome) = match self.phase.clone() {
+        let (mut progress, mut outcome) = match self.phase.clone() {
             Phase::Ours => self.judge_ours(snapshot, ours.as_ref()),
             Phase::EcsRollback { target } => self.judge_ecs_rollback(snapshot, &target),
         };
+        if let Some(view) = stage.filter(|_| self.own) {
+            outcome = staged_outcome(view, snapshot, outcome);
+            self.stage = StageLine::of(view).or(self.stage.take());
+            if progress.is_none() {
+                progress = snapshot.primary().map(|p| progress_line(p, false));
+            }
+            if let Some(p) = &mut progress {
+                p.stage.clone_from(&self.stage);
+                p.ecs_rollback |= super::strategy::is_ecs_rollback_status(&view.status);
+            }
+        }
         Step {
             new_events,
             progress,
@@ -477,6 +530,7 @@ fn progress_line(d: &Deployment, ecs_rollback: bool) -> ProgressLine {
         failed: d.failed_tasks,
         rollout_state: d.rollout_state,
         ecs_rollback,
+        stage: None,
     }
 }
 

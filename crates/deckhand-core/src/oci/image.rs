@@ -90,6 +90,24 @@ pub struct PlatformSize {
     pub bytes: u64,
 }
 
+/// The layers an image manifest lists, lowest first: digest and size.
+pub fn layer_descriptors(manifest: &Value) -> Result<Vec<(Digest, u64)>, String> {
+    manifest
+        .get("layers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            let digest = l
+                .get("digest")
+                .and_then(Value::as_str)
+                .and_then(|d| Digest::parse(d).ok())
+                .ok_or("a base layer has no valid digest")?;
+            Ok((digest, l.get("size").and_then(Value::as_u64).unwrap_or(0)))
+        })
+        .collect()
+}
+
 /// The new image: each selected image of `base` with `layer` appended and its config edited,
 /// then the index listing them (when the base is an index).
 pub fn derive_image(
@@ -110,19 +128,7 @@ pub fn derive_image(
             .map_or_else(|| "image".to_string(), Platform::to_string);
         platforms.push(label.clone());
         let mut bytes = layer.size;
-        for l in image
-            .manifest
-            .get("layers")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let digest = l
-                .get("digest")
-                .and_then(Value::as_str)
-                .and_then(|d| Digest::parse(d).ok())
-                .ok_or("a base layer has no valid digest")?;
-            let size = l.get("size").and_then(Value::as_u64).unwrap_or(0);
+        for (digest, size) in layer_descriptors(&image.manifest)? {
             bytes += size;
             blobs.push(BlobRef {
                 digest,

@@ -198,6 +198,7 @@ async fn roll_out(
                 None => image.to_string(),
             }],
             task_definition: None,
+            service_definition: None,
             env: Vec::new(),
             desired_count: None,
             force_new_deployment: false,

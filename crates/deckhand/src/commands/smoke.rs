@@ -5,19 +5,19 @@
 use std::time::Duration;
 
 use deckhand_core::duration::parse_duration;
+use deckhand_core::oci::Platform;
 use deckhand_core::oci::derive::{ConfigEdits, LayerBlob};
-use deckhand_core::oci::image::ResolvedBase;
+use deckhand_core::oci::image::{ResolvedBase, layer_descriptors};
 use deckhand_core::oci::smoke::{
     HttpAnswer, OUTPUT_TAIL_LINES, SmokeCheck, SmokeOutcome, SmokeResult, StatusMatch,
     image_process, judge, runnable_image, tail_lines,
 };
-use deckhand_core::oci::{Digest, Platform};
 use deckhand_oci::Registry;
-use serde_json::Value;
 
-use crate::cli::SmokeArgs;
+use crate::cli::{SmokeArgs, SmokeRuntime};
 use crate::error::{CommandError, Result};
 use crate::printer::Printer;
+use deckhand_smoke::Runtime;
 
 /// The smoke run as asked, validated before anything is fetched.
 #[derive(Debug, Clone)]
@@ -30,6 +30,8 @@ pub(crate) struct SmokeSettings {
     body: Option<(Vec<u8>, String)>,
     /// Asked for explicitly: a machine that cannot run it is an error, not a skip.
     required: bool,
+    /// `None`: auto.
+    runtime: Option<Runtime>,
 }
 
 impl SmokeSettings {
@@ -61,8 +63,29 @@ impl SmokeSettings {
             timeout,
             body,
             required,
+            runtime: match args.smoke_runtime {
+                SmokeRuntime::Auto => None,
+                SmokeRuntime::Docker => Some(Runtime::Docker),
+                SmokeRuntime::Chroot => Some(Runtime::Chroot),
+            },
         })
     }
+}
+
+/// A machine that cannot run the image: an error when the run was asked for, else a skip
+/// that says so (`nginx build` keeps building where no runtime is).
+fn skip_or_fail(settings: &SmokeSettings, why: &str, printer: &Printer) -> Result<SmokeResult> {
+    if settings.required {
+        return Err(CommandError::failed(format!(
+            "the smoke run cannot run here: {why}"
+        )));
+    }
+    printer.warning("smoke run skipped", why, None);
+    Ok(SmokeResult {
+        outcome: SmokeOutcome::Skipped,
+        reason: Some(why.to_string()),
+        ..SmokeResult::default()
+    })
 }
 
 /// This machine's platform in OCI words.
@@ -100,20 +123,14 @@ pub(crate) async fn run(
     built: BuiltForSmoke<'_>,
     printer: &Printer,
 ) -> Result<SmokeResult> {
-    if let Err(e) = deckhand_smoke::check_runtime() {
-        if settings.required {
-            return Err(CommandError::failed(format!(
-                "the smoke run cannot run here: {e}"
-            )));
-        }
-        // On by default: a machine without the runtime still builds, and says what it skipped.
-        printer.warning("smoke run skipped", &e.to_string(), None);
-        return Ok(SmokeResult {
-            outcome: SmokeOutcome::Skipped,
-            reason: Some(e.to_string()),
-            ..SmokeResult::default()
-        });
-    }
+    let asked = settings.runtime;
+    let runtime = match tokio::task::spawn_blocking(move || deckhand_smoke::choose_runtime(asked))
+        .await
+        .map_err(|e| CommandError::failed(format!("the smoke run stopped: {e}")))?
+    {
+        Ok(r) => r,
+        Err(e) => return skip_or_fail(settings, &e.to_string(), printer),
+    };
     let host = host_platform();
     let platforms: Vec<Option<Platform>> = built
         .base
@@ -140,18 +157,7 @@ pub(crate) async fn run(
         .or_else(|| process.ports.first().copied())
         .unwrap_or(80);
     let mut layers = Vec::new();
-    for l in image
-        .manifest
-        .get("layers")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let digest = l
-            .get("digest")
-            .and_then(Value::as_str)
-            .and_then(|d| Digest::parse(d).ok())
-            .ok_or_else(|| CommandError::failed("a base layer has no valid digest"))?;
+    for (digest, _) in layer_descriptors(&image.manifest).map_err(CommandError::failed)? {
         layers.push(
             built
                 .source
@@ -162,12 +168,13 @@ pub(crate) async fn run(
     layers.push(built.layer_bytes.to_vec());
     let request = deckhand_smoke::SmokeRequest {
         layers,
+        config,
         process,
         port,
         path: settings.path.clone(),
         timeout: settings.timeout,
     };
-    let attempt = tokio::task::spawn_blocking(move || deckhand_smoke::run(&request))
+    let attempt = tokio::task::spawn_blocking(move || deckhand_smoke::run(&request, runtime))
         .await
         .map_err(|e| CommandError::failed(format!("the smoke run stopped: {e}")))?
         .map_err(|e| {
@@ -189,7 +196,7 @@ pub(crate) async fn run(
             Ok(()) => SmokeOutcome::Passed,
             Err(_) => SmokeOutcome::Failed,
         },
-        runtime: deckhand_smoke::RUNTIME.to_string(),
+        runtime: runtime.name().to_string(),
         platform: platforms[index]
             .as_ref()
             .map_or_else(|| "image".to_string(), ToString::to_string),

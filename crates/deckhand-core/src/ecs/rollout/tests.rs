@@ -71,6 +71,7 @@ fn service(
         task_definition: primary_td,
         deployment_controller: "ECS".into(),
         circuit_breaker: breaker,
+        strategy: None,
         deployments,
         events: evs,
     }

@@ -13,7 +13,7 @@ use deckhand_core::verdict::Verdict;
 
 use super::follow::{Followed, follow};
 use super::verify::{Verifier, load_verify};
-use super::{aws, load_inputs, load_timing, secret_inputs};
+use super::{aws, load_inputs, load_timing, secret_inputs, service_def};
 use crate::cancel;
 use crate::cli::{DeployArgs, EcsDeployArgs};
 use crate::commands::aws_report;
@@ -97,16 +97,41 @@ async fn apply(
         "deckhand ecs deploy: plan for `{}` in `{}`",
         t.service, t.cluster
     ));
-    let prepared = super::prepare(ctx, ecs, t, inputs, printer, d).await;
+    // With a service definition, a service that does not exist is created from it.
+    let create = service_def::plan_create(ctx, ecs, t, inputs, printer, d).await;
+    let prepared = match &create {
+        Ok(None) => Some(super::prepare(ctx, ecs, t, inputs, printer, d).await),
+        _ => None,
+    };
+    let settings = match &prepared {
+        Some(Ok(_)) => service_def::plan_settings(ecs, t, inputs, printer, d).await,
+        _ => Ok(None),
+    };
     printer.end_group();
-    let (plan, observed, desired) = prepared?;
+    if let Some(create) = create? {
+        let watch = (timing, verifier);
+        return service_def::apply_create(ecs, args, inputs, create, watch, printer, report).await;
+    }
+    let (plan, observed, desired) = prepared.expect("BUG: planned when nothing is created")?;
+    let settings = settings?;
+    let changed_settings = settings
+        .as_ref()
+        .is_some_and(|(s, _)| s.update_settings().is_some());
     d.plan = Some(plan.clone());
     d.task_definition_arn = Some(observed.live_arn.clone());
     if args.dry_run {
         report.conclude(Verdict::DryRun, "dry run: the plan above was not applied");
         return Ok(());
     }
-    if plan.is_no_op() {
+    if plan.is_no_op() && !changed_settings {
+        if settings.as_ref().is_some_and(|(s, _)| !s.tags.is_empty()) {
+            service_def::apply_tags(ecs, settings.as_ref(), printer).await?;
+            report.conclude(
+                Verdict::Succeeded,
+                "tagged the service; its task definition and settings already matched",
+            );
+            return Ok(());
+        }
         d.deregistered = super::cleanup::apply(ecs, &t.cluster, &plan.deregister, printer).await;
         report.conclude(
             Verdict::NoChange,
@@ -157,13 +182,14 @@ async fn apply(
     }
     let ours = match &plan.deployment {
         DeploymentStep::Attach { deployment_id } => {
-            if let Some((_, to)) = plan.desired_count {
+            if plan.desired_count.is_some() || changed_settings {
                 let count = ServiceUpdate {
                     task_definition: None,
-                    desired_count: Some(to),
+                    desired_count: plan.desired_count.map(|(_, to)| to),
                     force_new_deployment: false,
                 };
-                ecs.update_service(&t.cluster, &t.service, &count).await?;
+                let settings = settings.as_ref().map(|(s, _)| s);
+                service_def::update_service(ecs, t, &count, settings).await?;
             }
             printer.line(&format!(
                 "deployment {deployment_id} of {} is still in progress: watching it to its verdict",
@@ -182,7 +208,8 @@ async fn apply(
                 desired_count: plan.desired_count.map(|(_, to)| to),
                 force_new_deployment: plan.force_new_deployment,
             };
-            let response = ecs.update_service(&t.cluster, &t.service, &update).await?;
+            let settings_plan = settings.as_ref().map(|(s, _)| s);
+            let response = service_def::update_service(ecs, t, &update, settings_plan).await?;
             let ours = response.primary().cloned().ok_or_else(|| {
                 CommandError::failed(format!(
                     "UpdateService for `{}` returned no PRIMARY deployment to watch",
@@ -198,6 +225,10 @@ async fn apply(
             ours
         }
     };
+    service_def::apply_tags(ecs, settings.as_ref(), printer).await?;
+    // Settings alone (no new revision) may or may not start a deployment (ECS starts one for
+    // some, such as the network configuration): without one, the PRIMARY is watched settle.
+    let same_primary = observed.service.primary().map(|p| &p.id) == Some(&ours.id);
     let followed = Followed {
         cluster: &t.cluster,
         service: &t.service,
@@ -205,7 +236,10 @@ async fn apply(
         task_definition: target_arn,
         rollback_to,
         restore_count: plan.desired_count.map(|(from, _)| from),
-        scale_only: plan.scale_only,
+        scale_only: plan.scale_only
+            || (changed_settings
+                && same_primary
+                && !matches!(plan.deployment, DeploymentStep::Attach { .. })),
         ecs_rollback: false,
         verify: Some(verifier),
     };

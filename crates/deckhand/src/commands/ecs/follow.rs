@@ -12,6 +12,7 @@ use deckhand_core::ecs::report::{
     outcome_headline, resume_command, verdict_of, wants_rollback,
 };
 use deckhand_core::ecs::rollout::{Outcome, RolloutWatch, WatchSpec};
+use deckhand_core::ecs::strategy::timed_out_headline;
 use deckhand_core::ecs::verify::{VerifiedDeployment, failure_reason};
 use deckhand_core::report::Report;
 use deckhand_core::verdict::Verdict;
@@ -89,14 +90,8 @@ pub(super) async fn follow(
             d.stopped_tasks = final_stopped_tasks(ecs, cluster, service, &watch).await;
             // Not rolled back and maybe still going: say how to pick it up again.
             d.resume_command = Some(resume_command(cluster, service, &ours.id));
-            report.conclude(
-                Verdict::TimedOut,
-                format!(
-                    "deployment {} was still in progress after {}; it was not rolled back",
-                    ours.id,
-                    humanize(timing.timeout)
-                ),
-            );
+            let headline = timed_out_headline(&ours.id, &humanize(timing.timeout), watch.stage());
+            report.conclude(Verdict::TimedOut, headline);
             return Ok(());
         }
         WatchEnd::Error(e) => {

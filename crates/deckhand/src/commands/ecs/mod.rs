@@ -7,6 +7,7 @@ mod deploy;
 mod follow;
 mod preflight;
 mod rollback;
+mod service_def;
 mod verify;
 mod wait;
 mod watch;
@@ -22,6 +23,7 @@ use deckhand_core::ecs::plan::{
     render_plan,
 };
 use deckhand_core::ecs::report::DeployReport;
+use deckhand_core::ecs::service_def::ServiceDefinition;
 use deckhand_core::ecs::taskdef::{EnvOverride, ImageOverride, TaskDefPatch, TaskDefSpec};
 use deckhand_core::image_ref::ImageRef;
 use deckhand_core::redact::looks_secret;
@@ -45,6 +47,7 @@ struct DeployInputs {
     options: DeployOptions,
     images: ImageChecks,
     keep_revisions: Option<u32>,
+    service_definition: Option<ServiceDefinition>,
 }
 
 /// How a rollout is watched.
@@ -111,11 +114,19 @@ fn load_inputs(t: &TargetArgs) -> Result<DeployInputs> {
                 .hint("use `--desired-count 0` or more"),
         );
     }
+    let service_definition = match &t.service_definition {
+        None => None,
+        Some(path) => Some(service_def::load_file(path, &t.cluster, &t.service)?),
+    };
+    // `--desired-count` wins over the service definition's `desiredCount`.
+    let desired_count = t
+        .desired_count
+        .or(service_definition.as_ref().and_then(|d| d.desired_count()));
     Ok(DeployInputs {
         patch,
         file,
         options: DeployOptions {
-            desired_count: t.desired_count,
+            desired_count,
             force_new_deployment: t.force_new_deployment,
             show_env_values: t.show_env_values,
         },
@@ -124,6 +135,7 @@ fn load_inputs(t: &TargetArgs) -> Result<DeployInputs> {
             pin: t.pin_digests,
         },
         keep_revisions: t.keep_revisions,
+        service_definition,
     })
 }
 
@@ -331,10 +343,28 @@ pub(crate) async fn diff(
             return report;
         }
     };
-    match prepare(&ctx, &ecs, t, &inputs, printer, &mut report.details).await {
+    let d = &mut report.details;
+    let planned = match service_def::plan_create(&ctx, &ecs, t, &inputs, printer, d).await {
+        Err(e) => Err(e),
+        Ok(Some(_)) => {
+            report.conclude(
+                Verdict::DryRun,
+                "the service would be created; nothing was changed",
+            );
+            report.api_calls = Some(ctx.calls.snapshot());
+            return report;
+        }
+        Ok(None) => match prepare(&ctx, &ecs, t, &inputs, printer, d).await {
+            Err(e) => Err(e),
+            Ok((plan, _, _)) => service_def::plan_settings(&ecs, t, &inputs, printer, d)
+                .await
+                .map(|settings| (plan, settings)),
+        },
+    };
+    match planned {
         Err(e) => fail(&mut report, e),
-        Ok((plan, _, _)) => {
-            if plan.is_no_op() {
+        Ok((plan, settings)) => {
+            if plan.is_no_op() && settings.as_ref().is_none_or(|(s, _)| s.is_no_op()) {
                 report.conclude(Verdict::NoChange, "nothing would change");
             } else {
                 report.conclude(Verdict::DryRun, "changes shown; nothing was changed");

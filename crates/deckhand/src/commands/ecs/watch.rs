@@ -1,12 +1,15 @@
 //! Watching one deployment: poll DescribeServices (and the stopped tasks when the watch asks
 //! for them) until the core's [`RolloutWatch`] reaches an outcome, the timeout passes, or the
-//! polls keep failing. The watch decides; this only polls and prints.
+//! polls keep failing. The watch decides; this only polls and prints. For a service whose
+//! deployments walk lifecycle stages (BLUE_GREEN, CANARY, LINEAR), each poll also reads our
+//! service deployment (DescribeServiceDeployments), which decides the verdict there.
 
 use std::time::Instant;
 
 use deckhand_aws::EcsAdapter;
 use deckhand_core::ecs::model::{ServiceSnapshot, TaskSnapshot};
 use deckhand_core::ecs::rollout::{Outcome, ProgressLine, RolloutWatch};
+use deckhand_core::ecs::strategy::StageView;
 use deckhand_core::time::format_clock;
 
 use super::WatchTiming;
@@ -42,16 +45,21 @@ pub(super) async fn watch_rollout(
     let deadline = start + timing.timeout;
     let mut errors = 0;
     let mut last: Option<ProgressLine> = None;
+    // Our service deployment's ARN, once found: later polls describe it without listing.
+    let mut stage_arn: Option<String> = None;
     loop {
         let polled = tokio::select! {
             biased;
             signal = cancel::requested() => return (watch, WatchEnd::Cancelled(signal, last)),
-            polled = poll_once(ecs, cluster, service, &watch) => polled,
+            polled = poll_once(ecs, cluster, service, &watch, stage_arn.as_deref()) => polled,
         };
         match polled {
-            Ok((snapshot, stopped)) => {
+            Ok((snapshot, stopped, stage)) => {
                 errors = 0;
-                let step = watch.observe(&snapshot, stopped.as_deref());
+                if let Some(s) = &stage {
+                    stage_arn = Some(s.arn.clone());
+                }
+                let step = watch.observe_staged(&snapshot, stopped.as_deref(), stage.as_ref());
                 for e in &step.new_events {
                     printer.line(&format!(
                         "  {}  {}",
@@ -90,12 +98,19 @@ pub(super) async fn watch_rollout(
     }
 }
 
+type Polled = (
+    ServiceSnapshot,
+    Option<Vec<TaskSnapshot>>,
+    Option<StageView>,
+);
+
 async fn poll_once(
     ecs: &EcsAdapter,
     cluster: &str,
     service: &str,
     watch: &RolloutWatch,
-) -> Result<(ServiceSnapshot, Option<Vec<TaskSnapshot>>)> {
+    stage_arn: Option<&str>,
+) -> Result<Polled> {
     let snapshot = ecs
         .observe_service(cluster, service)
         .await?
@@ -109,7 +124,13 @@ async fn poll_once(
     } else {
         None
     };
-    Ok((snapshot, stopped))
+    let stage = if snapshot.is_staged() && watch.judges_by_service_deployment() {
+        let ours = &watch.spec().deployment_id;
+        ecs.observe_stage(cluster, service, ours, stage_arn).await?
+    } else {
+        None
+    };
+    Ok((snapshot, stopped, stage))
 }
 
 /// Stopped tasks for the failure report: what the watch saw, plus a fresh read, filtered to
