@@ -7,12 +7,14 @@ use deckhand_core::ecs::verify::{LoadBalancerBinding, TaskAddress};
 use crate::ecs::{EcsAdapter, EcsError, api_error};
 
 impl EcsAdapter {
-    /// DescribeServices: the service's `loadBalancers` (empty when it has none, or is gone).
+    /// DescribeServices: the service's `loadBalancers` (empty when it has none, or is gone) and
+    /// its `deploymentConfiguration.strategy` (`ROLLING`, `BLUE_GREEN`, ...; absent on older
+    /// services, which roll).
     pub async fn service_load_balancers(
         &self,
         cluster: &str,
         service: &str,
-    ) -> Result<Vec<LoadBalancerBinding>, EcsError> {
+    ) -> Result<(Vec<LoadBalancerBinding>, Option<String>), EcsError> {
         let resource = format!("{cluster}/{service}");
         let out = self
             .client
@@ -22,20 +24,23 @@ impl EcsAdapter {
             .send()
             .await
             .map_err(|e| api_error("DescribeServices", &resource, e))?;
-        Ok(out
-            .services()
-            .first()
-            .map(|s| {
-                s.load_balancers()
-                    .iter()
-                    .map(|lb| LoadBalancerBinding {
-                        target_group_arn: lb.target_group_arn().map(str::to_string),
-                        container_name: lb.container_name().map(str::to_string),
-                        container_port: lb.container_port(),
-                    })
-                    .collect()
+        let Some(s) = out.services().first() else {
+            return Ok((Vec::new(), None));
+        };
+        let bindings = s
+            .load_balancers()
+            .iter()
+            .map(|lb| LoadBalancerBinding {
+                target_group_arn: lb.target_group_arn().map(str::to_string),
+                container_name: lb.container_name().map(str::to_string),
+                container_port: lb.container_port(),
             })
-            .unwrap_or_default())
+            .collect();
+        let strategy = s
+            .deployment_configuration()
+            .and_then(|c| c.strategy())
+            .map(|st| st.as_str().to_string());
+        Ok((bindings, strategy))
     }
 
     /// The RUNNING tasks a deployment started (ListTasks by `startedBy`, then DescribeTasks),

@@ -184,8 +184,17 @@ pub fn short_target_group(arn: &str) -> &str {
 }
 
 /// The target groups verification reads: those of the service's load balancers (Classic Load
-/// Balancers have none and are not verified), once each.
-pub fn target_groups(bindings: &[LoadBalancerBinding]) -> Vec<&LoadBalancerBinding> {
+/// Balancers have none and are not verified), once each. None for a service deployed with
+/// `BLUE_GREEN`, `CANARY` or `LINEAR` (`strategy`): ECS registers the new revision in the
+/// binding's alternate target group and swaps them, so "healthy in `targetGroupArn`" is not the
+/// question, and ECS itself shifts traffic only to a revision that passed the health checks.
+pub fn target_groups<'a>(
+    bindings: &'a [LoadBalancerBinding],
+    strategy: Option<&str>,
+) -> Vec<&'a LoadBalancerBinding> {
+    if !matches!(strategy, None | Some("ROLLING")) {
+        return Vec::new();
+    }
     let mut seen: Vec<&LoadBalancerBinding> = Vec::new();
     for b in bindings.iter().filter(|b| b.target_group_arn.is_some()) {
         if !seen.iter().any(|s| s == &b) {
@@ -639,7 +648,11 @@ mod tests {
         };
         let b = binding(80);
         let all = [classic, b.clone(), b.clone()];
-        assert_eq!(target_groups(&all), vec![&b]);
+        assert_eq!(target_groups(&all, None), vec![&b]);
+        assert_eq!(target_groups(&all, Some("ROLLING")), vec![&b]);
+        for other in ["BLUE_GREEN", "CANARY", "LINEAR"] {
+            assert!(target_groups(&all, Some(other)).is_empty(), "{other}");
+        }
         assert_eq!(short_target_group(TG), "web-tg");
         assert_eq!(short_target_group("other"), "other");
     }

@@ -109,8 +109,8 @@ impl Verifier {
         of: VerifiedDeployment,
         poll: Duration,
     ) -> Result<Option<VerificationReport>> {
-        let bindings = ecs.service_load_balancers(cluster, service).await?;
-        let groups = target_groups(&bindings);
+        let (bindings, strategy) = ecs.service_load_balancers(cluster, service).await?;
+        let groups = target_groups(&bindings, strategy.as_deref());
         let url = match of {
             VerifiedDeployment::Deploy => self.spec.url.as_ref().zip(self.probe.as_ref()),
             VerifiedDeployment::Rollback => None,
