@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo (README's first command): builds deckhand, starts the local world (moto + deckhand's
-# ECS rollout extension on 127.0.0.1), creates a cluster and a service, deploys a new image,
+# ECS rollout extension on 127.0.0.1), creates a cluster and a service, runs a migration task of
+# the service's task definition (`ecs run`, and a failing one that stops the deploy), deploys a new image,
 # then deploys a crash-looping image and shows the failure report and the verified rollback;
 # then deploys the example frontend to a local bucket and CloudFront distribution, and
 # redeploys it unchanged from a fresh copy (0 uploads); then builds the example nginx image
@@ -40,7 +41,7 @@ PY
 say "creating cluster 'demo' and service 'web' (2 tasks of registry.local/demo/web:1.0)"
 aws ecs create-cluster --cluster-name demo >/dev/null
 aws ecs register-task-definition --family web \
-    --container-definitions '[{"name":"web","image":"registry.local/demo/web:1.0","memory":256,"portMappings":[{"containerPort":8080}],"environment":[{"name":"LOG_LEVEL","value":"info"},{"name":"DB_PASSWORD","value":"s3cr3t-from-the-vault"}]}]' >/dev/null
+    --container-definitions '[{"name":"web","image":"registry.local/demo/web:1.0","memory":256,"portMappings":[{"containerPort":8080}],"environment":[{"name":"LOG_LEVEL","value":"info"},{"name":"DB_PASSWORD","value":"s3cr3t-from-the-vault"}],"logConfiguration":{"logDriver":"awslogs","options":{"awslogs-group":"/ecs/web","awslogs-region":"us-east-1","awslogs-stream-prefix":"web","awslogs-create-group":"true"}}}]' >/dev/null
 aws ecs create-service --cluster demo --service-name web --task-definition web:1 --desired-count 2 \
     --deployment-configuration '{"deploymentCircuitBreaker":{"enable":false,"rollback":false}}' >/dev/null
 for _ in $(seq 1 100); do
@@ -51,6 +52,26 @@ done
 
 summary="$(mktemp)"
 export GITHUB_STEP_SUMMARY="$summary"
+
+say "migration: ecs run of the backend's task definition (as service 'web' runs it) with a migration command, before the backend deploy"
+# The world runs the task to the exit code and writes the log lines its environment asks for
+# (world/README.md, "Standalone tasks"); a real migration prints its own.
+set +e
+"$deckhand" ecs run --cluster demo --service web --command 'web=./migrate up' \
+    --override-env 'web:DECKHAND_WORLD_LOG_LINES=migrations: applied 0007_add_orders_index' --poll-interval 1s
+migrate_ok=$?
+
+say "migration 2: one that fails (exit 3 and an error line): the deploy after it does not run"
+"$deckhand" ecs run --cluster demo --service web --command 'web=./migrate up' \
+    --override-env web:DECKHAND_WORLD_EXIT_CODE=3 \
+    --override-env 'web:DECKHAND_WORLD_LOG_LINES=ERROR: column "total" of relation "orders" already exists' --poll-interval 1s
+migrate_bad=$?
+if [ "$migrate_bad" = 0 ]; then
+    say "(the failing migration passed: the deploy would run)"
+else
+    printf '  the migration failed (exit %s): the workflow stops before its deploy step\n' "$migrate_bad" >&2
+fi
+set -e
 
 say "deploy 1: web:1.1 (a healthy image)"
 # The web service's images are names only: the world's rollout extension plays their tasks (the
@@ -193,6 +214,8 @@ chain "$(gitc rev-parse HEAD~1)" "$(gitc rev-parse HEAD)" "commit 2"
 chain_ran_2="$(printf '%s\n' "${chain_rows[@]}" | grep -c '^commit 2|[a-z]*|ran' || true)"
 
 say "summary"
+printf '  migration (ecs run):       exit %s (0 = the task exited 0)\n' "$migrate_ok" >&2
+printf '  failing migration:         exit %s (1 = failed: the container exited 3; its log lines shown)\n' "$migrate_bad" >&2
 printf '  deploy 1 (web:1.1):        exit %s (0 = succeeded)\n' "$first" >&2
 printf '  deploy 2 (crash loop):     exit %s (3 = rolled back, rollback verified)\n' "$second" >&2
 printf '  deploy 3 (same as deploy 1): exit %s (0 = no change)\n' "$third" >&2
@@ -205,7 +228,8 @@ printf '  nginx build 4 (wrong root):  exit %s (2 = the smoke run stopped it, %s
 printf '  service front ran:           %s (%s), before the chain\n' "${front##*/}" "$front_image" >&2
 printf '  the step summaries deckhand wrote are in %s\n' "$summary" >&2
 
-[ "$first" = 0 ] && [ "$second" = 3 ] && [ "$third" = 0 ] && [ "${primary##*/}" = "web:2" ] \
+[ "$migrate_ok" = 0 ] && [ "$migrate_bad" = 1 ] \
+    && [ "$first" = 0 ] && [ "$second" = 3 ] && [ "$third" = 0 ] && [ "${primary##*/}" = "web:2" ] \
     && [ "$site_first" = 0 ] && [ "$site_again" = 0 ] \
     && [ "$nginx_first" = 0 ] && [ "$nginx_again" = 0 ] && [ "$nginx_again_bytes" = 0 ] \
     && [ "$nginx_again_deploy" = no-change ] && [ "$nginx_changed" = 0 ] && [ "$nginx_broken" = 2 ] \

@@ -25,7 +25,7 @@ from moto.ecs.responses import DESCRIBE_TASKS_TAGS
 from moto.core.responses import ActionResult
 from moto.core.utils import camelcase_to_underscores
 
-from . import paging, service_deployments, sim, target_health, taskdefs
+from . import paging, service_deployments, sim, standalone_tasks, target_health, taskdefs
 
 LOCK = threading.RLock()
 
@@ -63,6 +63,7 @@ def advance_backend(backend: Any) -> None:
         simulation = sim_of(service)
         if simulation is not None:
             simulation.advance(now)
+    standalone_tasks.advance(backend, now)
 
 
 def advance_all() -> None:
@@ -568,3 +569,5 @@ def install() -> None:
     Response.describe_service_revisions = response_describe_service_revisions
     # Load balancer target health of the simulated tasks (moto's elbv2).
     target_health.install()
+    # RunTask's tasks run to completion (standalone_tasks.py).
+    standalone_tasks.install(Backend)

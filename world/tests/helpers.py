@@ -33,6 +33,7 @@ FAST = {
     "replace_seconds": 0.1,
     "stop_seconds": 0.3,
     "health_check_seconds": 0.2,
+    "task_run_seconds": 0.3,
 }
 
 DEPLOYMENT_ID = re.compile(r"ecs-svc/\d{19}")

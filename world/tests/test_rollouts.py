@@ -618,16 +618,17 @@ def test_interleaved_deployments_newest_primary_wins(ecs, world):
 def test_list_tasks_filters_and_paging(ecs):
     register(ecs, "web")
     register(ecs, "api")
-    register(ecs, "job")
+    # A standalone task that keeps running for the whole test (standalone_tasks.py).
+    register(ecs, "job", env={"DECKHAND_WORLD_RUN_SECONDS": "600"})
     create_service(ecs, "web", "web", 3)
     create_service(ecs, "api", "api", 1)
-    [moto_task] = ecs.run_task(cluster=CLUSTER, taskDefinition="job", launchType="FARGATE")["tasks"]
+    [run_task] = ecs.run_task(cluster=CLUSTER, taskDefinition="job", launchType="FARGATE")["tasks"]
     web_id = primary(wait_completed(ecs, "web"))["id"]
     wait_completed(ecs, "api")
 
     assert len(list_all_tasks(ecs, serviceName="web")) == 3
     assert len(list_all_tasks(ecs, serviceName="api")) == 1
-    assert list_all_tasks(ecs, family="job") == [moto_task["taskArn"]]
+    assert list_all_tasks(ecs, family="job") == [run_task["taskArn"]]
     assert len(list_all_tasks(ecs, family="web")) == 3
     assert len(list_all_tasks(ecs, startedBy=web_id)) == 3
     assert list_all_tasks(ecs, desiredStatus="STOPPED") == []
@@ -636,7 +637,7 @@ def test_list_tasks_filters_and_paging(ecs):
     assert len(first_page["taskArns"]) == 2 and first_page["nextToken"]
     everything = list_all_tasks(ecs, maxResults=2)
     assert len(everything) == 5 == len(set(everything))
-    assert moto_task["taskArn"] in everything
+    assert run_task["taskArn"] in everything
 
     with pytest.raises(ClientError) as excinfo:
         ecs.list_tasks(cluster=CLUSTER, nextToken="garbage")
@@ -646,17 +647,17 @@ def test_list_tasks_filters_and_paging(ecs):
     assert error_code(excinfo) == "ClusterNotFoundException"
 
 
-def test_describe_tasks_reports_missing_and_keeps_moto_tasks(ecs):
+def test_describe_tasks_reports_missing_and_finds_standalone_tasks(ecs):
     register(ecs, "web")
     register(ecs, "job")
     create_service(ecs, "web", "web", 1)
-    [moto_task] = ecs.run_task(cluster=CLUSTER, taskDefinition="job", launchType="FARGATE")["tasks"]
+    [run_task] = ecs.run_task(cluster=CLUSTER, taskDefinition="job", launchType="FARGATE")["tasks"]
     [service_task] = list_all_tasks(ecs, serviceName="web")
     missing = "0123456789abcdef0123456789abcdef"
     answer = ecs.describe_tasks(
-        cluster=CLUSTER, tasks=[service_task.rsplit("/", 1)[-1], moto_task["taskArn"], missing]
+        cluster=CLUSTER, tasks=[service_task.rsplit("/", 1)[-1], run_task["taskArn"], missing]
     )
-    assert [t["taskArn"] for t in answer["tasks"]] == [service_task, moto_task["taskArn"]]
+    assert [t["taskArn"] for t in answer["tasks"]] == [service_task, run_task["taskArn"]]
     assert answer["failures"] == [
         {"arn": f"arn:aws:ecs:us-east-1:123456789012:task/c/{missing}", "reason": "MISSING"}
     ]

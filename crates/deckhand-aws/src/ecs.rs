@@ -20,6 +20,9 @@ use serde_json::Value;
 use crate::config::AwsContext;
 use crate::raw_json::{CaptureResponse, ReplaceRequestBody};
 
+mod run;
+pub use run::StartedTasks;
+
 /// An ECS call that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EcsError {

@@ -33,7 +33,8 @@ impl RecordState {
             | Verdict::RolledBack
             | Verdict::RollbackFailed
             | Verdict::Superseded
-            | Verdict::TimedOut => Self::Failure,
+            | Verdict::TimedOut
+            | Verdict::NotStarted => Self::Failure,
             // The job stopped watching; the deployment's end is unknown to this record.
             Verdict::Cancelled => Self::Inactive,
             Verdict::InvalidInput | Verdict::Error => Self::Error,

@@ -15,6 +15,7 @@ pub enum Verdict {
     /// `--dry-run`: the plan was shown, nothing changed.
     DryRun,
     /// `dispatch` without `--wait`: GitHub accepted the dispatch; its run was not followed.
+    /// `ecs run --no-wait`: the tasks started; their exit codes were not awaited.
     Dispatched,
     /// It failed and was not rolled back (a deploy, a workflow run).
     Failed,
@@ -29,6 +30,9 @@ pub enum Verdict {
     /// The job was cancelled (SIGINT or SIGTERM) while deckhand watched: it stopped watching,
     /// started nothing more, and the deployment goes on without it (`ecs wait` resumes).
     Cancelled,
+    /// `ecs run`: a task never started (`TaskFailedToStart`: the image could not be pulled, the
+    /// log group is missing, no capacity), and none that ran failed.
+    NotStarted,
     /// Bad input or configuration; nothing changed.
     InvalidInput,
     /// An API call or another operation failed before a verdict was reached.
@@ -52,6 +56,8 @@ pub enum ExitCode {
     TimedOut,
     /// 5: cancelled (SIGINT or SIGTERM) while in progress; deckhand stopped watching.
     Cancelled,
+    /// 6: `ecs run`: a task never started, so its work did not run at all.
+    NotStarted,
 }
 
 impl ExitCode {
@@ -64,13 +70,14 @@ impl ExitCode {
             Self::RolledBack => 3,
             Self::TimedOut => 4,
             Self::Cancelled => 5,
+            Self::NotStarted => 6,
         }
     }
 }
 
 impl Verdict {
     /// Every verdict, in the order docs/exit-codes.md lists them.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::Succeeded,
         Self::NoChange,
         Self::DryRun,
@@ -81,6 +88,7 @@ impl Verdict {
         Self::Superseded,
         Self::TimedOut,
         Self::Cancelled,
+        Self::NotStarted,
         Self::InvalidInput,
         Self::Error,
     ];
@@ -98,6 +106,7 @@ impl Verdict {
             Self::Superseded => "superseded",
             Self::TimedOut => "timed-out",
             Self::Cancelled => "cancelled",
+            Self::NotStarted => "not-started",
             Self::InvalidInput => "invalid-input",
             Self::Error => "error",
         }
@@ -124,6 +133,7 @@ impl Verdict {
             Self::RolledBack => ExitCode::RolledBack,
             Self::TimedOut => ExitCode::TimedOut,
             Self::Cancelled => ExitCode::Cancelled,
+            Self::NotStarted => ExitCode::NotStarted,
         }
     }
 }
@@ -158,6 +168,7 @@ mod tests {
                 ("superseded", 1),
                 ("timed-out", 4),
                 ("cancelled", 5),
+                ("not-started", 6),
                 ("invalid-input", 2),
                 ("error", 1),
             ]

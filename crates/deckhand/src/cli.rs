@@ -4,6 +4,9 @@
 
 use std::path::PathBuf;
 
+mod ecs_run;
+pub use ecs_run::EcsRunArgs;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Ship to AWS from GitHub Actions: ECS deploys with true verdicts.
@@ -576,6 +579,8 @@ pub enum EcsCommand {
     /// Re-attach to a service's deployment (its in-flight one, or `--deployment`) and give the
     /// verdict `ecs deploy` would have given: for a job that was cancelled, killed or timed out.
     Wait(WaitArgs),
+    /// Run one-off tasks (a migration, a job) and wait for their exit codes and last log lines.
+    Run(EcsRunArgs),
 }
 
 /// `ecs wait`.

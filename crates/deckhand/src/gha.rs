@@ -13,6 +13,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Outputs of `ecs deploy`, `ecs diff` and `ecs rollback`.
 pub const ECS_DEPLOY_OUTPUTS: &[&str] = deckhand_core::ecs::report::ECS_DEPLOY_OUTPUTS;
+/// Outputs of `ecs run` (actions/ecs-run mirrors these).
+pub const ECS_RUN_OUTPUTS: &[&str] = deckhand_core::ecs::run::ECS_RUN_OUTPUTS;
 /// Outputs of `site deploy` (actions/static-site mirrors these).
 pub const SITE_DEPLOY_OUTPUTS: &[&str] = deckhand_core::site::report::SITE_DEPLOY_OUTPUTS;
 /// Outputs of `image build`.

@@ -83,6 +83,16 @@ const CONTRACTS: &[Contract] = &[
         build_steps: &[],
     },
     Contract {
+        action: "ecs-run",
+        command: &["ecs", "run"],
+        outputs: deckhand::gha::ECS_RUN_OUTPUTS,
+        combined: &[],
+        build_inputs: &[],
+        with_inputs: &[],
+        script_outputs: &[],
+        build_steps: &[],
+    },
+    Contract {
         action: "static-site",
         command: &["site", "deploy"],
         outputs: deckhand::gha::SITE_DEPLOY_OUTPUTS,

@@ -283,9 +283,10 @@ fn a_timeout_mid_bake_names_the_stage_and_ecs_wait_reaches_the_verdict() {
     let f = service(
         "bg-slow",
         1,
-        json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 4}),
+        json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 10}),
     );
-    // Baking from about 2.4 s to 6.4 s after the update.
+    // Baking from about 2.4 s to 12.4 s after the update: the timeout at 5 s falls inside it with
+    // seconds to spare on either side, even on a loaded machine.
     let args = [
         "--image",
         IMAGE_V2,
@@ -293,13 +294,13 @@ fn a_timeout_mid_bake_names_the_stage_and_ecs_wait_reaches_the_verdict() {
         "app:DECKHAND_WORLD_BAKE_MINUTE_SECONDS=1",
     ];
     let mut first = args.to_vec();
-    first.extend(["--timeout", "3500ms"]);
+    first.extend(["--timeout", "5s"]);
     let run = f.deploy(w, BIN, &first);
     run.assert_exit(4, "timed-out");
     let headline = run.json["headline"].as_str().unwrap_or_default();
     assert!(
         headline.contains(
-            "(at blue/green BAKE_TIME: 100% of production traffic on the new revision, baking 4m)"
+            "(at blue/green BAKE_TIME: 100% of production traffic on the new revision, baking 10m)"
         ),
         "{headline}"
     );

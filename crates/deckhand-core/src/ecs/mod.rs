@@ -9,6 +9,7 @@ pub mod preflight;
 pub mod report;
 pub mod rollback;
 pub mod rollout;
+pub mod run;
 pub mod service_def;
 pub mod strategy;
 pub mod taskdef;

@@ -39,6 +39,9 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> ExitCode {
         Command::Ecs(EcsCommand::Wait(args)) => {
             publish(printer, started, ecs::wait(region, args, printer).await)
         }
+        Command::Ecs(EcsCommand::Run(args)) => {
+            publish(printer, started, ecs::run(region, args, printer).await)
+        }
         Command::Site(SiteCommand::Deploy(args)) => {
             publish(printer, started, site::deploy(region, args, printer).await)
         }

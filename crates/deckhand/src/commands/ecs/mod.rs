@@ -7,6 +7,7 @@ mod deploy;
 mod follow;
 mod preflight;
 mod rollback;
+mod run;
 mod service_def;
 mod verify;
 mod wait;
@@ -32,6 +33,7 @@ use deckhand_core::verdict::Verdict;
 
 pub(crate) use deploy::deploy;
 pub(crate) use rollback::rollback;
+pub(crate) use run::run;
 pub(crate) use wait::wait;
 
 use crate::cli::{DiffArgs, TargetArgs, WatchArgs};
@@ -57,10 +59,11 @@ struct WatchTiming {
     max_task_failures: u32,
 }
 
-/// Parses every flag of a deploy's target. Fails before any AWS call.
-fn load_inputs(t: &TargetArgs) -> Result<DeployInputs> {
+/// `--image` and `--env` (of `ecs deploy`, `ecs diff` and `ecs run`): what they change in a task
+/// definition. Fails before any AWS call.
+fn load_patch(images: &[String], env: &[String]) -> Result<TaskDefPatch> {
     let mut patch = TaskDefPatch::default();
-    for raw in t.images.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+    for raw in images.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         let (container, image) = match raw.split_once('=') {
             Some((c, i)) => (Some(c.trim().to_string()), i.trim()),
             None => (None, raw),
@@ -77,8 +80,7 @@ fn load_inputs(t: &TargetArgs) -> Result<DeployInputs> {
         })?;
         patch.images.push(ImageOverride { container, image });
     }
-    for raw in t
-        .env
+    for raw in env
         .iter()
         .map(|s| s.trim_end_matches('\r'))
         .filter(|s| !s.trim().is_empty())
@@ -102,6 +104,12 @@ fn load_inputs(t: &TargetArgs) -> Result<DeployInputs> {
             value: value.into(),
         });
     }
+    Ok(patch)
+}
+
+/// Parses every flag of a deploy's target. Fails before any AWS call.
+fn load_inputs(t: &TargetArgs) -> Result<DeployInputs> {
+    let patch = load_patch(&t.images, &t.env)?;
     let file = match &t.task_definition {
         None => None,
         Some(path) => Some(load_task_definition_file(path)?),
