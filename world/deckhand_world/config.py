@@ -23,6 +23,9 @@ DEFAULTS: dict[str, float] = {
     # A service deployment's STOP_REQUESTED (superseded by a newer deployment, or failed by the
     # circuit breaker without rollback) until STOPPED.
     "stop_seconds": 0.5,
+    # A task registered in a load balancer's target group (it reached RUNNING) is `initial`
+    # this long, then healthy or unhealthy as its task definition chose (target_health.py).
+    "health_check_seconds": 1.0,
     # A standalone (RunTask) task's RUNNING until its containers exit.
     "task_run_seconds": 1.0,
     # A lifecycle stage of a BLUE_GREEN, CANARY or LINEAR deployment that has no bake time
@@ -40,6 +43,7 @@ ENV_OVERRIDES: dict[str, str] = {
     "drain_seconds": "DECKHAND_WORLD_DRAIN_SECONDS",
     "replace_seconds": "DECKHAND_WORLD_REPLACE_SECONDS",
     "stop_seconds": "DECKHAND_WORLD_STOP_SECONDS",
+    "health_check_seconds": "DECKHAND_WORLD_HEALTH_CHECK_SECONDS",
     "task_run_seconds": "DECKHAND_WORLD_RUN_SECONDS",
     "stage_seconds": "DECKHAND_WORLD_STAGE_SECONDS",
     "bake_minute_seconds": "DECKHAND_WORLD_BAKE_MINUTE_SECONDS",

@@ -10,6 +10,8 @@ POST   /_deckhand/faults  -> replaces the fault rules ({"rules": [...]}); a bad 
 DELETE /_deckhand/faults  -> clears the fault rules
 GET    /_deckhand/registries     -> {"ecr": "127.0.0.1:P1", "hub": "127.0.0.1:P2"} (--registry)
 GET    /_deckhand/registry-stats -> the registry fronts' counters (--registry)
+GET    /_deckhand/app/CLUSTER/SERVICE -> answered by the service's next RUNNING task
+                             (target_health.py)
 
 The middleware also fails the requests that a fault rule matches (faults.py), before moto sees
 them.
@@ -24,7 +26,7 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request, Response
 
-from . import config, faults
+from . import config, faults, target_health
 from .ecs_rollouts import LOCK, advance_all
 
 PREFIX = "/_deckhand/"
@@ -115,8 +117,22 @@ ROUTES: dict[str, tuple[tuple[str, ...], Callable[[Request], Response]]] = {
 }
 
 
+def _app(request: Request, name: str) -> Response:
+    parts = name.split("/")
+    if len(parts) < 3 or not parts[1] or not parts[2]:
+        return _json(404, {"error": "use /_deckhand/app/CLUSTER/SERVICE"})
+    if request.method not in ("GET", "HEAD"):
+        return _json(405, {"error": f"{request.path} accepts GET, HEAD"})
+    with LOCK:
+        advance_all()
+        status, body, headers = target_health.app_answer(parts[1], parts[2])
+    return Response(body, status=status, headers=headers, mimetype="text/plain")
+
+
 def handle(request: Request) -> Response:
     name = request.path[len(PREFIX) :].strip("/")
+    if name.startswith("app/"):
+        return _app(request, name)
     if name not in ROUTES:
         return _json(
             404, {"error": f"unknown control endpoint {request.path}", "known": sorted(ROUTES)}

@@ -25,7 +25,7 @@ from moto.ecs.responses import DESCRIBE_TASKS_TAGS
 from moto.core.responses import ActionResult
 from moto.core.utils import camelcase_to_underscores
 
-from . import paging, service_deployments, sim, standalone_tasks, taskdefs
+from . import paging, service_deployments, sim, standalone_tasks, target_health, taskdefs
 
 LOCK = threading.RLock()
 
@@ -111,6 +111,7 @@ def register_task_definition(
 ) -> Any:
     # Reject invalid fault/timing settings up front (a typo must not look like a healthy revision).
     taskdefs.profile_of_definitions(list(container_definitions or []))
+    target_health.check_definitions(list(container_definitions or []))
     return _original["register_task_definition"](
         self, family, container_definitions, *args, **kwargs
     )
@@ -566,5 +567,7 @@ def install() -> None:
     Response.list_service_deployments = response_list_service_deployments
     Response.describe_service_deployments = response_describe_service_deployments
     Response.describe_service_revisions = response_describe_service_revisions
+    # Load balancer target health of the simulated tasks (moto's elbv2).
+    target_health.install()
     # RunTask's tasks run to completion (standalone_tasks.py).
     standalone_tasks.install(Backend)

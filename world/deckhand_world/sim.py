@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 from moto.utilities.utils import get_partition
 
-from . import service_deployments, strategies, taskdefs
+from . import service_deployments, strategies, target_health, taskdefs
 
 MAX_EVENTS = 100
 # Spacing of events ECS emits back to back ("deployment completed" then "steady state", ...).
@@ -130,6 +130,8 @@ class SimTask:
         self._stopping: float | None = None
         self._stopped: float | None = None
         self.containers = [SimContainer(self, d) for d in deployment.td.container_definitions]
+        # Its private IP (awsvpc attachment) and its load balancer targets.
+        target_health.task_created(service, self)
 
     # Timestamps are kept as floats and shown as datetimes, which the serializer expects.
     created_at = property(lambda self: to_datetime(self._created))
@@ -170,6 +172,7 @@ class SimTask:
             container.last_status = "RUNNING"
             if container._has_health_check and not self.profile.crashes:
                 container.health_status = "HEALTHY"
+        target_health.task_running(self, when)
 
     def stop(self, when: float, stop_code: str, reason: str, exit_code: int | None) -> None:
         """Stops at once (no STOPPING phase is modelled). `exit_code` goes to the containers
@@ -181,6 +184,7 @@ class SimTask:
         self._stopped = when
         self.stop_code = stop_code
         self.stopped_reason = reason
+        target_health.task_stopped(self)
         for container in self.containers:
             container.last_status = "STOPPED"
             if was_running and exit_code is not None:

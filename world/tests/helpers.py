@@ -32,6 +32,7 @@ FAST = {
     "drain_seconds": 0.3,
     "replace_seconds": 0.1,
     "stop_seconds": 0.3,
+    "health_check_seconds": 0.2,
     "task_run_seconds": 0.3,
 }
 

@@ -23,6 +23,7 @@ DEFAULTS = {
     "drain_seconds": 1.0,
     "replace_seconds": 0.5,
     "stop_seconds": 0.5,
+    "health_check_seconds": 1.0,
     "task_run_seconds": 1.0,
     "stage_seconds": 0.3,
     "bake_minute_seconds": 0.5,

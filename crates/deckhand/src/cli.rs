@@ -603,6 +603,10 @@ pub struct WaitArgs {
     #[command(flatten)]
     pub watch: WatchArgs,
 
+    /// Post-deploy verification of a deployment followed to completion.
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+
     /// Roll back to the last revision that ran to completion when the deployment fails
     /// (unless ECS already did), as `ecs deploy` would have.
     #[arg(
@@ -772,6 +776,70 @@ pub struct WatchArgs {
     pub max_task_failures: u32,
 }
 
+/// Post-deploy verification, after ECS says the deployment COMPLETED (docs/ecs-deploy.md,
+/// "Verification"). A failed verification is a failed deploy.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// When the service has load balancers: how long every new task has to become `healthy`
+    /// in every target group.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "5m",
+        env = "DECKHAND_VERIFY_GRACE"
+    )]
+    pub verify_grace: String,
+
+    /// GET this URL until `--verify-successes` answers in a row are as expected.
+    #[arg(long, value_name = "URL", env = "DECKHAND_VERIFY_URL")]
+    pub verify_url: Option<String>,
+
+    /// The statuses `--verify-url` must answer: `2xx`, `200`, `200,301`.
+    #[arg(
+        long,
+        value_name = "STATUSES",
+        default_value = "2xx",
+        env = "DECKHAND_VERIFY_STATUS"
+    )]
+    pub verify_status: String,
+
+    /// A regex the body `--verify-url` answers must match.
+    #[arg(long, value_name = "REGEX", env = "DECKHAND_VERIFY_BODY")]
+    pub verify_body: Option<String>,
+
+    /// How many expected answers in a row `--verify-url` needs.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 3,
+        env = "DECKHAND_VERIFY_SUCCESSES"
+    )]
+    pub verify_successes: u32,
+
+    /// How long `--verify-url` may take to give them.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "2m",
+        env = "DECKHAND_VERIFY_TIMEOUT"
+    )]
+    pub verify_timeout: String,
+}
+
+impl Default for VerifyArgs {
+    /// The flags' defaults: target health when the service has load balancers, no URL.
+    fn default() -> Self {
+        Self {
+            verify_grace: "5m".into(),
+            verify_url: None,
+            verify_status: "2xx".into(),
+            verify_body: None,
+            verify_successes: 3,
+            verify_timeout: "2m".into(),
+        }
+    }
+}
+
 /// `ecs deploy`.
 #[derive(Debug, Clone, Args)]
 pub struct DeployArgs {
@@ -782,6 +850,10 @@ pub struct DeployArgs {
     /// Watch settings.
     #[command(flatten)]
     pub watch: WatchArgs,
+
+    /// Post-deploy verification.
+    #[command(flatten)]
+    pub verify: VerifyArgs,
 
     /// Roll back to the previous task definition when the deploy fails (unless ECS already did).
     /// With several services, `on-failure` rolls back only the service that failed; `all` also

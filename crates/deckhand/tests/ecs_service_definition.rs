@@ -530,8 +530,25 @@ fn network_load_balancer_and_capacity_settings_are_created_and_changed() {
         .as_str()
         .unwrap()
         .to_string();
-    let target_group =
-        "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/front/0123456789abcdef";
+    // A real target group (moto's elbv2): after the rollout, deckhand verifies the new tasks'
+    // health in it, and the world registers them there.
+    let target_group = w.aws(&[
+        "elbv2",
+        "create-target-group",
+        "--name",
+        "svcdef-front",
+        "--protocol",
+        "HTTP",
+        "--port",
+        "80",
+        "--target-type",
+        "ip",
+        "--vpc-id",
+        &vpc,
+    ])["TargetGroups"][0]["TargetGroupArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let file = |subnets: &[&str], public: &str| {
         json!({
             "serviceName": f.service,

@@ -15,3 +15,4 @@ pub mod service_def;
 pub mod strategy;
 pub mod taskdef;
 pub mod taskdef_shape;
+pub mod verify;

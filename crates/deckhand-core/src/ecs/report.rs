@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::model::{ServiceEvent, TaskSnapshot};
 use super::plan::{DeployPlan, render_plan, short_arn};
 use super::rollout::{Outcome, ProgressLine};
+use super::verify::{self, VerificationReport};
 use crate::report::{Details, Outputs, Report, escape_md, icon};
 use crate::time::{format_clock, format_utc};
 use crate::verdict::Verdict;
@@ -165,6 +166,10 @@ pub struct DeployReport {
     pub resume_command: Option<String>,
     /// Old revisions deregistered after the green verdict (`--keep-revisions`).
     pub deregistered: Vec<String>,
+    /// Post-deploy verifications (target health, `--verify-url`): of the deployment, then of
+    /// deckhand's rollback when it rolled back. Absent when nothing was verified.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verifications: Vec<VerificationReport>,
     /// What `--service-definition` creates or changes (absent without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_definition: Option<super::service_def::ServicePlan>,
@@ -230,6 +235,7 @@ impl DeployReport {
             stopped_tasks: Vec::new(),
             resume_command: None,
             deregistered: Vec::new(),
+            verifications: Vec::new(),
             service_definition: None,
         }
     }
@@ -317,6 +323,9 @@ pub fn render_failure_text(report: &Report<DeployReport>) -> String {
     if let Some(r) = &d.rollback {
         out.push_str(&format!("  rollback: {}\n", rollback_sentence(r)));
     }
+    for v in &d.verifications {
+        out.push_str(&verify::render_text(v));
+    }
     if !d.events.is_empty() {
         out.push_str("\nservice events since the deployment began:\n");
         if d.events.len() > MAX_EVENTS {
@@ -398,6 +407,9 @@ pub fn render_markdown(report: &Report<DeployReport>) -> String {
     if !rows.is_empty() {
         out.push_str("| | |\n|---|---|\n");
         out.push_str(&rows);
+    }
+    for v in &d.verifications {
+        out.push_str(&verify::render_markdown(v));
     }
     if !report.verdict.is_ok() {
         if !d.stopped_tasks.is_empty() {
@@ -549,6 +561,7 @@ mod tests {
                 }],
                 resume_command: None,
                 deregistered: Vec::new(),
+                verifications: Vec::new(),
                 service_definition: None,
             },
         );

@@ -13,7 +13,7 @@ use deckhand_core::verdict::Verdict;
 
 use super::image::{load_spec, run_build};
 use super::smoke::SmokeSettings;
-use crate::cli::{DeployArgs, EcsDeployArgs, NginxBuildArgs, TargetArgs};
+use crate::cli::{DeployArgs, EcsDeployArgs, NginxBuildArgs, TargetArgs, VerifyArgs};
 use crate::error::{CommandError, Result, end};
 use crate::printer::Printer;
 use crate::registry_access::Access;
@@ -201,6 +201,8 @@ async fn roll_out(
             ..TargetArgs::single(cluster, service)
         },
         watch: args.watch.clone(),
+        // Target health when the service has load balancers; no URL check of its own.
+        verify: VerifyArgs::default(),
         rollback: args.rollback.into(),
         dry_run: args.push.dry_run,
     };

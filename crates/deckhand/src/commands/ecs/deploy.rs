@@ -7,10 +7,12 @@ use deckhand_core::deployment_record::RecordSpec;
 use deckhand_core::ecs::plan::{DeploymentStep, short_arn};
 use deckhand_core::ecs::report::DeployReport;
 use deckhand_core::ecs::rollback::fallback_rollback_target;
+use deckhand_core::ecs::verify::VerifySpec;
 use deckhand_core::report::Report;
 use deckhand_core::verdict::Verdict;
 
 use super::follow::{Followed, follow};
+use super::verify::{Verifier, load_verify};
 use super::{aws, load_inputs, load_timing, secret_inputs, service_def};
 use crate::cancel;
 use crate::cli::{DeployArgs, EcsDeployArgs};
@@ -30,7 +32,8 @@ pub(crate) async fn deploy(
         github,
     } = args.into();
     // Loaded once: a task definition file is read and checked against the ECS model here.
-    let loaded = load_inputs(&args.target).and_then(|i| Ok((i, load_timing(&args.watch)?)));
+    let loaded = load_inputs(&args.target)
+        .and_then(|i| Ok((i, load_timing(&args.watch)?, load_verify(&args.verify)?)));
     // No record for a dry run or for flags that fail validation (nothing is changed then).
     let will_deploy = !args.dry_run && loaded.is_ok();
     let spec = will_deploy.then(|| {
@@ -49,17 +52,18 @@ pub(crate) async fn deploy(
 async fn deploy_once(
     region: Option<String>,
     args: &DeployArgs,
-    loaded: Result<(super::DeployInputs, super::WatchTiming)>,
+    loaded: Result<(super::DeployInputs, super::WatchTiming, VerifySpec)>,
     printer: &Printer,
 ) -> Report<DeployReport> {
     cancel::listen();
     let t = &args.target;
     let mut report = aws_report("ecs deploy", DeployReport::new(&t.cluster, t.service()));
     let setup = async {
-        let (inputs, timing) = loaded?;
+        let (inputs, timing, verify) = loaded?;
         printer.mask(&secret_inputs(&inputs.patch));
         let (ctx, ecs) = aws(region).await?;
-        Ok::<_, CommandError>((inputs, timing, ctx, ecs))
+        let verifier = Verifier::new(&ctx, verify)?;
+        Ok::<_, CommandError>((inputs, (timing, verifier), ctx, ecs))
     };
     let (inputs, timing, ctx, ecs) = match setup.await {
         Ok(v) => v,
@@ -83,7 +87,7 @@ async fn apply(
     ecs: &EcsAdapter,
     args: &DeployArgs,
     inputs: &super::DeployInputs,
-    timing: &super::WatchTiming,
+    (timing, verifier): &(super::WatchTiming, Verifier),
     printer: &Printer,
     report: &mut Report<DeployReport>,
 ) -> Result<()> {
@@ -106,7 +110,8 @@ async fn apply(
     };
     printer.end_group();
     if let Some(create) = create? {
-        return service_def::apply_create(ecs, args, inputs, create, timing, printer, report).await;
+        let watch = (timing, verifier);
+        return service_def::apply_create(ecs, args, inputs, create, watch, printer, report).await;
     }
     let (plan, observed, desired) = prepared.expect("BUG: planned when nothing is created")?;
     let settings = settings?;
@@ -237,6 +242,7 @@ async fn apply(
                 && same_primary
                 && !matches!(plan.deployment, DeploymentStep::Attach { .. })),
         ecs_rollback: false,
+        verify: Some(verifier),
     };
     follow(ecs, printer, followed, timing, args.rollback.into(), report).await?;
     if report.verdict == Verdict::Succeeded && !plan.deregister.is_empty() {

@@ -26,6 +26,7 @@ use futures_util::future::join_all;
 
 use super::follow::{Followed, follow};
 use super::rollback::{last_good_or, roll_back};
+use super::verify::{Verifier, load_verify};
 use super::{DeployInputs, Observed, WatchTiming, aws, load_inputs, load_timing, secret_inputs};
 use crate::cancel;
 use crate::cli::{DeployArgs, DeployRollbackMode, EcsDeployArgs, TargetArgs};
@@ -33,6 +34,7 @@ use crate::commands::{aws_report, now_ms};
 use crate::error::{CommandError, Result, fail};
 use crate::github;
 use crate::printer::Printer;
+use deckhand_core::ecs::verify::VerifySpec;
 
 /// `ecs deploy` with several services. A GitHub deployment record is made only when
 /// `--environment` names the environment the services form together (docs/github.md).
@@ -63,7 +65,7 @@ pub(crate) async fn deploy_services(
 }
 
 /// The inputs, checked once for every service.
-fn load(args: &DeployArgs, names: &[String]) -> Result<(DeployInputs, WatchTiming)> {
+fn load(args: &DeployArgs, names: &[String]) -> Result<(DeployInputs, WatchTiming, VerifySpec)> {
     let t = &args.target;
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     check_services(&refs).map_err(|e| {
@@ -89,7 +91,11 @@ fn load(args: &DeployArgs, names: &[String]) -> Result<(DeployInputs, WatchTimin
     }
     let mut inputs = load_inputs(t)?;
     inputs.fan_out = true;
-    Ok((inputs, load_timing(&args.watch)?))
+    Ok((
+        inputs,
+        load_timing(&args.watch)?,
+        load_verify(&args.verify)?,
+    ))
 }
 
 /// A one-service target for each service of the fan-out.
@@ -107,7 +113,7 @@ async fn fan_out(
     region: Option<String>,
     args: &DeployArgs,
     names: &[String],
-    loaded: Result<(DeployInputs, WatchTiming)>,
+    loaded: Result<(DeployInputs, WatchTiming, VerifySpec)>,
     printer: &Printer,
 ) -> Report<FanoutReport> {
     cancel::listen();
@@ -122,12 +128,13 @@ async fn fan_out(
         FanoutReport::new(&args.target.cluster, services),
     );
     let setup = async {
-        let (inputs, timing) = loaded?;
+        let (inputs, timing, verify) = loaded?;
         printer.mask(&secret_inputs(&inputs.patch));
         let (ctx, ecs) = aws(region).await?;
-        Ok::<_, CommandError>((inputs, timing, ctx, ecs))
+        let verifier = Verifier::new(&ctx, verify)?;
+        Ok::<_, CommandError>((inputs, timing, verifier, ctx, ecs))
     };
-    let (inputs, timing, ctx, ecs) = match setup.await {
+    let (inputs, timing, verifier, ctx, ecs) = match setup.await {
         Ok(v) => v,
         Err(e) => {
             fail(&mut report, e);
@@ -140,6 +147,7 @@ async fn fan_out(
         args,
         inputs: &inputs,
         timing: &timing,
+        verifier: &verifier,
         printer,
         targets: &targets,
         started,
@@ -169,6 +177,7 @@ struct FanOut<'a> {
     args: &'a DeployArgs,
     inputs: &'a DeployInputs,
     timing: &'a WatchTiming,
+    verifier: &'a Verifier,
     printer: &'a Printer,
     targets: &'a [TargetArgs],
     started: Instant,
@@ -499,6 +508,7 @@ impl FanOut<'_> {
             restore_count: plan.desired_count.map(|(from, _)| from),
             scale_only: plan.scale_only,
             ecs_rollback: false,
+            verify: Some(self.verifier),
         };
         let policy = self.args.rollback.into();
         follow(self.ecs, printer, followed, self.timing, policy, report).await

@@ -11,13 +11,15 @@ use deckhand_core::ecs::report::{
     DeployReport, RollbackPolicy, breaker_rollback_headline, cancelled_headline, ecs_rollback,
     outcome_headline, resume_command, verdict_of, wants_rollback,
 };
-use deckhand_core::ecs::rollout::{RolloutWatch, WatchSpec};
+use deckhand_core::ecs::rollout::{Outcome, RolloutWatch, WatchSpec};
 use deckhand_core::ecs::strategy::timed_out_headline;
+use deckhand_core::ecs::verify::{VerifiedDeployment, failure_reason};
 use deckhand_core::report::Report;
 use deckhand_core::verdict::Verdict;
 
 use super::WatchTiming;
 use super::rollback::{last_good_or, roll_back};
+use super::verify::Verifier;
 use super::watch::{WatchEnd, final_stopped_tasks, start_fallback_ms, watch_rollout};
 use crate::cancel;
 use crate::error::Result;
@@ -43,6 +45,8 @@ pub(super) struct Followed<'a> {
     /// The deployment is the circuit breaker's rollback of a failed one (a re-attached watch
     /// found it PRIMARY).
     pub(super) ecs_rollback: bool,
+    /// Post-deploy verification of a COMPLETED deployment (and of deckhand's rollback).
+    pub(super) verify: Option<&'a Verifier>,
 }
 
 /// Follows `f.deployment` to its verdict and sets it on `report`.
@@ -102,6 +106,35 @@ pub(super) async fn follow(
             return Ok(());
         }
     };
+    // ECS's COMPLETED is not yet the verdict: is the new revision really serving?
+    let outcome = match (f.verify, outcome) {
+        (Some(verifier), Outcome::Succeeded) => {
+            let verified = verifier
+                .verify(
+                    ecs,
+                    printer,
+                    (cluster, service),
+                    &ours.id,
+                    td,
+                    VerifiedDeployment::Deploy,
+                    timing.poll,
+                )
+                .await?;
+            match verified {
+                Some(v) if !v.passed => {
+                    let reason = failure_reason(&v);
+                    d.verifications.push(v);
+                    Outcome::Failed { reason }
+                }
+                Some(v) => {
+                    d.verifications.push(v);
+                    Outcome::Succeeded
+                }
+                None => Outcome::Succeeded,
+            }
+        }
+        (_, outcome) => outcome,
+    };
     d.rollback = ecs_rollback(&outcome);
     if !outcome.is_success() {
         d.stopped_tasks = final_stopped_tasks(ecs, cluster, service, &watch).await;
@@ -122,7 +155,7 @@ pub(super) async fn follow(
                 "; not rolled back: the job was cancelled ({signal})"
             )),
             (Some(previous), None) => {
-                let rollback = roll_back(
+                let mut rollback = roll_back(
                     ecs,
                     printer,
                     (cluster, service),
@@ -131,6 +164,39 @@ pub(super) async fn follow(
                     timing,
                 )
                 .await;
+                // The rollback is verified too: its tasks healthy in the target groups.
+                if let (true, Some(verifier), Some(id)) =
+                    (rollback.completed, f.verify, rollback.deployment_id.clone())
+                {
+                    let verified = verifier
+                        .verify(
+                            ecs,
+                            printer,
+                            (cluster, service),
+                            &id,
+                            &previous,
+                            VerifiedDeployment::Rollback,
+                            timing.poll,
+                        )
+                        .await;
+                    match verified {
+                        Ok(None) => {}
+                        Ok(Some(v)) => {
+                            if !v.passed {
+                                rollback.completed = false;
+                                rollback.detail.clone_from(&v.problem);
+                            }
+                            report.details.verifications.push(v);
+                        }
+                        Err(e) => {
+                            rollback.completed = false;
+                            rollback.detail = Some(format!(
+                                "its verification could not be done: {}",
+                                e.problem.message
+                            ));
+                        }
+                    }
+                }
                 verdict = match (rollback.completed, cancel::received()) {
                     (true, _) => Verdict::RolledBack,
                     (false, Some(signal)) => {

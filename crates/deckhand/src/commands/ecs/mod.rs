@@ -10,6 +10,7 @@ mod preflight;
 mod rollback;
 mod run;
 mod service_def;
+mod verify;
 mod wait;
 mod watch;
 

@@ -19,6 +19,7 @@ use deckhand_core::verdict::Verdict;
 
 use super::follow::{Followed, follow};
 use super::preflight::preflight;
+use super::verify::Verifier;
 use super::{DeployInputs, WatchTiming};
 use crate::cancel;
 use crate::cli::{DeployArgs, TargetArgs};
@@ -176,7 +177,7 @@ pub(super) async fn apply_create(
     args: &DeployArgs,
     inputs: &DeployInputs,
     create: CreatePlan,
-    timing: &WatchTiming,
+    (timing, verifier): (&WatchTiming, &Verifier),
     printer: &Printer,
     report: &mut Report<DeployReport>,
 ) -> Result<()> {
@@ -241,6 +242,7 @@ pub(super) async fn apply_create(
         restore_count: None,
         scale_only: false,
         ecs_rollback: false,
+        verify: Some(verifier),
     };
     follow(ecs, printer, followed, timing, args.rollback.into(), report).await
 }

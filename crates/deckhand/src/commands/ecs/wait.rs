@@ -14,6 +14,7 @@ use deckhand_core::ecs::rollout::is_breaker_rollback;
 use deckhand_core::report::Report;
 
 use super::follow::{Followed, follow};
+use super::verify::{Verifier, load_verify};
 use super::{WatchTiming, aws, load_timing, observe};
 use crate::cancel;
 use crate::cli::WaitArgs;
@@ -30,17 +31,19 @@ pub(crate) async fn wait(
     let mut report = aws_report("ecs wait", DeployReport::new(&args.cluster, &args.service));
     let setup = async {
         let timing = load_timing(&args.watch)?;
+        let verify = load_verify(&args.verify)?;
         let (ctx, ecs) = aws(region).await?;
-        Ok::<_, CommandError>((timing, ctx, ecs))
+        let verifier = Verifier::new(&ctx, verify)?;
+        Ok::<_, CommandError>((timing, verifier, ctx, ecs))
     };
-    let (timing, ctx, ecs) = match setup.await {
+    let (timing, verifier, ctx, ecs) = match setup.await {
         Ok(v) => v,
         Err(e) => {
             fail(&mut report, e);
             return report;
         }
     };
-    if let Err(e) = run(&ecs, &args, &timing, printer, &mut report).await {
+    if let Err(e) = run(&ecs, &args, (&timing, &verifier), printer, &mut report).await {
         fail(&mut report, e);
     }
     report.api_calls = Some(ctx.calls.snapshot());
@@ -58,7 +61,7 @@ enum Pick {
 async fn run(
     ecs: &EcsAdapter,
     args: &WaitArgs,
-    timing: &WatchTiming,
+    (timing, verifier): (&WatchTiming, &Verifier),
     printer: &Printer,
     report: &mut Report<DeployReport>,
 ) -> Result<()> {
@@ -126,6 +129,7 @@ async fn run(
                 deployment,
                 task_definition: td,
                 scale_only: false,
+                verify: Some(verifier),
             };
             follow(ecs, printer, followed, timing, args.rollback.into(), report).await
         }
