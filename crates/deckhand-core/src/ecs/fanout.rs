@@ -97,9 +97,11 @@ pub fn check_services(services: &[&str]) -> Result<(), FanoutError> {
 /// then deployments still in progress and not judged (timed out, cancelled; `ecs wait`
 /// resumes them); then rolled back (red, but verified back on the previous revision); bad input
 /// (nothing changed anywhere); and the green ones, a change before no change.
-pub const SEVERITY: [Verdict; 12] = [
+pub const SEVERITY: [Verdict; 13] = [
     Verdict::RollbackFailed,
     Verdict::Failed,
+    // `ecs run`'s; a deploy never ends with it, but the order covers every verdict.
+    Verdict::NotStarted,
     Verdict::Error,
     Verdict::Superseded,
     Verdict::TimedOut,
@@ -416,6 +418,7 @@ mod tests {
                 RollbackFailed,
                 Superseded,
                 TimedOut,
+                NotStarted,
                 Error
             ]
         );
