@@ -365,3 +365,91 @@ fn services_from_the_environment_one_per_line() {
     );
     assert_eq!(all[0].revisions(w).len(), 1);
 }
+
+/// GitHub's cancel reaches a fan-out: every service's watch stops at once, each result is
+/// `cancelled` with its own resume command, nothing is rolled back, and each resume command
+/// then gives the verdict the uninterrupted deploy would have.
+#[test]
+fn sigterm_mid_fan_out_cancels_every_watch_and_each_ecs_wait_resumes() {
+    use std::io::{BufRead, BufReader, Read};
+    let w = world();
+    let services = cluster(w, "fan-cancel", 2, 0);
+    let refs: Vec<&ServiceFixture> = services.iter().collect();
+    let mut cmd = w.command(BIN);
+    cmd.args(["--output", "json", "ecs", "deploy", "--cluster"])
+        .arg(&refs[0].cluster)
+        .args([
+            "--poll-interval",
+            "200ms",
+            "--timeout",
+            "60s",
+            "--skip-image-check",
+        ])
+        .args(["--image", &format!("app={IMAGE_V2}")])
+        // Tasks take 5 s to start: the deploys are mid-rollout when the signal comes.
+        .args(["--env", "app:DECKHAND_WORLD_START_SECONDS=5"]);
+    for s in &refs {
+        cmd.args(["--service", &s.service]);
+    }
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut log = String::new();
+    let mut watching = 0;
+    while watching < refs.len() {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "ended early:\n{log}"
+        );
+        watching += usize::from(line.contains("watching deployment"));
+        log.push_str(&line);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = std::time::Instant::now();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    log.push_str(&rest);
+    let mut out = child.wait_with_output().unwrap();
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        sent.elapsed()
+    );
+    out.stderr = log.into_bytes();
+    let run = Run::from_output(&out);
+    run.assert_exit(5, "cancelled");
+    for s in &refs {
+        let r = result(&run, &s.service);
+        assert_eq!(r["verdict"], "cancelled", "{r}");
+        assert!(r["rollback"].is_null(), "nothing rolled back: {r}");
+        let id = r["deployment_id"].as_str().unwrap();
+        let resume = format!(
+            "deckhand ecs wait --cluster {} --service {} --deployment {id}",
+            s.cluster, s.service
+        );
+        assert_eq!(r["resume_command"], resume.as_str());
+        assert!(run.stderr.contains(&resume), "{}", run.stderr);
+        let resumed = Run::from_output(
+            &w.command(BIN)
+                .args(["--output", "json", "ecs", "wait", "--cluster", &s.cluster])
+                .args(["--service", &s.service, "--deployment", id])
+                .args(["--poll-interval", "200ms", "--timeout", "60s"])
+                .output()
+                .unwrap(),
+        );
+        resumed.assert_exit(0, "succeeded");
+        assert_eq!(
+            s.primary_task_definition(w),
+            r["task_definition_arn"].as_str().unwrap()
+        );
+    }
+}
