@@ -203,27 +203,10 @@ async fn apply(
                 .expect("BUG: the plan attaches to a deployment the service has")
         }
         _ => {
-            let deploys = plan.register || plan.reuse.is_some() || plan.force_new_deployment;
-            let update = ServiceUpdate {
-                task_definition: deploys.then(|| target_arn.clone()),
-                desired_count: plan.desired_count.map(|(_, to)| to),
-                force_new_deployment: plan.force_new_deployment,
-            };
+            let update = super::service_update(&plan, &target_arn);
             let settings_plan = settings.as_ref().map(|(s, _)| s);
             let response = service_def::update_service(ecs, t, &update, settings_plan).await?;
-            let ours = response.primary().cloned().ok_or_else(|| {
-                CommandError::failed(format!(
-                    "UpdateService for `{}` returned no PRIMARY deployment to watch",
-                    t.service()
-                ))
-            })?;
-            printer.line(&format!(
-                "updated service `{}`: watching deployment {} of {}",
-                t.service(),
-                ours.id,
-                short_arn(&target_arn)
-            ));
-            ours
+            super::started_deployment(&response, t.service(), &target_arn, printer)?
         }
     };
     service_def::apply_tags(ecs, settings.as_ref(), printer).await?;

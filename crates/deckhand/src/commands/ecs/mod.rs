@@ -405,3 +405,33 @@ pub(crate) async fn diff(
     report.api_calls = Some(ctx.calls.snapshot());
     report
 }
+
+/// The UpdateService of a plan that starts (or scales) a deployment of `target_arn`.
+fn service_update(plan: &DeployPlan, target_arn: &str) -> deckhand_aws::ecs::ServiceUpdate {
+    let deploys = plan.register || plan.reuse.is_some() || plan.force_new_deployment;
+    deckhand_aws::ecs::ServiceUpdate {
+        task_definition: deploys.then(|| target_arn.to_string()),
+        desired_count: plan.desired_count.map(|(_, to)| to),
+        force_new_deployment: plan.force_new_deployment,
+    }
+}
+
+/// The deployment UpdateService started, which the deploy then watches; says so in the log.
+fn started_deployment(
+    response: &ServiceSnapshot,
+    service: &str,
+    target_arn: &str,
+    printer: &Printer,
+) -> Result<deckhand_core::ecs::model::Deployment> {
+    let ours = response.primary().cloned().ok_or_else(|| {
+        CommandError::failed(format!(
+            "UpdateService for `{service}` returned no PRIMARY deployment to watch"
+        ))
+    })?;
+    printer.line(&format!(
+        "updated service `{service}`: watching deployment {} of {}",
+        ours.id,
+        deckhand_core::ecs::plan::short_arn(target_arn)
+    ));
+    Ok(ours)
+}
