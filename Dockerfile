@@ -14,6 +14,9 @@ RUN apk add --no-cache musl-dev ca-certificates
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY crates ./crates
+# `deckhand --version` names the commit (crates/deckhand/build.rs); the context has no .git.
+ARG DECKHAND_BUILD_COMMIT=unknown
+ENV DECKHAND_BUILD_COMMIT=${DECKHAND_BUILD_COMMIT}
 # The musl target links statically by default, so the binary runs on `scratch`.
 # (Cache mounts need BuildKit, which docker buildx and current Docker use.)
 RUN --mount=type=cache,target=/usr/local/cargo/registry \

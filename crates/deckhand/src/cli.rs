@@ -11,7 +11,19 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Ship to AWS from GitHub Actions: ECS deploys with true verdicts.
 #[derive(Debug, Parser)]
-#[command(name = "deckhand", version, about, propagate_version = true)]
+#[command(
+    name = "deckhand",
+    version = concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (commit ",
+        env!("DECKHAND_COMMIT"),
+        ", ",
+        env!("DECKHAND_TARGET"),
+        ")"
+    ),
+    about,
+    propagate_version = true
+)]
 pub struct Cli {
     /// AWS region (default: the SDK chain: AWS_REGION, then the profile).
     #[arg(long, global = true, env = "DECKHAND_REGION")]

@@ -85,3 +85,27 @@ fn an_unknown_subcommand_is_exit_2() {
     assert_eq!(code, 2);
     insta::assert_snapshot!(stderr);
 }
+
+/// `--version` names the commit the binary was built from (git's, in a checkout) and its target.
+#[test]
+fn version_names_the_commit_and_the_target() {
+    let (code, stdout, _) = run(&["--version"]);
+    assert_eq!(code, 0);
+    let line = stdout.trim();
+    let re = regex_lite::Regex::new(
+        r"^deckhand \d+\.\d+\.\d+ \(commit ([0-9a-f]{12}|unknown), ([a-z0-9_]+-[a-z0-9_.-]+)\)$",
+    )
+    .unwrap();
+    let caps = re.captures(line).unwrap_or_else(|| panic!("{line:?}"));
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    if let Some(head) = head {
+        assert_eq!(&caps[1], head, "built from this checkout's HEAD");
+    }
+    assert!(caps[2].contains(std::env::consts::ARCH), "{line}");
+}
