@@ -1434,7 +1434,7 @@ fn the_docker_runtime_without_an_engine_is_a_skip_for_nginx_and_an_error_when_as
         no_engine,
     );
     assert_eq!(auto.json["smoke"]["runtime"], "chroot", "{}", auto.json);
-    let asked = image_build(
+    let asked = image_build_in(
         w,
         &nginx_base(w),
         &[site.add_html()],
@@ -1446,6 +1446,7 @@ fn the_docker_runtime_without_an_engine_is_a_skip_for_nginx_and_an_error_when_as
             "docker",
             "--dry-run",
         ],
+        no_engine,
     );
     asked.assert_exit(1, "error");
     assert!(
@@ -1456,8 +1457,15 @@ fn the_docker_runtime_without_an_engine_is_a_skip_for_nginx_and_an_error_when_as
     assert_nothing_pushed(w, "smoke-docker", &tag);
 }
 
+/// The tests on the shared engine look at everything on it (what is left behind), so they take
+/// turns.
+static ENGINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn the_docker_runtime_loads_and_runs_the_built_image_on_a_real_engine() {
+    let _engine = ENGINE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let w = world();
     let docker: &[(&str, &str)] = &[
         ("DOCKER_HOST", deckhand_testkit::docker_host()),
@@ -1527,6 +1535,9 @@ fn the_docker_runtime_loads_and_runs_the_built_image_on_a_real_engine() {
 
 #[test]
 fn a_container_left_by_a_killed_deckhand_is_removed_by_the_next_docker_smoke_run() {
+    let _engine = ENGINE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let w = world();
     let host = deckhand_testkit::docker_host();
     let engine = |args: &[&str]| {
