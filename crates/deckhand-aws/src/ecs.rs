@@ -197,17 +197,11 @@ impl EcsAdapter {
         cluster: &str,
         service: &str,
     ) -> Result<Option<ServiceSnapshot>, EcsError> {
-        let resource = format!("{cluster}/{service}");
-        let out = self
-            .client
-            .describe_services()
-            .cluster(cluster)
-            .services(service)
-            .include(ServiceField::Tags)
-            .send()
-            .await
-            .map_err(|e| api_error("DescribeServices", &resource, e))?;
-        Ok(out.services().first().map(service_snapshot))
+        Ok(self
+            .describe_one_service(cluster, service, true)
+            .await?
+            .as_ref()
+            .map(service_snapshot))
     }
 
     /// DescribeTaskDefinition with its tags, as raw JSON.
@@ -317,13 +311,64 @@ impl EcsAdapter {
         service: &str,
     ) -> Result<Vec<TaskSnapshot>, EcsError> {
         let resource = format!("{cluster}/{service}");
+        let arns = self
+            .list_service_tasks(
+                cluster,
+                service,
+                DesiredStatus::Stopped,
+                None,
+                Some(STOPPED_TASK_PAGES),
+            )
+            .await?;
+        let tasks = self
+            .describe_task_batches(cluster, &arns, &resource)
+            .await?;
+        Ok(tasks.iter().map(task_snapshot).collect())
+    }
+
+    /// DescribeServices of one service (with its tags when `tags`); `None` when it does not
+    /// exist (ECS reports it MISSING). Each caller reads the view it needs from it.
+    pub(crate) async fn describe_one_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        tags: bool,
+    ) -> Result<Option<Service>, EcsError> {
+        let resource = format!("{cluster}/{service}");
+        let mut request = self
+            .client
+            .describe_services()
+            .cluster(cluster)
+            .services(service);
+        if tags {
+            request = request.include(ServiceField::Tags);
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| api_error("DescribeServices", &resource, e))?;
+        Ok(out.services().first().cloned())
+    }
+
+    /// The task ARNs of `service` in `desired` status (ListTasks, paged), those a deployment
+    /// started when `started_by` is given; at most `max_pages` pages when given.
+    pub(crate) async fn list_service_tasks(
+        &self,
+        cluster: &str,
+        service: &str,
+        desired: DesiredStatus,
+        started_by: Option<&str>,
+        max_pages: Option<usize>,
+    ) -> Result<Vec<String>, EcsError> {
+        let resource = format!("{cluster}/{service}");
         let mut arns = Vec::new();
         let mut pages = self
             .client
             .list_tasks()
             .cluster(cluster)
             .service_name(service)
-            .desired_status(DesiredStatus::Stopped)
+            .set_started_by(started_by.map(str::to_string))
+            .desired_status(desired)
             .into_paginator()
             .send();
         let mut read = 0;
@@ -331,10 +376,20 @@ impl EcsAdapter {
             let page = page.map_err(|e| api_error("ListTasks", &resource, e))?;
             arns.extend(page.task_arns().iter().cloned());
             read += 1;
-            if read == STOPPED_TASK_PAGES {
+            if max_pages == Some(read) {
                 break;
             }
         }
+        Ok(arns)
+    }
+
+    /// DescribeTasks of `arns`, 100 at a time (ECS's limit); errors name `resource`.
+    pub(crate) async fn describe_task_batches(
+        &self,
+        cluster: &str,
+        arns: &[String],
+        resource: &str,
+    ) -> Result<Vec<Task>, EcsError> {
         let mut tasks = Vec::with_capacity(arns.len());
         for chunk in arns.chunks(100) {
             let out = self
@@ -344,8 +399,8 @@ impl EcsAdapter {
                 .set_tasks(Some(chunk.to_vec()))
                 .send()
                 .await
-                .map_err(|e| api_error("DescribeTasks", &resource, e))?;
-            tasks.extend(out.tasks().iter().map(task_snapshot));
+                .map_err(|e| api_error("DescribeTasks", resource, e))?;
+            tasks.extend(out.tasks().iter().cloned());
         }
         Ok(tasks)
     }

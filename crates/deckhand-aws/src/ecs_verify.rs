@@ -4,7 +4,7 @@
 use aws_sdk_ecs::types::DesiredStatus;
 use deckhand_core::ecs::verify::{LoadBalancerBinding, TaskAddress};
 
-use crate::ecs::{EcsAdapter, EcsError, api_error};
+use crate::ecs::{EcsAdapter, EcsError};
 
 impl EcsAdapter {
     /// DescribeServices: the service's `loadBalancers` (empty when it has none, or is gone) and
@@ -15,16 +15,7 @@ impl EcsAdapter {
         cluster: &str,
         service: &str,
     ) -> Result<(Vec<LoadBalancerBinding>, Option<String>), EcsError> {
-        let resource = format!("{cluster}/{service}");
-        let out = self
-            .client
-            .describe_services()
-            .cluster(cluster)
-            .services(service)
-            .send()
-            .await
-            .map_err(|e| api_error("DescribeServices", &resource, e))?;
-        let Some(s) = out.services().first() else {
+        let Some(s) = self.describe_one_service(cluster, service, false).await? else {
             return Ok((Vec::new(), None));
         };
         let bindings = s
@@ -52,34 +43,22 @@ impl EcsAdapter {
         deployment_id: &str,
     ) -> Result<Vec<TaskAddress>, EcsError> {
         let resource = format!("{cluster}/{service}");
-        let mut arns = Vec::new();
-        let mut pages = self
-            .client
-            .list_tasks()
-            .cluster(cluster)
-            .service_name(service)
-            .started_by(deployment_id)
-            .desired_status(DesiredStatus::Running)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| api_error("ListTasks", &resource, e))?;
-            arns.extend(page.task_arns().iter().cloned());
-        }
-        let mut tasks = Vec::with_capacity(arns.len());
-        for chunk in arns.chunks(100) {
-            let out = self
-                .client
-                .describe_tasks()
-                .cluster(cluster)
-                .set_tasks(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| api_error("DescribeTasks", &resource, e))?;
-            for t in out.tasks() {
-                if t.last_status() != Some("RUNNING") {
-                    continue;
-                }
+        let arns = self
+            .list_service_tasks(
+                cluster,
+                service,
+                DesiredStatus::Running,
+                Some(deployment_id),
+                None,
+            )
+            .await?;
+        let described = self
+            .describe_task_batches(cluster, &arns, &resource)
+            .await?;
+        let tasks = described
+            .iter()
+            .filter(|t| t.last_status() == Some("RUNNING"))
+            .map(|t| {
                 let from_attachment = t
                     .attachments()
                     .iter()
@@ -92,12 +71,12 @@ impl EcsAdapter {
                     .flat_map(|c| c.network_interfaces())
                     .find_map(|n| n.private_ipv4_address());
                 let arn = t.task_arn().unwrap_or_default();
-                tasks.push(TaskAddress {
+                TaskAddress {
                     task_id: arn.rsplit('/').next().unwrap_or(arn).to_string(),
                     ip: from_attachment.or(from_container).map(str::to_string),
-                });
-            }
-        }
+                }
+            })
+            .collect();
         Ok(tasks)
     }
 }

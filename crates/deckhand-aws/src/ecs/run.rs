@@ -28,16 +28,8 @@ impl EcsAdapter {
         cluster: &str,
         service: &str,
     ) -> Result<Option<RunLaunch>, EcsError> {
-        let resource = format!("{cluster}/{service}");
-        let out = self
-            .client
-            .describe_services()
-            .cluster(cluster)
-            .services(service)
-            .send()
-            .await
-            .map_err(|e| api_error("DescribeServices", &resource, e))?;
-        Ok(out.services().first().map(|s| {
+        let described = self.describe_one_service(cluster, service, false).await?;
+        Ok(described.as_ref().map(|s| {
             let vpc = s
                 .network_configuration()
                 .and_then(|n| n.awsvpc_configuration());
@@ -170,19 +162,8 @@ impl EcsAdapter {
         cluster: &str,
         arns: &[String],
     ) -> Result<Vec<TaskSnapshot>, EcsError> {
-        let mut tasks = Vec::with_capacity(arns.len());
-        for chunk in arns.chunks(100) {
-            let out = self
-                .client
-                .describe_tasks()
-                .cluster(cluster)
-                .set_tasks(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| api_error("DescribeTasks", cluster, e))?;
-            tasks.extend(out.tasks().iter().map(task_snapshot));
-        }
-        Ok(tasks)
+        let tasks = self.describe_task_batches(cluster, arns, cluster).await?;
+        Ok(tasks.iter().map(task_snapshot).collect())
     }
 
     /// StopTask with `reason` (shown as the task's `stoppedReason`).
