@@ -72,9 +72,8 @@ fn remove_orphans() {
     }
 }
 
-/// Loads, starts and asks the image.
-pub fn run(request: &SmokeRequest) -> Result<SmokeAttempt, RuntimeError> {
-    check()?;
+/// Loads, starts and asks the image (through [`crate::run`], after [`check`]).
+pub(crate) fn run(request: &SmokeRequest) -> Result<SmokeAttempt, RuntimeError> {
     remove_orphans();
     let dir = TempDir::new("deckhand-smoke-docker").map_err(err("cannot make a temp dir"))?;
     let nanos = std::time::SystemTime::now()

@@ -159,8 +159,9 @@ pub struct SmokeAttempt {
     pub elapsed: Duration,
 }
 
-/// Starts the image with `runtime`, asks `GET path` on `port` until it answers or `timeout`
-/// passes, then removes it and everything it started. Blocking.
+/// Starts the image with `runtime` (one [`choose_runtime`] gave: it has checked that this
+/// machine can run it), asks `GET path` on `port` until it answers or `timeout` passes, then
+/// removes it and everything it started. Blocking.
 pub fn run(request: &SmokeRequest, runtime: Runtime) -> Result<SmokeAttempt, RuntimeError> {
     match runtime {
         Runtime::Chroot => run_chroot(request),
@@ -170,7 +171,6 @@ pub fn run(request: &SmokeRequest, runtime: Runtime) -> Result<SmokeAttempt, Run
 
 /// Unpacks the image, starts it in its namespaces, and asks it from inside them.
 fn run_chroot(request: &SmokeRequest) -> Result<SmokeAttempt, RuntimeError> {
-    check_runtime()?;
     let dir = TempDir::new("deckhand-smoke").map_err(err("cannot make a temp dir"))?;
     let root = dir.path().join("rootfs");
     fs::create_dir(&root).map_err(err("cannot make the root directory"))?;
