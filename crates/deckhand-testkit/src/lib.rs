@@ -75,6 +75,58 @@ pub fn repo_root() -> PathBuf {
         .expect("repository root")
 }
 
+/// A command that was sent a signal mid-run: its output (`stderr` is the whole log, read while
+/// waiting) and the time from the signal to its exit.
+#[derive(Debug)]
+pub struct Signalled {
+    /// The exit status, stdout, and every stderr line.
+    pub out: Output,
+    /// From the signal to the exit.
+    pub took: Duration,
+}
+
+/// Starts `cmd`, waits until `times` of its stderr lines contained `marker`, waits `settle`,
+/// then sends `signal` (`TERM`, `INT`, ...) to the process itself (as GitHub's runner signals a
+/// step's shell) and collects the rest. Panics when it ends before the marker.
+pub fn signal_after_line(
+    cmd: &mut Command,
+    marker: &str,
+    times: usize,
+    settle: Duration,
+    signal: &str,
+) -> Signalled {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the command");
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped stderr"));
+    let mut log = String::new();
+    let mut seen = 0;
+    while seen < times {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).expect("read stderr") > 0,
+            "ended early:\n{log}"
+        );
+        seen += usize::from(line.contains(marker));
+        log.push_str(&line);
+    }
+    std::thread::sleep(settle);
+    let sent = std::time::Instant::now();
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} failed");
+    stderr.read_to_string(&mut log).expect("read stderr");
+    let mut out = child.wait_with_output().expect("wait for the command");
+    let took = sent.elapsed();
+    out.stderr = log.into_bytes();
+    Signalled { out, took }
+}
+
 /// `DOCKER_HOST` of a Docker engine on a private socket (world/dockerd.sh, Debian's docker.io
 /// with the vfs driver), started on first use and reused across test binaries. Panics when it
 /// cannot start: a test that needs an engine must not pass without one.

@@ -371,7 +371,6 @@ fn services_from_the_environment_one_per_line() {
 /// then gives the verdict the uninterrupted deploy would have.
 #[test]
 fn sigterm_mid_fan_out_cancels_every_watch_and_each_ecs_wait_resumes() {
-    use std::io::{BufRead, BufReader, Read};
     let w = world();
     let services = cluster(w, "fan-cancel", 2, 0);
     let refs: Vec<&ServiceFixture> = services.iter().collect();
@@ -391,40 +390,19 @@ fn sigterm_mid_fan_out_cancels_every_watch_and_each_ecs_wait_resumes() {
     for s in &refs {
         cmd.args(["--service", &s.service]);
     }
-    let mut child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut log = String::new();
-    let mut watching = 0;
-    while watching < refs.len() {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "ended early:\n{log}"
-        );
-        watching += usize::from(line.contains("watching deployment"));
-        log.push_str(&line);
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    let sent = std::time::Instant::now();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    log.push_str(&rest);
-    let mut out = child.wait_with_output().unwrap();
-    assert!(
-        sent.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        sent.elapsed()
+    let signalled = deckhand_testkit::signal_after_line(
+        &mut cmd,
+        "watching deployment",
+        refs.len(),
+        Duration::from_millis(500),
+        "TERM",
     );
-    out.stderr = log.into_bytes();
+    assert!(
+        signalled.took < Duration::from_secs(5),
+        "{:?}",
+        signalled.took
+    );
+    let out = signalled.out;
     let run = Run::from_output(&out);
     run.assert_exit(5, "cancelled");
     for s in &refs {

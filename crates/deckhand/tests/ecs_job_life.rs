@@ -231,44 +231,19 @@ fn deploy_then_signal(w: &World, f: &ServiceFixture, extra: &[&str], signal: &st
     run_then_signal(cmd, &outputs, signal)
 }
 
-/// Starts `cmd` and sends `signal` to it (the process itself, as the GitHub runner signals a
-/// step's shell) a poll or two after it printed that it watches a deployment.
+/// Starts `cmd` and sends `signal` to it a poll or two after it printed that it watches a
+/// deployment.
 fn run_then_signal(mut cmd: std::process::Command, outputs: &Path, signal: &str) -> Interrupted {
-    use std::io::{BufRead, BufReader, Read};
-    let mut child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut log = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "ended early:\n{log}"
-        );
-        log.push_str(&line);
-        if line.contains("watching deployment") {
-            break;
-        }
-    }
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let sent = std::time::Instant::now();
-    let status = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    log.push_str(&rest);
-    let mut out = child.wait_with_output().unwrap();
-    let took = sent.elapsed();
-    out.stderr = log.into_bytes();
+    let signalled = deckhand_testkit::signal_after_line(
+        &mut cmd,
+        "watching deployment",
+        1,
+        std::time::Duration::from_millis(500),
+        signal,
+    );
     Interrupted {
-        out,
-        took,
+        out: signalled.out,
+        took: signalled.took,
         outputs: std::fs::read_to_string(outputs).unwrap_or_default(),
     }
 }

@@ -2,8 +2,7 @@
 //! write their log lines to moto's CloudWatch Logs (world/README.md, "Standalone tasks"). Each
 //! scenario asserts the exit code, the verdict, the report, and the tasks as awscli sees them.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use deckhand_testkit::{Run, World, world};
 use serde_json::{Value, json};
@@ -658,33 +657,16 @@ fn sigterm_while_waiting_stops_the_tasks_and_exits_5() {
         &[("DECKHAND_WORLD_RUN_SECONDS", "60")],
         json!({}),
     );
-    let mut child = command(w, "run-term", &["--task-definition", &td])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut log = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "ended early:\n{log}"
-        );
-        log.push_str(&line);
-        if line.contains(": RUNNING") {
-            break;
-        }
-    }
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    stderr.read_to_string(&mut log).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let mut run = Run::from_output(&out);
-    run.stderr = log;
+    let mut cmd = command(w, "run-term", &["--task-definition", &td]);
+    let signalled = deckhand_testkit::signal_after_line(
+        &mut cmd,
+        ": RUNNING",
+        1,
+        std::time::Duration::ZERO,
+        "TERM",
+    );
+    // Its stderr is the whole log, read while it ran.
+    let run = Run::from_output(&signalled.out);
     run.assert_exit(5, "cancelled");
     assert!(
         run.json["headline"]
@@ -784,7 +766,7 @@ fn cancelling_the_action_step_stops_the_tasks() {
         json!({}),
     );
     let dir = tempfile::tempdir().unwrap();
-    let mut child = action_step(
+    let mut cmd = action_step(
         w,
         &[
             ("cluster", "run-action-int"),
@@ -793,32 +775,17 @@ fn cancelling_the_action_step_stops_the_tasks() {
             ("started-by", "job-77"),
         ],
         dir.path(),
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut log = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "ended early:\n{log}"
-        );
-        log.push_str(&line);
-        if line.contains(": RUNNING") {
-            break;
-        }
-    }
+    );
     // The runner signals the step's shell, not docker: SIGINT first.
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    stderr.read_to_string(&mut log).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let signalled = deckhand_testkit::signal_after_line(
+        &mut cmd,
+        ": RUNNING",
+        1,
+        std::time::Duration::ZERO,
+        "INT",
+    );
+    let out = signalled.out;
+    let log = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "{log}");
     let outputs = deckhand_testkit::action_step::parse_outputs(
         &std::fs::read_to_string(dir.path().join("output")).unwrap(),
