@@ -241,29 +241,34 @@ pub enum SmokeOutcome {
 }
 
 impl SmokeResult {
+    fn reason(&self) -> &str {
+        self.reason.as_deref().unwrap_or("no reason")
+    }
+
+    /// `(linux/amd64, chroot, 31 ms)`: where and how long it ran.
+    fn ran(&self) -> String {
+        format!(
+            "({}, {}, {} ms)",
+            self.platform, self.runtime, self.duration_ms
+        )
+    }
+
     /// The log line.
     pub fn line(&self) -> String {
         match self.outcome {
             SmokeOutcome::Passed => format!(
-                "smoke run: {} answered {} ({}, {}, {} ms)",
+                "smoke run: {} answered {} {}",
                 self.request,
                 self.status.unwrap_or_default(),
-                self.platform,
-                self.runtime,
-                self.duration_ms
+                self.ran()
             ),
             SmokeOutcome::Failed => format!(
-                "smoke run: {} failed: {} ({}, {}, {} ms)",
+                "smoke run: {} failed: {} {}",
                 self.request,
-                self.reason.as_deref().unwrap_or("no reason"),
-                self.platform,
-                self.runtime,
-                self.duration_ms
+                self.reason(),
+                self.ran()
             ),
-            SmokeOutcome::Skipped => format!(
-                "smoke run: skipped: {}",
-                self.reason.as_deref().unwrap_or("no reason")
-            ),
+            SmokeOutcome::Skipped => format!("smoke run: skipped: {}", self.reason()),
         }
     }
 
@@ -271,7 +276,7 @@ impl SmokeResult {
     pub fn failure_message(&self, image: &str) -> String {
         let mut text = format!(
             "the smoke run of {image} failed: {}; nothing was pushed",
-            self.reason.as_deref().unwrap_or("no reason")
+            self.reason()
         );
         if !self.output.is_empty() {
             text.push_str("\nthe container's last lines:\n");
@@ -288,21 +293,13 @@ impl SmokeResult {
     pub fn markdown(&self) -> String {
         let what = match self.outcome {
             SmokeOutcome::Passed => format!(
-                "passed: `{}` answered {} ({}, {}, {} ms)",
+                "passed: `{}` answered {} {}",
                 self.request,
                 self.status.unwrap_or_default(),
-                self.platform,
-                self.runtime,
-                self.duration_ms
+                self.ran()
             ),
-            SmokeOutcome::Failed => format!(
-                "**failed**: `{}`: {}",
-                self.request,
-                self.reason.as_deref().unwrap_or("no reason")
-            ),
-            SmokeOutcome::Skipped => {
-                format!("skipped: {}", self.reason.as_deref().unwrap_or("no reason"))
-            }
+            SmokeOutcome::Failed => format!("**failed**: `{}`: {}", self.request, self.reason()),
+            SmokeOutcome::Skipped => format!("skipped: {}", self.reason()),
         };
         format!("\nSmoke run {what}\n")
     }
