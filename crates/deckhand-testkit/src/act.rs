@@ -87,8 +87,18 @@ impl ActRepo {
     /// `git ARGS` in the repository; its standard output.
     pub fn git(&self, args: &[&str]) -> String {
         let out = Command::new("git")
-            .args(["-c", "user.name=deckhand tests", "-c", "user.email=tests@deckhand.invalid"])
-            .args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
+            .args([
+                "-c",
+                "user.name=deckhand tests",
+                "-c",
+                "user.email=tests@deckhand.invalid",
+            ])
+            .args([
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "init.defaultBranch=main",
+            ])
             .args(args)
             .current_dir(self.dir.path())
             .output()
@@ -111,7 +121,12 @@ impl ActRepo {
         let mut cmd = Command::new(act_binary());
         cmd.arg(event)
             .args(["-W", workflow])
-            .args(["--json", "--no-cache-server", "--container-daemon-socket", "-"])
+            .args([
+                "--json",
+                "--no-cache-server",
+                "--container-daemon-socket",
+                "-",
+            ])
             .args(["--action-offline-mode"])
             // No `.env`, `.secrets`, `.input` or `~/.actrc` of the developer's.
             .args(["--env-file", "/dev/null", "--secret-file", "/dev/null"])
@@ -168,7 +183,10 @@ impl Act {
             std::fs::write(&path, serde_json::to_vec_pretty(payload).unwrap()).unwrap();
             self.cmd.arg("-e").arg(path);
         }
-        let out = self.cmd.output().expect("act runs (world/install.sh installs it)");
+        let out = self
+            .cmd
+            .output()
+            .expect("act runs (world/install.sh installs it)");
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let events = stdout
             .lines()
@@ -222,14 +240,12 @@ impl ActRun {
 
     /// One output of a step; panics with the log when it was not set.
     pub fn output(&self, job: &str, step_id: &str, name: &str) -> String {
-        self.outputs(job, step_id)
-            .remove(name)
-            .unwrap_or_else(|| {
-                panic!(
-                    "step {job}.{step_id} set no output `{name}`:\n{}",
-                    self.transcript()
-                )
-            })
+        self.outputs(job, step_id).remove(name).unwrap_or_else(|| {
+            panic!(
+                "step {job}.{step_id} set no output `{name}`:\n{}",
+                self.transcript()
+            )
+        })
     }
 
     /// The result act gave the step (`success`, `failure`, `skipped`), if it reported one.
@@ -252,7 +268,7 @@ impl ActRun {
             .iter()
             .filter(|e| e["jobID"] == job)
             .filter_map(|e| e["jobResult"].as_str())
-            .last()
+            .next_back()
             .map(str::to_string)
     }
 
