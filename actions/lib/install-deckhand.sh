@@ -415,11 +415,13 @@ chmod 0755 "${work}/bin/deckhand"
 version="$(version_of "${work}/bin/deckhand")" ||
     fail 1 "${image}: the linux/${platform} deckhand it holds does not run on this runner (\`deckhand --version\` failed)"
 
-# Into the cache by one rename of the complete directory; when another call of this job got
-# there first, its copy (the same verified bytes) is used.
+# Into the cache by one rename of the complete directory. When the directory is there already
+# and its binary runs, another call of this job got there first (the same verified bytes);
+# anything else there (a binary cut short by something that wrote it in place) is set aside.
 final="${cache}/${manifest_digest/:/-}"
-if ! mv -T "${work}/bin" "${final}" 2>/dev/null && [[ ! -x "${final}/deckhand" ]]; then
-    fail 1 "cannot write deckhand's cache ${final}"
+if ! mv -T "${work}/bin" "${final}" 2>/dev/null && ! cached "${manifest_digest}"; then
+    mv -T "${final}" "${work}/set-aside" 2>/dev/null || true
+    mv -T "${work}/bin" "${final}" || fail 1 "cannot write deckhand's cache ${final}"
 fi
 printf '%s\n' "${manifest_digest}" >"${work}/pointer" && mv -f "${work}/pointer" "${pointer}"
 took="$(((${EPOCHREALTIME/./} - started) / 1000))"

@@ -426,6 +426,32 @@ fn a_step_killed_mid_download_leaves_nothing_used() {
     );
 }
 
+/// Only a binary that was renamed into the cache whole, and answers `--version`, is handed
+/// out: one cut short at the cache's path (by a writer that did not rename) is replaced.
+#[test]
+fn a_broken_binary_at_the_cache_path_is_replaced() {
+    let registry = ScratchRegistry::start();
+    let image = BinaryImage::new()
+        .platform_script("linux/amd64", &script("linux/amd64"))
+        .push(&registry.reference("deckhand:edge"), None);
+    let runner = Runner::new();
+    let env = [("INPUT_DECKHAND_IMAGE", image.reference.as_str())];
+    let first = runner.run(&env);
+    assert_eq!(first.code, 0, "{first:#?}");
+    let whole = std::fs::read(&first.path).unwrap();
+    std::fs::write(&first.path, &whole[..whole.len() / 2]).unwrap();
+    // The next step: the pointer leads to it; it does not run as deckhand, so it is fetched
+    // again and put in its place.
+    let next = runner.run(&env);
+    assert_eq!(next.path, first.path);
+    assert!(next.stderr.contains("fetched in"), "{next:#?}");
+    assert_eq!(
+        next.version(),
+        "deckhand 0.0.0-test (commit test, linux/amd64)"
+    );
+    assert_eq!(std::fs::read(&next.path).unwrap(), whole);
+}
+
 #[test]
 fn deckhand_path_is_used_as_given_and_checked() {
     let runner = Runner::new();
