@@ -10,21 +10,22 @@
 #   1. INPUT_DECKHAND_PATH (input `deckhand-path`): a deckhand already installed (self-hosted
 #      runners, other systems, tests), a path or a command on PATH; it must answer --version.
 #   2. An image: INPUT_DECKHAND_IMAGE (input `deckhand-image`); else the release pin in
-#      actions/lib/release-image (written by .github/workflows/release.yml); else the image of
-#      the repository these actions come from, ghcr.io/OWNER/REPO:edge (`:sha-COMMIT` when
-#      they are used at a commit SHA). Its static binary `/deckhand` is taken out over the
-#      registry's HTTP API with curl, jq, tar and sha256sum (no Docker daemon): an anonymous
-#      Bearer token when the registry asks for one, the index, the manifest of this runner's
-#      platform, then the layer that holds `deckhand`; every manifest and blob is checked
-#      against its sha256 digest, and the top one against the pinned digest of a `@sha256:`
-#      reference.
+#      actions/lib/release-image (written by .github/workflows/release.yml); else
+#      ghcr.io/OWNER/REPO:edge of the repository these actions come from (built from each
+#      push to main by .github/workflows/edge.yml). Its static binary `/deckhand` is taken
+#      out over the registry's HTTP API with curl, jq, tar and sha256sum (no Docker daemon):
+#      an anonymous Bearer token when the registry asks for one, the index, the manifest of
+#      this runner's platform, then the layer that holds `deckhand`; every manifest and blob
+#      is checked against its sha256 digest, and the top one against the pinned digest of a
+#      `@sha256:` reference.
 #
 # Cached per job (RUNNER_TEMP is emptied after each job): the binary at
 # ${RUNNER_TEMP}/deckhand/sha256-MANIFEST_DIGEST/deckhand, and under refs/ which manifest an
 # image reference resolved to, so the later steps and actions of the job make no request and
 # all of them run the same binary, even if a tag moves meanwhile. A binary is only ever put
-# there by renaming a directory that holds it complete, checked and answering --version: a
-# step killed mid-download leaves a `.partial.*` directory that nothing reads.
+# there by renaming a directory that holds it complete, checked and answering --version (a
+# step killed mid-download leaves a `.partial.*` directory that nothing reads), and every call
+# runs `--version` again before it hands the binary out.
 #
 # On failure: an `::error` annotation, the outputs deckhand writes on failure (verdict,
 # exit-code, failure-report) appended to $GITHUB_OUTPUT, and exit code 2 (bad input or
@@ -95,14 +96,13 @@ if [[ -z "${image}" ]]; then
     # GITHUB_ACTION_REPOSITORY and GITHUB_ACTION_REF would say the same, but they are empty
     # in a composite action's run steps (actions/runner#2473), and name the outer action when
     # ours is wrapped in another composite action: the path is the reliable witness.
-    repository="" ref=""
+    repository=""
     case "${root}" in
         */_actions/*/*/*)
             rest="${root##*/_actions/}"
             repository="${rest%%/*}/"
             rest="${rest#*/}"
             repository+="${rest%%/*}"
-            ref="${rest#*/}"
             ;;
         *)
             # A local `uses: ./actions/...`: this repository's own image.
@@ -112,13 +112,13 @@ if [[ -z "${image}" ]]; then
     if [[ -z "${repository}" ]]; then
         fail 2 "no deckhand image to use: input deckhand-image is empty, this commit has no release pin, and GITHUB_REPOSITORY is not set; set deckhand-image (or deckhand-path)"
     fi
+    # `edge` also for actions used at a commit SHA: edge.yml tags `sha-COMMIT` only for the
+    # head of each push to main, and only once its build is done (minutes after the push), and
+    # `$/` references from a pull request run its merge commit, which is never built; `edge`
+    # is always there. docs/install.md says how to pin `sha-COMMIT` by hand.
     derived_tag=edge
-    if [[ "${ref}" =~ ^[0-9a-f]{40}$ ]]; then
-        # Used at a commit SHA: the image .github/workflows/edge.yml built from that commit.
-        derived_tag="sha-${ref}"
-    fi
-    image="ghcr.io/${repository,,}:${derived_tag}"
-    origin="the ${derived_tag} image of ${repository}"
+    image="ghcr.io/${repository,,}:edge"
+    origin="the edge image of ${repository}"
 fi
 
 if [[ "${1:-}" == --image ]]; then
@@ -307,9 +307,7 @@ get() {
             fail 2 "${image} (${origin}): the registry refused an anonymous pull of the ${what} (${detail}): make the image public (package settings -> change visibility), or install deckhand and set deckhand-path"
             ;;
         404)
-            if [[ "${derived_tag}" == sha-* ]]; then
-                hint="; these actions are used at commit ${derived_tag#sha-}, and .github/workflows/edge.yml builds only the head commit of each push to main: use such a commit or a release, or set deckhand-image: ${image%:*}:edge"
-            elif [[ -n "${derived_tag}" ]]; then
+            if [[ -n "${derived_tag}" ]]; then
                 hint="; ${image%:*} has no edge image yet (.github/workflows/edge.yml publishes it on each push to main): use a release, or set deckhand-image or deckhand-path"
             fi
             fail 2 "${image} (${origin}): the ${what} is not in the registry (${detail})${hint}"
