@@ -256,6 +256,17 @@ registry_error() {
     jq -r '.errors[0] // empty | "\(.code // ""): \(.message // "")"' "$1" 2>/dev/null | head -c 300 || true
 }
 
+# VALUE for a URL's query: the characters that would end or change it encoded (`:` and `/`
+# may stay, RFC 3986), without one more jq process per value.
+query_value() {
+    local v="${1//%/%25}"
+    v="${v// /%20}"
+    v="${v//&/%26}"
+    v="${v//+/%2B}"
+    v="${v//#/%23}"
+    printf '%s' "${v//=/%3D}"
+}
+
 # The anonymous Bearer token the last 401's challenge asks for (ghcr.io and Docker Hub ask
 # for one even for public images).
 authenticate() {
@@ -273,9 +284,9 @@ authenticate() {
     if [[ ! "${realm}" =~ ^https?:// ]]; then
         fail 1 "${image}: the registry's Bearer challenge names no token URL (${challenge})"
     fi
-    url="${realm}?scope=$(jq -rn --arg v "${scope:-repository:${repo}:pull}" '$v | @uri')"
+    url="${realm}?scope=$(query_value "${scope:-repository:${repo}:pull}")"
     if [[ -n "${service}" ]]; then
-        url+="&service=$(jq -rn --arg v "${service}" '$v | @uri')"
+        url+="&service=$(query_value "${service}")"
     fi
     request "${url}" "${work}/token" ||
         fail 1 "${image}: cannot reach the registry's token service ${realm}: $(head -c 300 "${work}/curl-error")"
@@ -334,16 +345,22 @@ if [[ -n "${pinned}" && "${top_digest}" != "${pinned}" ]]; then
     fail 1 "${image}: the registry served a manifest whose digest is ${top_digest}, not the pinned ${pinned}; refusing it"
 fi
 
-if jq -e '.manifests | type == "array"' "${work}/top.json" >/dev/null 2>&1; then
-    # An index: this runner's platform (attestation entries are `unknown/unknown`).
-    manifest_digest="$(jq -r --arg arch "${platform}" 'first(.manifests[]
-        | select(.platform.os == "linux" and .platform.architecture == $arch
-            and ($arch != "arm64" or (.platform.variant // "v8") == "v8"))) | .digest // empty' \
-        "${work}/top.json")"
-    if [[ -z "${manifest_digest}" ]]; then
-        have="$(jq -r '[.manifests[].platform // {} | select(.os != null and .os != "unknown")
-            | "\(.os)/\(.architecture)\(if .variant then "/" + .variant else "" end)"] | join(", ")' \
-            "${work}/top.json")"
+# One jq for the whole index: `index DIGEST` (this runner's platform's manifest; attestation
+# entries are `unknown/unknown`), `index - PLATFORMS` when it has none, or `manifest`.
+read -r kind manifest_digest have < <(jq -r --arg arch "${platform}" '
+    if (.manifests | type) == "array" then
+        "index " + (first(.manifests[]
+            | select(.platform.os == "linux" and .platform.architecture == $arch
+                and ($arch != "arm64" or (.platform.variant // "v8") == "v8")) | .digest) // "-")
+        + " " + ([.manifests[].platform // {} | select(.os != null and .os != "unknown")
+            | "\(.os)/\(.architecture)\(if .variant then "/" + .variant else "" end)"] | join(","))
+    else "manifest" end' "${work}/top.json" 2>/dev/null || true) || true
+if [[ "${kind:-}" != index && "${kind:-}" != manifest ]]; then
+    fail 1 "${image}: the registry served ${top_digest}, which is not an image index or manifest"
+fi
+if [[ "${kind}" == index ]]; then
+    if [[ "${manifest_digest}" == - ]]; then
+        have="${have//,/, }"
         fail 2 "${image} (${origin}) has no linux/${platform} image (it has ${have:-no platform}), and this runner is ${arch}: use a runner of a platform it has, an image built for linux/${platform}, or deckhand-path"
     fi
     if [[ ! "${manifest_digest}" =~ ${digest_re} ]]; then
@@ -361,7 +378,7 @@ else
     # One manifest: its config says which platform it is for.
     manifest_digest="${top_digest}"
     mv "${work}/top.json" "${work}/manifest.json"
-    config="$(jq -r '.config.digest // empty' "${work}/manifest.json")"
+    config="$(jq -r '.config.digest // empty' "${work}/manifest.json" 2>/dev/null || true)"
     if [[ "${config}" =~ ${digest_re} ]]; then
         get "${base}/blobs/${config}" "${work}/config.json" "image config"
         verify "${work}/config.json" "${config}" "image config"
@@ -371,11 +388,15 @@ else
         fi
     fi
 fi
-if ! jq -e '.layers | type == "array" and length > 0' "${work}/manifest.json" >/dev/null 2>&1; then
+# Its layers, the top one first (deckhand's image has deckhand last).
+layers="$(jq -r 'if (.layers | type) == "array" and (.layers | length) > 0
+    then .layers | reverse | .[] | "\(.digest) \(.size) \(.mediaType)" else empty end' \
+    "${work}/manifest.json" 2>/dev/null || true)"
+if [[ -z "${layers}" ]]; then
     fail 1 "${image}: the linux/${platform} manifest ${manifest_digest} lists no layers"
 fi
 
-# The layer that holds `deckhand`, from the top one down (deckhand's image has it last).
+# The layer that holds `deckhand`.
 found=""
 while read -r layer size media_type; do
     case "${media_type}" in
@@ -392,16 +413,17 @@ while read -r layer size media_type; do
     if [[ "${size}" =~ ^[0-9]+$ && "$(stat -c %s "${work}/layer")" != "${size}" ]]; then
         fail 1 "${image}: layer ${layer} is $(stat -c %s "${work}/layer") bytes, not the ${size} its manifest says"
     fi
-    member="$(tar "${compression[@]}" -tf "${work}/layer" 2>/dev/null | grep -m 1 -x -E '(\./)?deckhand' || true)"
-    if [[ -n "${member}" ]]; then
-        mkdir "${work}/bin"
-        tar "${compression[@]}" -xf "${work}/layer" -C "${work}/bin" --no-same-owner -- "${member}" ||
-            fail 1 "${image}: cannot unpack deckhand from layer ${layer}"
+    # Only that member, under either name tar may give it; one pass (no listing first). The
+    # name it does not have is "not found", which is not an error here.
+    mkdir -p "${work}/bin"
+    tar "${compression[@]}" -xf "${work}/layer" -C "${work}/bin" --no-same-owner \
+        --occurrence=1 -- deckhand ./deckhand 2>/dev/null || true
+    rm -f "${work}/layer"
+    if [[ -e "${work}/bin/deckhand" || -L "${work}/bin/deckhand" ]]; then
         found="${layer}"
         break
     fi
-    rm -f "${work}/layer"
-done < <(jq -r '.layers | reverse | .[] | "\(.digest) \(.size) \(.mediaType)"' "${work}/manifest.json")
+done <<<"${layers}"
 
 if [[ -z "${found}" ]]; then
     fail 2 "${image} (${origin}): no layer of its linux/${platform} image holds /deckhand: is it deckhand's image?"
