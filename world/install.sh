@@ -42,6 +42,13 @@ for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci nginx:ngin
         missing+=("${pair#*:}")
     fi
 done
+# jq runs deploy.yml's `parts` step, node and npm its frontend build, in the steps
+# crates/deckhand/tests/deploy_workflow.rs executes (GitHub's runners have all three).
+for pair in jq:jq node:nodejs npm:npm; do
+    if ! command -v "${pair%%:*}" >/dev/null 2>&1; then
+        missing+=("${pair#*:}")
+    fi
+done
 
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
