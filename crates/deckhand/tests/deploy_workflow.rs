@@ -596,10 +596,13 @@ fn action_contract_problems(wf: &Value) -> Vec<String> {
                 ));
             }
         }
-        if with.get("deckhand-image").map(text).as_deref() != Some("${{ inputs.deckhand-image }}") {
-            problems.push(format!(
-                "{job}/{name}: actions/{action} is not given `deckhand-image: ${{{{ inputs.deckhand-image }}}}`"
-            ));
+        for handed in ["deckhand-image", "deckhand-path"] {
+            let wanted = format!("${{{{ inputs.{handed} }}}}");
+            if with.get(handed).map(text).as_deref() != Some(wanted.as_str()) {
+                problems.push(format!(
+                    "{job}/{name}: actions/{action} is not given `{handed}: {wanted}`"
+                ));
+            }
         }
     }
     problems
