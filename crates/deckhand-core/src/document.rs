@@ -5,7 +5,7 @@
 //! translation of libyaml's C), always with the options below, so that a task definition, a
 //! service definition, a filter file and a site rules file read YAML the same way:
 //!
-//! - YAML 1.2 scalars, as serde_yaml and GitHub's YAML read them: `yes`, `on`, `no` and `off`
+//! - YAML 1.2 scalars, as serde_yaml read them: `yes`, `on`, `no` and `off`
 //!   are strings, not booleans; `0755` and `1_000` stay strings (an environment value, a glob).
 //! - A tag (`!Ref Family`) is an error: serde-saphyr would otherwise drop it and read `Family`,
 //!   and a CloudFormation function would reach ECS as a plain string.
@@ -107,18 +107,40 @@ pub(crate) fn is_json_path(path: &Path) -> bool {
 }
 
 /// Parses a YAML document into `T`, strictly (types with `deny_unknown_fields` reject unknown
-/// keys), with the line and column of the first problem. A key given twice reaches `T`, which
+/// keys), with the line and column of the first problem, and the path of the value when `T`
+/// refused it (`rules[0].compress: unknown variant ...`). A key given twice reaches `T`, which
 /// says so (a derived struct: "duplicate field").
 pub fn parse_yaml_as<T: serde::de::DeserializeOwned>(
     path: &Path,
     text: &str,
 ) -> Result<T, DocumentError> {
-    deserialize_yaml(
-        text,
-        std::marker::PhantomData::<T>,
-        DuplicateKeys::ToVisitor,
-    )
-    .map_err(|e| e.into_document_error(path))
+    let mut track = serde_path_to_error::Track::new();
+    let seed = Tracked {
+        seed: std::marker::PhantomData::<T>,
+        track: &mut track,
+    };
+    deserialize_yaml(text, seed, DuplicateKeys::ToVisitor).map_err(|mut e| {
+        let at = track.path().to_string();
+        if e.from_visitor && at != "." {
+            e.message = format!("{at}: {}", e.message);
+        }
+        e.into_document_error(path)
+    })
+}
+
+/// A seed deserialized through serde_path_to_error, which records where it failed.
+struct Tracked<'t, S> {
+    seed: S,
+    track: &'t mut serde_path_to_error::Track,
+}
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Tracked<'_, S> {
+    type Value = S::Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<S::Value, D::Error> {
+        self.seed
+            .deserialize(serde_path_to_error::Deserializer::new(de, self.track))
+    }
 }
 
 /// Who handles a key given twice in one mapping.
