@@ -120,8 +120,18 @@ pub fn parse_yaml_as<T: serde::de::DeserializeOwned>(
         track: &mut track,
     };
     deserialize_yaml(text, seed, DuplicateKeys::ToVisitor).map_err(|mut e| {
-        let at = track.path().to_string();
-        if e.from_visitor && at != "." {
+        let mut at = track.path().to_string();
+        // An unknown field is named by the mapping it is in (`rules[0]: unknown field
+        // `cache_control``), as serde_yaml named it; the tracker's path ends with the field.
+        if let Some(field) = e
+            .message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split('`').next())
+            && let Some(parent) = at.strip_suffix(field)
+        {
+            at = parent.trim_end_matches('.').to_string();
+        }
+        if e.from_visitor && !at.is_empty() && at != "." {
             e.message = format!("{at}: {}", e.message);
         }
         e.into_document_error(path)

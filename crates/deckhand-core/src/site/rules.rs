@@ -408,8 +408,8 @@ rules:
         let text = err.to_string();
         assert!(text.starts_with("rules file site.yml:3:"), "{text}");
         assert!(text.contains("unknown field `cache_control`"), "{text}");
-        // The value's path, as serde_yaml gave it.
-        assert!(text.contains(": rules[0]"), "{text}");
+        // The mapping's path, as serde_yaml gave it.
+        assert!(text.contains(":3:5: rules[0]: unknown field"), "{text}");
         let err =
             SiteRules::parse(Path::new("site.yml"), "rules:\n  - match: '/abs/*'\n").unwrap_err();
         assert!(err.to_string().contains("drop the leading `/`"), "{err}");
