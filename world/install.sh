@@ -4,6 +4,8 @@
 #   umoci, nginx-light, apache2-utils, util-linux, iproute2, mount, docker.io), shellcheck (for
 #   actionlint), and curl and jq (the actions' installer, actions/lib/install-deckhand.sh, as
 #   GitHub's runners have them), with apt-get, only when one of their binaries is missing;
+# - cargo-deny, pinned (world/tools.sh), built with `cargo install --locked` into its own root
+#   outside the checkout, only when that root does not hold that version;
 # - the repo's Python venv (.venv at the repo root) with world/requirements.txt. pip only runs
 #   when the requirements file changed since the last successful install (tracked by a stamp
 #   file holding its hash).
@@ -79,6 +81,23 @@ if [ "${#missing[@]}" -gt 0 ]; then
             echo "install.sh: apt-get install ${missing[*]} failed" >&2
             exit 1
         fi
+    fi
+    : >"$log"
+fi
+
+# ------------------------------------------------------------------ cargo-deny
+
+# The test command's `cargo deny check licenses bans sources` (deny.toml). cargo-deny 0.20 has no
+# cargo features to leave out: this is its lightest build.
+# shellcheck source=world/tools.sh
+. "$world_dir/tools.sh"
+if [ "$("$CARGO_DENY_ROOT/bin/cargo-deny" --version 2>/dev/null)" != "cargo-deny $CARGO_DENY_VERSION" ]; then
+    echo "install.sh: building cargo-deny $CARGO_DENY_VERSION into $CARGO_DENY_ROOT (once per machine; minutes)" >&2
+    if ! cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked \
+        --root "$CARGO_DENY_ROOT" >"$log" 2>&1; then
+        cat "$log" >&2
+        echo "install.sh: cargo install cargo-deny $CARGO_DENY_VERSION failed" >&2
+        exit 1
     fi
     : >"$log"
 fi

@@ -34,8 +34,8 @@ impl ActionStep {
         let path = action_dir.join("action.yml");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-        let action: Value = serde_yaml::from_str(&text)
-            .unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
+        let action: Value = deckhand_core::document::parse_document(&path, &text)
+            .unwrap_or_else(|e| panic!("parsing {e}"));
         let defaults = action["inputs"]
             .as_object()
             .map(|inputs| {

@@ -169,5 +169,10 @@ mod tests {
             "::error title=deploy%3A web%2C prod::50%25 failed%0Asee log"
         );
         assert_eq!(mask_command("a\nb"), "::add-mask::a%0Ab");
+        // GitHub's rules: `%`, CR and LF in the data; also `:` and `,` in properties.
+        assert_eq!(
+            warning_command("deckhand: plan", "100% of\r\nthe tasks: a,b"),
+            "::warning title=deckhand%3A plan::100%25 of%0D%0Athe tasks: a,b"
+        );
     }
 }

@@ -208,7 +208,7 @@ fn action_files() -> Vec<(String, PathBuf)> {
 fn load(path: &Path) -> Value {
     let text =
         std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
+    deckhand_core::document::parse_document(path, &text).unwrap_or_else(|e| panic!("parse {e}"))
 }
 
 /// The `DECKHAND_*` variables read by the flags of `deckhand <command...>` (its own flags and
