@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::media::{IN_TOTO, OCI_CONFIG, OCI_INDEX, OCI_LAYER_GZIP, OCI_MANIFEST};
 use super::synthetic::Platform;
-use super::tools::{docker_ref, run};
+use super::tools::{push_preserving_digest, run};
 
 /// What one platform's `/deckhand` is: a file to copy in, or a script's text.
 #[derive(Debug, Clone)]
@@ -201,24 +201,13 @@ impl BinaryImage {
         )
         .expect("oci-layout");
 
-        let digestfile = work.path().join("digest");
-        let mut cmd = Command::new("skopeo");
-        cmd.args(["copy", "--quiet", "--all", "--preserve-digests"])
-            .arg("--dest-tls-verify=false")
-            .arg("--digestfile")
-            .arg(&digestfile);
-        if let Some(c) = creds {
-            cmd.args(["--dest-creds", c]);
-        }
-        cmd.arg(format!("oci:{}:image", layout.display()))
-            .arg(docker_ref(dest));
-        run(&mut cmd);
         let digest = top["digest"].as_str().expect("digest").to_string();
-        let pushed = fs::read_to_string(&digestfile).expect("skopeo --digestfile");
-        assert_eq!(
-            pushed.trim(),
-            digest,
-            "skopeo pushed {dest} under another digest"
+        push_preserving_digest(
+            work.path(),
+            &format!("oci:{}:image", layout.display()),
+            dest,
+            creds,
+            &digest,
         );
         PushedBinaryImage {
             reference: dest.trim_start_matches("docker://").to_string(),

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::Path;
-use std::process::Command;
 
 use flate2::{Compression, GzBuilder};
 use serde_json::{Value, json};
@@ -15,7 +14,7 @@ use super::media::{
     DOCKER_CONFIG, DOCKER_LAYER_GZIP, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, IN_TOTO, OCI_CONFIG,
     OCI_INDEX, OCI_LAYER_GZIP, OCI_MANIFEST,
 };
-use super::tools::{docker_ref, run, sha256_digest};
+use super::tools::{push_preserving_digest, sha256_digest};
 
 /// Which media types a [`SyntheticBase`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -482,23 +481,7 @@ impl SyntheticBase {
                 format!("dir:{}", dir.display())
             }
         };
-        let digestfile = work.path().join("digest");
-        let mut cmd = Command::new("skopeo");
-        cmd.args(["copy", "--quiet", "--all", "--preserve-digests"])
-            .arg("--dest-tls-verify=false")
-            .arg("--digestfile")
-            .arg(&digestfile);
-        if let Some(c) = creds {
-            cmd.args(["--dest-creds", c]);
-        }
-        cmd.arg(&source).arg(docker_ref(dest));
-        run(&mut cmd);
-        let pushed = fs::read_to_string(&digestfile).expect("skopeo --digestfile");
-        assert_eq!(
-            pushed.trim(),
-            image.digest,
-            "skopeo pushed {dest} under another digest than the one written"
-        );
+        push_preserving_digest(work.path(), &source, dest, creds, &image.digest);
         image.reference = dest.trim_start_matches("docker://").into();
         image
     }
@@ -671,11 +654,13 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::images::tools::run;
     use crate::images::unpack::mode;
     use crate::images::{
         ScratchRegistry, skopeo_digest, skopeo_inspect_config, skopeo_inspect_raw,
         skopeo_platform_digest, unpack,
     };
+    use std::process::Command;
 
     #[test]
     fn tar_layers_are_deterministic_and_readable() {

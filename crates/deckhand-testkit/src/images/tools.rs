@@ -28,6 +28,35 @@ pub(super) fn run(cmd: &mut Command) -> Output {
 }
 
 /// `docker://REF` for a reference given with or without the transport.
+/// `skopeo copy --all --preserve-digests SOURCE DEST` (with `creds` for the destination, TLS
+/// unverified: the world's registries are plain HTTP); panics unless the pushed digest is
+/// `digest`, so a test never runs against an image other than the one it wrote.
+pub(super) fn push_preserving_digest(
+    work: &std::path::Path,
+    source: &str,
+    dest: &str,
+    creds: Option<&str>,
+    digest: &str,
+) {
+    let digestfile = work.join("digest");
+    let mut cmd = Command::new("skopeo");
+    cmd.args(["copy", "--quiet", "--all", "--preserve-digests"])
+        .arg("--dest-tls-verify=false")
+        .arg("--digestfile")
+        .arg(&digestfile);
+    if let Some(c) = creds {
+        cmd.args(["--dest-creds", c]);
+    }
+    cmd.arg(source).arg(docker_ref(dest));
+    run(&mut cmd);
+    let pushed = std::fs::read_to_string(&digestfile).expect("skopeo --digestfile");
+    assert_eq!(
+        pushed.trim(),
+        digest,
+        "skopeo pushed {dest} under another digest than the one written"
+    );
+}
+
 pub(super) fn docker_ref(reference: &str) -> String {
     if reference.contains("://") {
         reference.to_string()
