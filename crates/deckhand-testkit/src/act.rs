@@ -18,7 +18,35 @@
 //! [`ActRepo`] is a throwaway git repository holding a copy of the project's `actions/`, the
 //! test's workflow and fixtures; [`ActRepo::act`] runs one event through it and returns an
 //! [`ActRun`] parsed from act's `--json` log: each step's outputs and result, each job's result,
-//! the steps' own output lines and what they added to the step summary.
+//! the steps' own output lines, their annotations and what they added to the step summary.
+//!
+//! What was found out about act 0.2.89 in host mode (and is relied on here):
+//! - The repository is copied to the job's workspace (`GITHUB_WORKSPACE`, under act's cache),
+//!   `.git` included, at the job's start and again by `actions/checkout` (which is never
+//!   fetched). So act's state lives outside the repository (a copy of it inside would be
+//!   copied into itself), and the workspace has the repository's refs and remotes.
+//! - `github.repository` (GITHUB_REPOSITORY) comes from the URL of a remote (`--remote-name`,
+//!   default `origin`; act applies `url.*.insteadOf` rules to it, so it must be a github.com
+//!   URL itself). Each [`ActRepo`] has a remote `github` whose URL names [`REPOSITORY`] (the
+//!   fake GitHub's) and is never fetched, and an `origin` that is a bare repository on this
+//!   machine, which a `git fetch origin` in a step reaches. [`ActRepo::push`] updates `origin`
+//!   (and `refs/remotes/origin/*`), as the push that triggers a workflow would have.
+//! - act sets `GITHUB_API_URL` itself (`https://api.github.com`); `act --env NAME=VALUE`
+//!   ([`Act::env`]) overrides it for every step, so a step reaches the fake GitHub
+//!   (`fake_github::FakeGithub`) with `.env("GITHUB_API_URL", &fake.url)`. The token is a
+//!   secret ([`Act::secret`]`("GITHUB_TOKEN", ..)`): it is also `github.token`, which an
+//!   action input defaulting to `${{ github.token }}` then receives.
+//! - JavaScript actions (`runs.using: node20` or `node24`) run with the machine's `node`
+//!   whatever the version asked for; `GITHUB_ACTION_PATH` is empty for them (an action finds
+//!   its files from `__dirname`). Inputs arrive as `INPUT_<NAME>` with the action.yml
+//!   defaults filled in, `${{ github.token }}` included.
+//! - A workflow command (`::error file=F,line=L,col=C::msg`, `::warning::`) is an event of its
+//!   own in the log, not a line of output: see [`ActRun::annotations`].
+//! - A job without `actions/checkout` has an empty workspace, as on GitHub, so `uses:
+//!   ./actions/...` fails there; [`Act::local_repository`] serves `uses: OWNER/REPO/PATH@REF`
+//!   from a local directory instead, the way a user's workflow names the actions.
+//! - A step without `id:` is numbered by act from `0`; [`ActRun::step_ran`] and friends also
+//!   find a step by its `name:`. A matrix job's runs carry their matrix ([`ActRun::matrices`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,7 +54,14 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::fake_github::REPO;
 use crate::repo_root;
+
+/// The repository a workflow run by act belongs to (`github.repository`): the fake GitHub's.
+pub const REPOSITORY: &str = REPO;
+
+/// The remote whose URL names the repository to act.
+const GITHUB_REMOTE: &str = "github";
 
 /// The runner labels a test workflow may use in `runs-on`; each runs on this machine.
 const LABELS: &[&str] = &[
@@ -36,9 +71,12 @@ const LABELS: &[&str] = &[
     "self-hosted",
 ];
 
-/// A git repository for one test's workflow, with the project's `actions/` copied in.
+/// A git repository for one test's workflow, with the project's `actions/` copied in, and
+/// its `origin` (see the module's notes).
 pub struct ActRepo {
     dir: tempfile::TempDir,
+    /// The bare `origin` and act's cache and home, outside the repository.
+    outside: tempfile::TempDir,
 }
 
 impl Default for ActRepo {
@@ -48,14 +86,43 @@ impl Default for ActRepo {
 }
 
 impl ActRepo {
-    /// A new repository (one commit on `main`) holding `actions/` as it is in the working tree.
+    /// A new repository (one commit on `main`, pushed to `origin`) holding `actions/` as it is
+    /// in the working tree.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
+        let outside = tempfile::tempdir().expect("a temporary directory");
         copy_tree(&repo_root().join("actions"), &dir.path().join("actions"));
-        let repo = Self { dir };
+        let repo = Self { dir, outside };
+        let origin = repo.origin();
+        let status = Command::new("git")
+            .args(["init", "-q", "--bare", "-b", "main"])
+            .arg(&origin)
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git init --bare {}", origin.display());
         repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["remote", "add", "origin", &origin.display().to_string()]);
+        // act reads `github.repository` from this remote's URL (`--remote-name`), never
+        // fetched; `origin` is the bare repository, which `git fetch origin` in a step reaches.
+        let url = format!("https://github.com/{REPOSITORY}.git");
+        repo.git(&["remote", "add", GITHUB_REMOTE, &url]);
         repo.commit("the project's actions");
+        repo.push(&["main"]);
         repo
+    }
+
+    /// The bare repository `origin` leads to.
+    pub fn origin(&self) -> PathBuf {
+        self.outside.path().join("origin.git")
+    }
+
+    /// `git push --force origin REF...` (branches or tags): what a push event reports, and
+    /// what a checkout (and a `git fetch origin`) in the workflow then finds.
+    pub fn push(&self, refs: &[&str]) -> &Self {
+        let mut args = vec!["push", "-q", "--force", "origin"];
+        args.extend_from_slice(refs);
+        self.git(&args);
+        self
     }
 
     /// The working tree.
@@ -87,8 +154,18 @@ impl ActRepo {
     /// `git ARGS` in the repository; its standard output.
     pub fn git(&self, args: &[&str]) -> String {
         let out = Command::new("git")
-            .args(["-c", "user.name=deckhand tests", "-c", "user.email=tests@deckhand.invalid"])
-            .args(["-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
+            .args([
+                "-c",
+                "user.name=deckhand tests",
+                "-c",
+                "user.email=tests@deckhand.invalid",
+            ])
+            .args([
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "init.defaultBranch=main",
+            ])
             .args(args)
             .current_dir(self.dir.path())
             .output()
@@ -106,13 +183,19 @@ impl ActRepo {
     /// workflow file `workflow` (relative to the repository, e.g. `.github/workflows/t.yml`).
     /// Add the world's environment (`World::clean`) and the event payload before [`Act::run`].
     pub fn act(&self, event: &str, workflow: &str) -> Act {
-        let state = self.dir.path().join(".act-state");
+        // Outside the repository: act copies the repository into its cache.
+        let state = self.outside.path().join("act-state");
         std::fs::create_dir_all(&state).unwrap();
         let mut cmd = Command::new(act_binary());
         cmd.arg(event)
             .args(["-W", workflow])
-            .args(["--json", "--no-cache-server", "--container-daemon-socket", "-"])
-            .args(["--action-offline-mode"])
+            .args([
+                "--json",
+                "--no-cache-server",
+                "--container-daemon-socket",
+                "-",
+            ])
+            .args(["--action-offline-mode", "--remote-name", GITHUB_REMOTE])
             // No `.env`, `.secrets`, `.input` or `~/.actrc` of the developer's.
             .args(["--env-file", "/dev/null", "--secret-file", "/dev/null"])
             .args(["--input-file", "/dev/null", "--var-file", "/dev/null"])
@@ -153,6 +236,25 @@ impl Act {
         self
     }
 
+    /// Serves `uses: OWNER/REPO/PATH@REF` (`repository` is `OWNER/REPO@REF`) from the local
+    /// directory `dir` instead of GitHub: a workflow can then use the project's actions the
+    /// way users do, by name, in a job without a checkout (`./actions/...` needs one).
+    #[must_use]
+    pub fn local_repository(mut self, repository: &str, dir: &Path) -> Self {
+        self.cmd.args([
+            "--local-repository".to_string(),
+            format!("{repository}={}", dir.display()),
+        ]);
+        self
+    }
+
+    /// An environment variable of every step, over the one act sets (`GITHUB_API_URL`, say).
+    #[must_use]
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.cmd.args(["--env", &format!("{name}={value}")]);
+        self
+    }
+
     /// A secret (`secrets.NAME`; `GITHUB_TOKEN` is also `github.token`), masked in act's log.
     /// It is on act's command line: tests hold only fake tokens.
     #[must_use]
@@ -168,7 +270,10 @@ impl Act {
             std::fs::write(&path, serde_json::to_vec_pretty(payload).unwrap()).unwrap();
             self.cmd.arg("-e").arg(path);
         }
-        let out = self.cmd.output().expect("act runs (world/install.sh installs it)");
+        let out = self
+            .cmd
+            .output()
+            .expect("act runs (world/install.sh installs it)");
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let events = stdout
             .lines()
@@ -207,7 +312,8 @@ impl ActRun {
     }
 
     /// The outputs of the step `step_id` of `job` (a top-level step: an action's outputs, not
-    /// its inner steps'), as later steps see them in `steps.ID.outputs`.
+    /// its inner steps'), as later steps see them in `steps.ID.outputs`. A step is named by its
+    /// `id:`, or by its `name:` when no step has that id.
     pub fn outputs(&self, job: &str, step_id: &str) -> BTreeMap<String, String> {
         self.of_step(job, step_id)
             .filter(|e| e["command"] == "set-output")
@@ -222,14 +328,12 @@ impl ActRun {
 
     /// One output of a step; panics with the log when it was not set.
     pub fn output(&self, job: &str, step_id: &str, name: &str) -> String {
-        self.outputs(job, step_id)
-            .remove(name)
-            .unwrap_or_else(|| {
-                panic!(
-                    "step {job}.{step_id} set no output `{name}`:\n{}",
-                    self.transcript()
-                )
-            })
+        self.outputs(job, step_id).remove(name).unwrap_or_else(|| {
+            panic!(
+                "step {job}.{step_id} set no output `{name}`:\n{}",
+                self.transcript()
+            )
+        })
     }
 
     /// The result act gave the step (`success`, `failure`, `skipped`), if it reported one.
@@ -250,9 +354,9 @@ impl ActRun {
     pub fn job_result(&self, job: &str) -> Option<String> {
         self.events
             .iter()
+            .rev()
             .filter(|e| e["jobID"] == job)
-            .filter_map(|e| e["jobResult"].as_str())
-            .last()
+            .find_map(|e| e["jobResult"].as_str())
             .map(str::to_string)
     }
 
@@ -262,6 +366,18 @@ impl ActRun {
             .iter()
             .filter(|e| e["jobID"] == job && e["raw_output"] == true)
             .filter_map(|e| e["msg"].as_str())
+            .collect()
+    }
+
+    /// The workflow commands that annotate (`::error ...::`, `::warning ...::`, `::notice`)
+    /// the steps of `job` issued, as written (`::error file=F,line=3,col=5::message`).
+    pub fn annotations(&self, job: &str) -> Vec<String> {
+        self.events
+            .iter()
+            .filter(|e| e["jobID"] == job)
+            .filter(|e| matches!(e["command"].as_str(), Some("error" | "warning" | "notice")))
+            .filter_map(|e| e["raw"].as_str())
+            .map(|raw| raw.trim_end().to_string())
             .collect()
     }
 
@@ -297,12 +413,41 @@ impl ActRun {
         text
     }
 
-    fn of_step<'a>(&'a self, job: &'a str, step_id: &'a str) -> impl Iterator<Item = &'a Value> {
-        self.events.iter().filter(move |e| {
+    /// The matrix values the runs of `job` had (`{"package": "package1"}`), each once, in
+    /// the order they started; empty for a job without a matrix or that did not run.
+    pub fn matrices(&self, job: &str) -> Vec<Value> {
+        let mut seen: Vec<Value> = Vec::new();
+        for m in self
+            .events
+            .iter()
+            .filter(|e| e["jobID"] == job)
+            .map(|e| &e["matrix"])
+            .filter(|m| m.as_object().is_some_and(|o| !o.is_empty()))
+        {
+            if !seen.contains(m) {
+                seen.push(m.clone());
+            }
+        }
+        seen
+    }
+
+    /// The events of a top-level step of `job`, named by its `id:` (act numbers the steps
+    /// without one from `0`) or, failing that, by its `name:`.
+    fn of_step<'a>(&'a self, job: &'a str, step: &'a str) -> impl Iterator<Item = &'a Value> {
+        let by_id = self.events.iter().any(|e| {
             e["jobID"] == job
                 && e["stepID"]
                     .as_array()
-                    .is_some_and(|ids| ids.len() == 1 && ids[0] == step_id)
+                    .is_some_and(|ids| ids.len() == 1 && ids[0] == step)
+        });
+        self.events.iter().filter(move |e| {
+            e["jobID"] == job
+                && e["stepID"].as_array().is_some_and(|ids| ids.len() == 1)
+                && if by_id {
+                    e["stepID"][0] == step
+                } else {
+                    e["step"] == step
+                }
         })
     }
 }
