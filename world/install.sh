@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the local world needs, idempotent and quiet on success:
 # - the Debian packages of the container registries and image tools (docker-registry, skopeo,
-#   umoci, nginx-light, apache2-utils, util-linux, iproute2, mount, docker.io) and shellcheck (for actionlint), with apt-get, only when one of their binaries is missing;
+#   umoci, nginx-light, apache2-utils, util-linux, iproute2, mount, docker.io), shellcheck (for actionlint) and nodejs (act's JavaScript actions), with apt-get, only when one of their binaries is missing;
 # - the repo's Python venv (.venv at the repo root) with world/requirements.txt. pip only runs
 #   when the requirements file changed since the last successful install (tracked by a stamp
 #   file holding its hash).
@@ -30,11 +30,12 @@ trap cleanup EXIT
 
 # binary:package pairs. nginx and htpasswd may live in /usr/sbin, outside a user's PATH.
 # unshare, setpriv, ip and mount: the smoke run's daemonless runtime; dockerd: the engine of its
-# `docker` runtime's tests (world/dockerd.sh; docs/images.md).
+# `docker` runtime's tests (world/dockerd.sh; docs/images.md). node: the JavaScript action
+# (actions/changes) when act runs workflows in the tests (crates/deckhand-testkit/src/act.rs).
 missing=()
 for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci nginx:nginx-light \
     htpasswd:apache2-utils shellcheck:shellcheck unshare:util-linux setpriv:util-linux \
-    ip:iproute2 mount:mount dockerd:docker.io; do
+    ip:iproute2 mount:mount dockerd:docker.io node:nodejs; do
     if ! PATH="$PATH:/usr/sbin:/sbin" command -v "${pair%%:*}" >/dev/null 2>&1; then
         missing+=("${pair#*:}")
     fi
