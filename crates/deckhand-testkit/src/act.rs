@@ -45,6 +45,10 @@
 //! - A job without `actions/checkout` has an empty workspace, as on GitHub, so `uses:
 //!   ./actions/...` fails there; [`Act::local_repository`] serves `uses: OWNER/REPO/PATH@REF`
 //!   from a local directory instead, the way a user's workflow names the actions.
+//! - Unlike GitHub's runner, act leaks the outputs a composite action's inner steps write to
+//!   `$GITHUB_OUTPUT` into `steps.<id>.outputs`, declared or not (nektos/act#2553, open): a
+//!   test cannot show here that a composite action loses undeclared outputs. (Declared ones
+//!   work as on GitHub.)
 //! - A step without `id:` is numbered by act from `0`; [`ActRun::step_ran`] and friends also
 //!   find a step by its `name:`. A matrix job's runs carry their matrix ([`ActRun::matrices`]).
 

@@ -75,9 +75,11 @@ pub enum Command {
     /// Amazon ECR.
     #[command(subcommand)]
     Ecr(EcrCommand),
-    /// Which path filters match the changes between two commits (dorny/paths-filter's format
-    /// and outputs). In Actions the event says what changed; on a pull request event with
-    /// GITHUB_TOKEN set, the pull request's files come from the GitHub API.
+    /// Which path filters match the changes between two commits (dorny/paths-filter's format)
+    ///
+    /// paths-filter's outputs too. In Actions the event says what changed, as paths-filter reads
+    /// it; on a pull request event with GITHUB_TOKEN set, the pull request's files come from the
+    /// GitHub API.
     Changes(ChangesArgs),
     /// Run a workflow (`workflow_dispatch`, or `repository_dispatch` with `--event-type`) and
     /// optionally follow its run to a verdict.

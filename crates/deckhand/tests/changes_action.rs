@@ -12,14 +12,17 @@
 //! - the README's placeholders, which no executor can run: `run: ...` and `- ...` become
 //!   `run: echo ok`, and `filters: ... # Configure your filters` becomes the filters named in
 //!   the test;
-//! - the fragments that are not whole workflows (examples 1 and 9-13) are put in a job after
+//! - the fragments that are not whole workflows (examples 1 and 9-14) are put in a job after
 //!   `actions/checkout`, and the examples without `on:` get one ([`job`]); in examples 9-12 the
 //!   `- uses:` line is indented like the lines under it (as printed it does not parse);
-//! - what each test says where it must do more (a remote action replaced by a `run:` step, a
-//!   `npx` command replaced by `printf`).
+//! - what each test says where it must do more (a remote action replaced by a `run:` step or a
+//!   local action, a `npx` command replaced by `printf`).
 //!
 //! Every test asserts the outputs' exact values and which downstream steps and jobs ran: a
-//! composite action would expose no per-filter output, and every `if:` on one would be false.
+//! composite action would expose no per-filter output on GitHub, and every `if:` on one would
+//! be false. act does not show that (it leaks a composite action's undeclared inner outputs to
+//! `steps.<id>.outputs`: nektos/act#2553, open), so `action_contract.rs` requires the action to
+//! be a JavaScript one; these tests prove what that action does with the outputs.
 
 use deckhand_testkit::act::{ActRepo, ActRun};
 use deckhand_testkit::fake_github::{FakeGithub, TOKEN};
@@ -919,6 +922,78 @@ fn example_13_the_shell_list_splices_into_a_script_as_one_argument_per_file() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 14. A JSON list handed to another action.
+// ---------------------------------------------------------------------------------------------
+
+const EXAMPLE_14: &str = "\
+- uses: dorny/paths-filter@v3
+  id: filter
+  with:
+    # Enable listing of files matching each filter.
+    # Paths to files will be available in `${FILTER_NAME}_files` output variable.
+    # Paths will be formatted as JSON array
+    list-files: json
+
+    # In this example all changed files are passed to the following action to do
+    # some custom processing.
+    filters: |
+      changed:
+        - '**'
+- name: Lint Markdown
+  uses: johndoe/some-action@v1
+  with:
+    files: ${{ steps.filter.outputs.changed_files }}
+";
+
+/// `johndoe/some-action` cannot be fetched: a local action of this repository stands in for it
+/// and prints the files it was given, one a line, from the JSON array.
+const SOME_ACTION: &str = "\
+name: some action
+inputs:
+  files:
+    required: true
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        FILES: ${{ inputs.files }}
+      run: |
+        node -e 'for (const f of JSON.parse(process.env.FILES)) console.log(`file: ${f}`)'
+";
+
+#[test]
+fn example_14_the_json_list_is_handed_to_another_action() {
+    let repo = ActRepo::new();
+    repo.write(".github/actions/some-action/action.yml", SOME_ACTION);
+    with_workflow(
+        &repo,
+        &job(
+            "push",
+            &drop_in(EXAMPLE_14).replace("johndoe/some-action@v1", "./.github/actions/some-action"),
+        ),
+    );
+    commit(&repo, "setup", &[]);
+    repo.push(&["main"]);
+    let before = head(&repo);
+    commit(
+        &repo,
+        "files",
+        &[("a \"quoted\" name.txt", "x"), ("src/ü.rs", "x")],
+    );
+    let run = run_push(&repo, "main", &before);
+    run.assert_success();
+    assert_eq!(
+        run.output("tests", "filter", "changed_files"),
+        r#"["a \"quoted\" name.txt","src/ü.rs"]"#
+    );
+    let log = run.log("tests");
+    for line in ["file: a \"quoted\" name.txt", "file: src/ü.rs"] {
+        assert!(log.contains(line), "`{line}` not in:\n{log}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Beyond the README.
 // ---------------------------------------------------------------------------------------------
 
@@ -1086,5 +1161,37 @@ fn a_merge_group_compares_its_two_shas() {
     assert_eq!(
         run.output("tests", "changes", "filters"),
         "{\"changes\":[\"src\"],\"filters\":{\"src\":[\"src/queued.rs\"]}}"
+    );
+}
+
+/// The README's example 3 without `pull-requests: read` on a private repository: GitHub answers
+/// 403, and the error says which permission to give (or `token: ''`).
+#[test]
+fn a_pull_request_the_token_cannot_read_names_the_permission() {
+    let fake = FakeGithub::start();
+    fake.set_pull_files(7, &[("modified", "backend/app.py", None)]);
+    fake.fail(
+        "GET",
+        "/pulls/7/files",
+        1,
+        403,
+        &[],
+        json!({"message": "Resource not accessible by integration", "status": "403"}),
+    );
+    let repo = ActRepo::new();
+    with_workflow(
+        &repo,
+        &format!("on: pull_request\n{}", drop_in_as(EXAMPLE_3, PUBLISHED)),
+    );
+    repo.commit("the workflow");
+    let run = run_pull_request(&repo, &fake, 7, true);
+    run.assert_failure();
+    assert_eq!(run.job_result("backend"), None);
+    assert_eq!(run.job_result("frontend"), None);
+    let log = run.log("changes");
+    assert!(
+        log.contains("Resource not accessible by integration")
+            && log.contains("`permissions: pull-requests: read`"),
+        "{log}"
     );
 }

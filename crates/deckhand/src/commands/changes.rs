@@ -59,7 +59,7 @@ async fn pull_request_files(
     let repo: Repo = repository
         .parse()
         .map_err(|e| CommandError::invalid(format!("GITHUB_REPOSITORY: {e}")))?;
-    let github_error = |e| pr_files_error(&e, &repository);
+    let github_error = |e| github::command_error(&e, Doing::PullFiles, &repository);
     let client = github::client(&env.api_url, token, printer).map_err(github_error)?;
     let listed = client
         .list_pull_request_files(&repo, number)
@@ -72,21 +72,6 @@ async fn pull_request_files(
             f.previous_filename.as_deref(),
         )
     })))
-}
-
-/// A GitHub error while listing a pull request's files: `pull-requests: read` is what a 403
-/// usually lacks (paths-filter's README says so too).
-fn pr_files_error(e: &deckhand_github::GithubError, repository: &str) -> CommandError {
-    let error = github::command_error(e, Doing::Comment, repository);
-    match e {
-        deckhand_github::GithubError::Status { status: 403, .. } => CommandError {
-            problem: error.problem.with_hint(format!(
-                "the token cannot read the pull request's files of `{repository}`: give the job `permissions: pull-requests: read`, or set `token: ''` to read the changes with git from a checkout"
-            )),
-            ..error
-        },
-        _ => error,
-    }
 }
 
 async fn find_changes(
