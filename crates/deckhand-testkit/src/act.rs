@@ -10,9 +10,11 @@
 //! `$GITHUB_STEP_SUMMARY` and `$GITHUB_ENV` the way the runner does.
 //!
 //! What it does not do: fetch remote actions (nothing leaves this machine: a test workflow uses
-//! the project's actions by `./actions/...`; `actions/checkout` of the repository itself is
-//! special-cased by act and copies the working tree), OIDC, environments' protection rules, and
-//! `$/` references. Tests assert effects (AWS state, registry contents, files) and the outputs
+//! the project's actions by `./actions/...`, or by name through [`Act::local_repository`];
+//! `actions/checkout` of the repository itself is special-cased by act and copies the working
+//! tree, whatever its `fetch-depth`, so shallow clones are tested without act), OIDC,
+//! environments' protection rules, `$/` references, and hiding a composite action's undeclared
+//! outputs (below). Tests assert effects (AWS state, registry contents, files) and the outputs
 //! act reports, never act's green alone.
 //!
 //! [`ActRepo`] is a throwaway git repository holding a copy of the project's `actions/`, the
