@@ -1,11 +1,13 @@
 # The deckhand image: one static binary and the CA certificates it needs for TLS,
-# nothing else. actions/ecs-deploy runs it with `docker run`; people can too:
+# nothing else. The actions take /deckhand out of it and run it on the runner
+# (actions/lib/install-deckhand.sh finds it in the top layer); people can run the
+# image too:
 #   docker run --rm -e AWS_REGION -e AWS_ACCESS_KEY_ID -e AWS_SECRET_ACCESS_KEY \
-#     -e AWS_SESSION_TOKEN ghcr.io/deckhand-dev/deckhand ecs diff --cluster C --service S
+#     -e AWS_SESSION_TOKEN ghcr.io/OWNER/deckhand:v0 ecs diff --cluster C --service S
 #
-# Base images are pinned by tag here; the release process pins them by digest
-# (and .github/workflows/release.yml publishes the result with an SBOM and
-# provenance, referenced by digest from the released action.yml files).
+# Base images are pinned by tag here. .github/workflows/image.yml builds it (for
+# release.yml and edge.yml) with an SBOM and provenance; a release commit pins the
+# result by digest in actions/lib/release-image.
 
 FROM rust:1.95-alpine AS build
 # gcc comes with the image; musl-dev gives the C library headers that aws-lc-sys
@@ -26,13 +28,17 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     && cp target/release/deckhand /out/deckhand
 
 FROM scratch
+# The repository the image is built from (https://github.com/OWNER/REPO): GitHub links the
+# package to it through this label. The workflows pass it; nothing names an owner here.
+ARG DECKHAND_SOURCE=""
+# The CA certificates first and deckhand last: the installer reads the top layer first.
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /out/deckhand /deckhand
 ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 LABEL org.opencontainers.image.title="deckhand" \
       org.opencontainers.image.description="Ship to AWS from GitHub Actions: ECS deploys with true verdicts." \
-      org.opencontainers.image.source="https://github.com/deckhand-dev/deckhand" \
+      org.opencontainers.image.source="${DECKHAND_SOURCE}" \
       org.opencontainers.image.licenses="MIT OR Apache-2.0"
-# No USER: actions/ecs-deploy passes `--user` with the runner's uid and gid, so
-# whatever deckhand appends to $GITHUB_OUTPUT stays owned by the runner.
+# No USER: run it with `docker run --user "$(id -u):$(id -g)"` to keep the files it
+# writes (a $GITHUB_OUTPUT, say) owned by the caller.
 ENTRYPOINT ["/deckhand"]

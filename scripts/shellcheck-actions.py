@@ -1,4 +1,5 @@
-"""Runs shellcheck on every `run:` script of the actions (actionlint checks only workflows).
+"""Runs shellcheck on every `run:` script of the actions (actionlint checks only workflows),
+and on the scripts they share under actions/lib/.
 
 Each script is checked as bash, the shell every step declares; `${{ }}` never appears inside
 a script (the action contract test forbids it), so the text is what the runner executes.
@@ -29,4 +30,9 @@ with tempfile.TemporaryDirectory() as tmp:
             if result.returncode != 0:
                 print(f"^ {path}, step {step.get('id', index)}")
                 failed = True
+for path in sorted(glob.glob("actions/lib/*.sh")):
+    result = subprocess.run(["shellcheck", "-S", "warning", path])
+    if result.returncode != 0:
+        print(f"^ {path}")
+        failed = True
 sys.exit(1 if failed else 0)

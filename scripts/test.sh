@@ -24,6 +24,14 @@ step "the ECS task definition shapes are what the pinned botocore gives (scripts
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cargo deny: licenses, banned crates (openssl, native-tls, serde_yaml, unsafe-libyaml), sources (deny.toml)"
+# shellcheck source=world/tools.sh
+. world/tools.sh
+# cargo-deny reads `cargo metadata` offline: every platform's crates must be in the local cache.
+cargo fetch --locked -q
+PATH="$CARGO_DENY_ROOT/bin:$PATH" cargo deny --offline check --hide-inclusion-graph \
+    licenses bans sources
+
 step "zizmor: workflow and action security lints"
 .venv/bin/zizmor --offline --persona auditor .github/workflows actions
 

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the local world needs, idempotent and quiet on success:
 # - the Debian packages of the container registries and image tools (docker-registry, skopeo,
-#   umoci, nginx-light, apache2-utils, util-linux, iproute2, mount, docker.io), shellcheck (for actionlint) and nodejs (act's JavaScript actions), with apt-get, only when one of their binaries is missing;
+#   umoci, nginx-light, apache2-utils, util-linux, iproute2, mount, docker.io), shellcheck (for
+#   actionlint), curl and jq (the actions' installer, actions/lib/install-deckhand.sh, as
+#   GitHub's runners have them), and nodejs (act's JavaScript actions), with apt-get, only when
+#   one of their binaries is missing;
+# - cargo-deny, pinned (world/tools.sh), built with `cargo install --locked` into its own root
+#   outside the checkout, only when that root does not hold that version;
 # - the repo's Python venv (.venv at the repo root) with world/requirements.txt. pip only runs
 #   when the requirements file changed since the last successful install (tracked by a stamp
 #   file holding its hash).
@@ -30,13 +35,22 @@ trap cleanup EXIT
 
 # binary:package pairs. nginx and htpasswd may live in /usr/sbin, outside a user's PATH.
 # unshare, setpriv, ip and mount: the smoke run's daemonless runtime; dockerd: the engine of its
-# `docker` runtime's tests (world/dockerd.sh; docs/images.md). node: the JavaScript action
-# (actions/changes) when act runs workflows in the tests (crates/deckhand-testkit/src/act.rs).
+# `docker` runtime's tests (world/dockerd.sh; docs/images.md). curl and jq: the actions'
+# installer (actions/lib/install-deckhand.sh), run by crates/deckhand/tests/action_install.rs.
+# node: the JavaScript action (actions/changes) when act runs workflows in the tests
+# (crates/deckhand-testkit/src/act.rs).
 missing=()
 for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci nginx:nginx-light \
     htpasswd:apache2-utils shellcheck:shellcheck unshare:util-linux setpriv:util-linux \
-    ip:iproute2 mount:mount dockerd:docker.io node:nodejs; do
+    ip:iproute2 mount:mount dockerd:docker.io curl:curl jq:jq node:nodejs; do
     if ! PATH="$PATH:/usr/sbin:/sbin" command -v "${pair%%:*}" >/dev/null 2>&1; then
+        missing+=("${pair#*:}")
+    fi
+done
+# jq runs deploy.yml's `parts` step, node and npm its frontend build, in the steps
+# crates/deckhand/tests/deploy_workflow.rs executes (GitHub's runners have all three).
+for pair in jq:jq node:nodejs npm:npm; do
+    if ! command -v "${pair%%:*}" >/dev/null 2>&1; then
         missing+=("${pair#*:}")
     fi
 done
@@ -70,6 +84,23 @@ if [ "${#missing[@]}" -gt 0 ]; then
             echo "install.sh: apt-get install ${missing[*]} failed" >&2
             exit 1
         fi
+    fi
+    : >"$log"
+fi
+
+# ------------------------------------------------------------------ cargo-deny
+
+# The test command's `cargo deny check licenses bans sources` (deny.toml). cargo-deny 0.20 has no
+# cargo features to leave out: this is its lightest build.
+# shellcheck source=world/tools.sh
+. "$world_dir/tools.sh"
+if [ "$("$CARGO_DENY_ROOT/bin/cargo-deny" --version 2>/dev/null)" != "cargo-deny $CARGO_DENY_VERSION" ]; then
+    echo "install.sh: building cargo-deny $CARGO_DENY_VERSION into $CARGO_DENY_ROOT (once per machine; minutes)" >&2
+    if ! cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked \
+        --root "$CARGO_DENY_ROOT" >"$log" 2>&1; then
+        cat "$log" >&2
+        echo "install.sh: cargo install cargo-deny $CARGO_DENY_VERSION failed" >&2
+        exit 1
     fi
     : >"$log"
 fi

@@ -36,25 +36,27 @@ function escapeData(text) {
 
 class Failure extends Error {}
 
+// An end with this exit code, the reason already printed.
+class Exit extends Error {
+  constructor(code) {
+    super(`exit ${code}`);
+    this.code = code;
+  }
+}
+
 function fail(message) {
   throw new Failure(message);
 }
 
-// The binary: `deckhand-path` when given, else the path the shared installer prints last.
+// The binary: the path the shared installer (actions/lib/install-deckhand.sh, as every action
+// of deckhand runs it) prints, from `deckhand-path` or `deckhand-image`. When it fails it has
+// said why (an ::error annotation): its exit code is the step's.
 function deckhandBinary() {
-  const given = input('deckhand-path');
-  if (given) {
-    const bin = path.resolve(given);
-    if (!fs.existsSync(bin)) {
-      fail(`deckhand-path \`${given}\` does not exist`);
-    }
-    return bin;
-  }
   const script = path.join(__dirname, '..', 'lib', 'install-deckhand.sh');
   const run = spawnSync('bash', [script], {
     env: {
       ...process.env,
-      INPUT_DECKHAND_PATH: given,
+      INPUT_DECKHAND_PATH: input('deckhand-path'),
       INPUT_DECKHAND_IMAGE: input('deckhand-image'),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -63,14 +65,10 @@ function deckhandBinary() {
   if (run.error) {
     fail(`cannot run ${script}: ${run.error.message}`);
   }
-  const lines = (run.stdout || '').split('\n').map((l) => l.trim()).filter(Boolean);
   if (run.status !== 0) {
-    fail(`getting the deckhand binary failed: ${script} exited with ${run.status}`);
+    throw new Exit(run.status === null ? 1 : run.status);
   }
-  const bin = lines.pop();
-  for (const line of lines) {
-    console.log(line);
-  }
+  const bin = (run.stdout || '').trim().split('\n').pop();
   if (!bin) {
     fail(`${script} printed no binary path`);
   }
@@ -119,7 +117,11 @@ function main() {
 try {
   main();
 } catch (e) {
-  // What `core.setFailed` does: an error annotation and a failed step.
-  console.log(`::error::${escapeData(e instanceof Failure ? e.message : e.stack || e)}`);
-  process.exitCode = 1;
+  if (e instanceof Exit) {
+    process.exitCode = e.code;
+  } else {
+    // What `core.setFailed` does: an error annotation and a failed step.
+    console.log(`::error::${escapeData(e instanceof Failure ? e.message : e.stack || e)}`);
+    process.exitCode = 1;
+  }
 }

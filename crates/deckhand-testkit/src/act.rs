@@ -362,7 +362,8 @@ impl ActRun {
             .iter()
             .rev()
             .filter(|e| e["jobID"] == job)
-            .find_map(|e| e["jobResult"].as_str())
+            .filter_map(|e| e["jobResult"].as_str())
+            .next_back()
             .map(str::to_string)
     }
 

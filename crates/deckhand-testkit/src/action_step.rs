@@ -1,9 +1,9 @@
 //! One step of a composite action (`actions/*/action.yml`) run the way the GitHub runner runs
 //! it: its `run:` script in `bash -e {0}` with the step's `env:`, inputs filled in from `with:`
-//! values or the action's defaults. `docker` on the script's PATH is a stand-in that runs the
-//! deckhand binary under test on this machine (there is no Docker engine here), with exactly
-//! the environment `docker run -e NAME` would give the container, and receives signals as the
-//! container's `--init` would hand them on: it `exec`s deckhand.
+//! values or the action's defaults, `GITHUB_ACTION_PATH` pointing at the action's directory
+//! (the scripts call `../lib/install-deckhand.sh` through it), a `RUNNER_TEMP` and a `HOME` of
+//! the step's own. Unless the test gives `deckhand-path` itself, that input names the deckhand
+//! binary under test (the scripts run it directly, as they run a fetched one).
 //!
 //! This is not a workflow executor: expressions other than `${{ inputs.NAME }}` and
 //! `${{ steps.ID.outputs.NAME }}` (from outputs a test hands over with
@@ -19,6 +19,8 @@ use serde_json::Value;
 
 /// A step of an action, read from its `action.yml`.
 pub struct ActionStep {
+    /// The action's directory (`GITHUB_ACTION_PATH`).
+    dir: std::path::PathBuf,
     script: String,
     env: Vec<(String, String)>,
     defaults: BTreeMap<String, String>,
@@ -32,8 +34,8 @@ impl ActionStep {
         let path = action_dir.join("action.yml");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-        let action: Value = serde_yaml::from_str(&text)
-            .unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
+        let action: Value = deckhand_core::document::parse_document(&path, &text)
+            .unwrap_or_else(|e| panic!("parsing {e}"));
         let defaults = action["inputs"]
             .as_object()
             .map(|inputs| {
@@ -52,6 +54,7 @@ impl ActionStep {
             .map(|env| env.iter().map(|(k, v)| (k.clone(), scalar(v))).collect())
             .unwrap_or_default();
         Self {
+            dir: action_dir.to_path_buf(),
             script: step["run"]
                 .as_str()
                 .expect("the step has a run: script")
@@ -73,30 +76,32 @@ impl ActionStep {
     }
 
     /// The script as a command: `bash --noprofile --norc -eo pipefail SCRIPT` (what the runner
-    /// runs for `shell: bash`), in `workdir`, with the step's environment for `inputs` and
-    /// `docker` standing for `deckhand`. Add the world's and the runner's variables to it.
+    /// runs for `shell: bash`), in `workdir` (the workspace), with the step's environment for
+    /// `inputs`, `deckhand-path` defaulting to `deckhand`, `RUNNER_TEMP` at
+    /// `workdir/.runner-temp` and `HOME` at `workdir/.home`. Add the world's and the runner's
+    /// variables to it (a later `env` replaces these).
     pub fn command(&self, inputs: &[(&str, &str)], deckhand: &str, workdir: &Path) -> Command {
-        let bin = workdir.join(".action-bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        write_docker_stand_in(&bin, deckhand);
         let script = workdir.join(".action-step.sh");
         std::fs::write(&script, &self.script).unwrap();
+        let runner_temp = workdir.join(".runner-temp");
+        let home = workdir.join(".home");
+        std::fs::create_dir_all(&runner_temp).unwrap();
+        std::fs::create_dir_all(&home).unwrap();
 
+        let mut inputs = inputs.to_vec();
+        if !inputs.iter().any(|(name, _)| *name == "deckhand-path") {
+            inputs.push(("deckhand-path", deckhand));
+        }
         let mut cmd = Command::new("bash");
         cmd.args(["--noprofile", "--norc", "-eo", "pipefail"])
             .arg(&script)
             .current_dir(workdir)
             .env("GITHUB_WORKSPACE", workdir)
-            .env(
-                "PATH",
-                format!(
-                    "{}:{}",
-                    bin.display(),
-                    std::env::var("PATH").unwrap_or_default()
-                ),
-            );
+            .env("GITHUB_ACTION_PATH", &self.dir)
+            .env("RUNNER_TEMP", &runner_temp)
+            .env("HOME", &home);
         for (name, value) in &self.env {
-            cmd.env(name, self.evaluate(value, inputs));
+            cmd.env(name, self.evaluate(value, &inputs));
         }
         cmd
     }
@@ -186,56 +191,5 @@ fn scalar(v: &Value) -> String {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    }
-}
-
-/// `docker run [flags] IMAGE ARGS...` as the actions call it, run here: `deckhand ARGS...` with
-/// only the variables named by `-e NAME` (valued from the caller) or `-e NAME=VALUE`, and a
-/// `HOME` of its own, as in a container. Mounts (`-v SRC:DEST[:ro]`) must be at the same path
-/// (the host path is then the one used). Unknown flags fail as docker would (exit 125), so a
-/// script that starts passing something new is noticed.
-fn write_docker_stand_in(bin: &Path, deckhand: &str) {
-    let path = bin.join("docker");
-    let home = bin.join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let script = format!(
-        r#"#!/usr/bin/env bash
-set -euo pipefail
-if [[ "${{1:-}}" != run ]]; then
-  echo "docker stand-in: only 'docker run' is known, got: $*" >&2
-  exit 125
-fi
-shift
-vars=("HOME={home}" "PATH=/usr/bin:/bin")
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    -e)
-      if [[ "$2" == *=* ]]; then vars+=("$2"); else vars+=("$2=${{!2-}}"); fi
-      shift 2 ;;
-    -v)
-      # The actions mount host paths at the same path inside, so a path handed over in a
-      # variable (DOCKER_CONFIG, GITHUB_OUTPUT) means the same here; a mount elsewhere would
-      # not, and is refused so that a script doing that is noticed.
-      IFS=: read -r src dest _ <<<"$2"
-      if [[ "$src" != "$dest" ]]; then
-        echo "docker stand-in: -v $2 mounts at another path; only same-path mounts are known" >&2
-        exit 125
-      fi
-      shift 2 ;;
-    -w|--user|--network) shift 2 ;;
-    --rm|--init) shift ;;
-    -*) echo "docker stand-in: unknown flag $1" >&2; exit 125 ;;
-    *) shift; break ;;
-  esac
-done
-exec env -i "${{vars[@]}}" "{deckhand}" "$@"
-"#,
-        home = home.display(),
-    );
-    std::fs::write(&path, script).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 }

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 mod ecs_run;
+mod examples;
 pub use ecs_run::EcsRunArgs;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -22,15 +23,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         ")"
     ),
     about,
-    propagate_version = true
+    propagate_version = true,
+    after_help = examples::DECKHAND
 )]
 pub struct Cli {
     /// AWS region (default: the SDK chain: AWS_REGION, then the profile).
-    #[arg(long, global = true, env = "DECKHAND_REGION")]
+    #[arg(help_heading = "AWS", long, global = true, env = "DECKHAND_REGION")]
     pub region: Option<String>,
 
     /// `text` for people (on stderr), `json` for one result object on stdout.
     #[arg(
+        help_heading = "Output",
         long,
         global = true,
         value_enum,
@@ -40,8 +43,21 @@ pub struct Cli {
     pub output: OutputFormat,
 
     /// More detail (API calls made, timings).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count, env = "DECKHAND_VERBOSE")]
+    #[arg(help_heading = "Output", short, long, global = true, action = clap::ArgAction::Count, env = "DECKHAND_VERBOSE")]
     pub verbose: u8,
+
+    /// Colour on stderr: `auto` colours a terminal unless `NO_COLOR` is set (not empty) or
+    /// `TERM` is `dumb`; `always` and `never` override both.
+    #[arg(
+        help_heading = "Output",
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        env = "DECKHAND_COLOR"
+    )]
+    pub color: crate::color::ColorChoice,
 
     /// The command.
     #[command(subcommand)]
@@ -61,30 +77,33 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Amazon ECS services.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::ECS)]
     Ecs(EcsCommand),
     /// Static sites on S3 and CloudFront.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::SITE)]
     Site(SiteCommand),
     /// Container images, built and pushed without a Docker daemon.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::IMAGE)]
     Image(ImageCommand),
     /// The nginx front: its image, validated, pushed and rolled out.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::NGINX)]
     Nginx(NginxCommand),
     /// Amazon ECR.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::ECR)]
     Ecr(EcrCommand),
     /// Which path filters match the changes between two commits (dorny/paths-filter's format)
     ///
     /// paths-filter's outputs too. In Actions the event says what changed, as paths-filter reads
     /// it; on a pull request event with GITHUB_TOKEN set, the pull request's files come from the
     /// GitHub API.
+    #[command(after_help = examples::CHANGES)]
     Changes(ChangesArgs),
     /// Run a workflow (`workflow_dispatch`, or `repository_dispatch` with `--event-type`) and
     /// optionally follow its run to a verdict.
+    #[command(after_help = examples::DISPATCH)]
     Dispatch(DispatchArgs),
     /// Keep one comment on a pull request (a dry run's plans): create it, or edit it in place.
+    #[command(after_help = examples::PR_COMMENT)]
     PrComment(PrCommentArgs),
 }
 
@@ -92,11 +111,17 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct DispatchArgs {
     /// The repository: `OWNER/REPO` (default: GITHUB_REPOSITORY).
-    #[arg(long, value_name = "OWNER/REPO", env = "DECKHAND_REPO")]
+    #[arg(
+        help_heading = "Workflow",
+        long,
+        value_name = "OWNER/REPO",
+        env = "DECKHAND_REPO"
+    )]
     pub repo: Option<String>,
 
     /// The workflow to run: its file name (`deploy.yml`) or numeric id.
     #[arg(
+        help_heading = "Workflow",
         long,
         value_name = "FILE",
         required_unless_present = "event_type",
@@ -106,6 +131,7 @@ pub struct DispatchArgs {
 
     /// The branch or tag to run the workflow on.
     #[arg(
+        help_heading = "Workflow",
         long = "ref",
         value_name = "REF",
         required_unless_present = "event_type",
@@ -116,6 +142,7 @@ pub struct DispatchArgs {
     /// `KEY=VALUE` workflow input (the `client_payload` with `--event-type`), repeatable. From
     /// the environment: one per line.
     #[arg(
+        help_heading = "Workflow",
         long = "input",
         value_name = "KEY=VALUE",
         env = "DECKHAND_INPUT",
@@ -125,19 +152,29 @@ pub struct DispatchArgs {
 
     /// Send a `repository_dispatch` event of this type instead of dispatching `--workflow`
     /// (the run starts on the default branch).
-    #[arg(long, value_name = "TYPE", conflicts_with_all = ["workflow", "git_ref"], env = "DECKHAND_EVENT_TYPE")]
+    #[arg(help_heading = "Workflow", long, value_name = "TYPE", conflicts_with_all = ["workflow", "git_ref"], env = "DECKHAND_EVENT_TYPE")]
     pub event_type: Option<String>,
 
     /// Follow the run until it completes; the exit code is its conclusion.
-    #[arg(long, env = "DECKHAND_WAIT")]
+    #[arg(help_heading = "Following the run", long, env = "DECKHAND_WAIT")]
     pub wait: bool,
 
     /// With `--wait`: give up (exit 4) when the run is still going after this long.
-    #[arg(long, default_value = "30m", env = "DECKHAND_TIMEOUT")]
+    #[arg(
+        help_heading = "Following the run",
+        long,
+        default_value = "30m",
+        env = "DECKHAND_TIMEOUT"
+    )]
     pub timeout: String,
 
     /// With `--wait`: time between polls of the run and its jobs.
-    #[arg(long, default_value = "10s", env = "DECKHAND_POLL_INTERVAL")]
+    #[arg(
+        help_heading = "Following the run",
+        long,
+        default_value = "10s",
+        env = "DECKHAND_POLL_INTERVAL"
+    )]
     pub poll_interval: String,
 
     /// Check the inputs and show what would be dispatched; send nothing.
@@ -150,35 +187,62 @@ pub struct DispatchArgs {
 pub struct ChangesArgs {
     /// The filters: a file (paths-filter's YAML: filter name -> globs), or the YAML itself (a
     /// value with a newline or a colon, as in paths-filter's `filters` input).
-    #[arg(long, value_name = "FILE|YAML", env = "DECKHAND_FILTERS")]
+    #[arg(
+        help_heading = "Filters",
+        long,
+        value_name = "FILE|YAML",
+        env = "DECKHAND_FILTERS"
+    )]
     pub filters: String,
 
     /// `some`: a file matches a filter when any of its rules match; `every`: when all do
     /// (paths-filter's `predicate-quantifier`).
-    #[arg(long, default_value = "some", env = "DECKHAND_QUANTIFIER")]
+    #[arg(
+        help_heading = "Filters",
+        long,
+        default_value = "some",
+        env = "DECKHAND_QUANTIFIER"
+    )]
     pub quantifier: String,
 
     /// `paths`: `!glob` rules mean what they mean in paths-filter (with `some`, a negation
     /// widens the filter); `exclude`: `!glob` rules remove files from the filter.
-    #[arg(long, default_value = "paths", env = "DECKHAND_NEGATION")]
+    #[arg(
+        help_heading = "Filters",
+        long,
+        default_value = "paths",
+        env = "DECKHAND_NEGATION"
+    )]
     pub negation: String,
 
     /// What to compare with: a commit (`BASE..HEAD`), a branch or tag (from the merge base),
     /// the same branch as the head (from the push's `before`), or `HEAD` (the checkout's
     /// uncommitted changes). Default in Actions: the repository's default branch.
-    #[arg(long, value_name = "REF", env = "DECKHAND_BASE")]
+    #[arg(
+        help_heading = "Changes",
+        long,
+        value_name = "REF",
+        env = "DECKHAND_BASE"
+    )]
     pub base: Option<String>,
 
     /// What to compare (paths-filter's `ref`). Default: GITHUB_REF, else the checkout's branch.
-    #[arg(long, visible_alias = "ref", value_name = "REF", env = "DECKHAND_HEAD")]
+    #[arg(
+        help_heading = "Changes",
+        long,
+        visible_alias = "ref",
+        value_name = "REF",
+        env = "DECKHAND_HEAD"
+    )]
     pub head: Option<String>,
 
     /// The changed files instead of git: lines `STATUS<TAB>PATH` (`-` for stdin).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["base", "head"], env = "DECKHAND_FILES_FROM")]
+    #[arg(help_heading = "Changes", long, value_name = "FILE", conflicts_with_all = ["base", "head"], env = "DECKHAND_FILES_FROM")]
     pub files_from: Option<String>,
 
     /// The git checkout to read the changes from.
     #[arg(
+        help_heading = "Changes",
         long,
         value_name = "DIR",
         default_value = ".",
@@ -189,6 +253,7 @@ pub struct ChangesArgs {
     /// How `<filter>_files` lists each filter's files: `none` (no such output), `csv`,
     /// `json`, `shell` or `escape` (paths-filter's `list-files`).
     #[arg(
+        help_heading = "Output",
         long,
         value_name = "FORMAT",
         default_value = "none",
@@ -199,6 +264,7 @@ pub struct ChangesArgs {
     /// Commits fetched first when a shallow clone lacks the merge base (then doubled until it
     /// is found; paths-filter's `initial-fetch-depth`).
     #[arg(
+        help_heading = "Changes",
         long,
         value_name = "N",
         default_value = "100",
@@ -211,6 +277,7 @@ pub struct ChangesArgs {
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
     /// Append files as one deterministic layer to a base image and push it.
+    #[command(after_help = examples::IMAGE_BUILD)]
     Build(ImageBuildArgs),
 }
 
@@ -219,6 +286,7 @@ pub enum ImageCommand {
 pub enum NginxCommand {
     /// Build the nginx image (base + html + default.conf), validate the config, push it, and
     /// optionally roll the ECS service that runs it.
+    #[command(after_help = examples::NGINX_BUILD)]
     Build(NginxBuildArgs),
 }
 
@@ -226,9 +294,11 @@ pub enum NginxCommand {
 #[derive(Debug, Subcommand)]
 pub enum EcrCommand {
     /// Registry credentials for tools that need them (docker, buildx): masked in Actions.
+    #[command(after_help = examples::ECR_LOGIN)]
     Login(EcrLoginArgs),
     /// Before a Dockerfile build: the repository's full URI (created with `--create`), and
     /// whether its first tag already names an immutable image to deploy instead of building.
+    #[command(after_help = examples::ECR_PREPARE)]
     Prepare(EcrPrepareArgs),
 }
 
@@ -238,6 +308,7 @@ pub struct PushArgs {
     /// Target `REGISTRY/REPOSITORY:TAG`, repeatable (one repository). From the environment:
     /// one per line.
     #[arg(
+        help_heading = "Push",
         long = "tag",
         value_name = "REF",
         required = true,
@@ -250,6 +321,7 @@ pub struct PushArgs {
     /// comma-separated) or `all`. Default: `linux/amd64`; for `nginx build --deploy-*`, the
     /// platform the service's task definition runs (`runtimePlatform`).
     #[arg(
+        help_heading = "Push",
         long = "platform",
         value_name = "all|OS/ARCH",
         env = "DECKHAND_PLATFORM",
@@ -259,6 +331,7 @@ pub struct PushArgs {
 
     /// `KEY=VALUE` image label, repeatable. From the environment: one per line.
     #[arg(
+        help_heading = "Push",
         long = "label",
         value_name = "KEY=VALUE",
         env = "DECKHAND_LABEL",
@@ -267,11 +340,12 @@ pub struct PushArgs {
     pub labels: Vec<String>,
 
     /// Create the ECR repository when it does not exist.
-    #[arg(long, env = "DECKHAND_ECR_CREATE")]
+    #[arg(help_heading = "Registry", long, env = "DECKHAND_ECR_CREATE")]
     pub ecr_create: bool,
 
     /// Tag mutability of a repository created by `--ecr-create`.
     #[arg(
+        help_heading = "Registry",
         long,
         value_enum,
         default_value = "mutable",
@@ -280,12 +354,13 @@ pub struct PushArgs {
     pub ecr_tag_mutability: TagMutability,
 
     /// Scan on push, for a repository created by `--ecr-create`.
-    #[arg(long, env = "DECKHAND_ECR_SCAN_ON_PUSH")]
+    #[arg(help_heading = "Registry", long, env = "DECKHAND_ECR_SCAN_ON_PUSH")]
     pub ecr_scan_on_push: bool,
 
     /// A registry host to treat as ECR (credentials from GetAuthorizationToken, repositories
     /// through the ECR API) besides `*.dkr.ecr.*.amazonaws.com`: for proxies and emulators.
     #[arg(
+        help_heading = "Registry",
         long,
         value_name = "HOST",
         env = "DECKHAND_ECR_REGISTRY",
@@ -295,6 +370,7 @@ pub struct PushArgs {
 
     /// A registry host (not loopback) to speak plain HTTP to.
     #[arg(
+        help_heading = "Registry",
         long,
         value_name = "HOST",
         env = "DECKHAND_INSECURE_REGISTRY",
@@ -317,16 +393,27 @@ pub struct PushArgs {
 pub struct SmokeArgs {
     /// The path the smoke run GETs (`nginx build`: on by default with `/`, whose body must be
     /// the `index.html` that was added; `image build`: giving it turns the smoke run on).
-    #[arg(long, value_name = "PATH", env = "DECKHAND_SMOKE_PATH")]
+    #[arg(
+        help_heading = "Smoke run",
+        long,
+        value_name = "PATH",
+        env = "DECKHAND_SMOKE_PATH"
+    )]
     pub smoke_path: Option<String>,
 
     /// The container port asked (default: the image's lowest exposed TCP port, else 80).
     /// `image build`: giving it turns the smoke run on.
-    #[arg(long, value_name = "PORT", env = "DECKHAND_SMOKE_PORT")]
+    #[arg(
+        help_heading = "Smoke run",
+        long,
+        value_name = "PORT",
+        env = "DECKHAND_SMOKE_PORT"
+    )]
     pub smoke_port: Option<u16>,
 
     /// The statuses that pass: `2xx`, `200`, `200,301`.
     #[arg(
+        help_heading = "Smoke run",
         long,
         value_name = "CODES",
         default_value = "2xx",
@@ -337,6 +424,7 @@ pub struct SmokeArgs {
     /// How the image is started: `docker` (a Docker engine), `chroot` (daemonless, in its own
     /// namespaces; needs root), or `auto`: Docker when an engine answers, else chroot.
     #[arg(
+        help_heading = "Smoke run",
         long,
         value_enum,
         default_value = "auto",
@@ -346,6 +434,7 @@ pub struct SmokeArgs {
 
     /// How long the image has to answer, from its start.
     #[arg(
+        help_heading = "Smoke run",
         long,
         value_name = "DURATION",
         default_value = "30s",
@@ -373,12 +462,18 @@ pub enum TagMutability {
 #[derive(Debug, Clone, Args)]
 pub struct ImageBuildArgs {
     /// The base image (`nginx:1.27`, `REGISTRY/REPO@sha256:...`).
-    #[arg(long, value_name = "REF", env = "DECKHAND_BASE")]
+    #[arg(
+        help_heading = "Image",
+        long,
+        value_name = "REF",
+        env = "DECKHAND_BASE"
+    )]
     pub base: String,
 
     /// `SRC:DEST`, repeatable: a file or directory and where it goes in the image (a DEST
     /// ending in `/` receives a file under its own name). From the environment: one per line.
     #[arg(
+        help_heading = "Image",
         long = "add",
         value_name = "SRC:DEST",
         required = true,
@@ -389,6 +484,7 @@ pub struct ImageBuildArgs {
 
     /// `KEY=VALUE` environment variable of the image, repeatable.
     #[arg(
+        help_heading = "Image",
         long = "env",
         value_name = "KEY=VALUE",
         env = "DECKHAND_ENV",
@@ -409,15 +505,26 @@ pub struct ImageBuildArgs {
 #[derive(Debug, Clone, Args)]
 pub struct NginxBuildArgs {
     /// The site: its files go to `/usr/share/nginx/html/`.
-    #[arg(long, value_name = "DIR", env = "DECKHAND_HTML")]
+    #[arg(
+        help_heading = "Image",
+        long,
+        value_name = "DIR",
+        env = "DECKHAND_HTML"
+    )]
     pub html: PathBuf,
 
     /// The server config: it becomes `/etc/nginx/conf.d/default.conf`.
-    #[arg(long, value_name = "FILE", env = "DECKHAND_CONF")]
+    #[arg(
+        help_heading = "Image",
+        long,
+        value_name = "FILE",
+        env = "DECKHAND_CONF"
+    )]
     pub conf: PathBuf,
 
     /// The nginx base image.
     #[arg(
+        help_heading = "Image",
         long,
         value_name = "REF",
         default_value = "nginx:stable",
@@ -426,12 +533,12 @@ pub struct NginxBuildArgs {
     pub base: String,
 
     /// Push without checking the config with `nginx -t` (when nginx is not installed).
-    #[arg(long, env = "DECKHAND_SKIP_VALIDATE")]
+    #[arg(help_heading = "Image", long, env = "DECKHAND_SKIP_VALIDATE")]
     pub skip_validate: bool,
 
     /// Push without the smoke run (the image started here and `GET /` answered with the
     /// `index.html` that was added).
-    #[arg(long, env = "DECKHAND_SKIP_SMOKE")]
+    #[arg(help_heading = "Image", long, env = "DECKHAND_SKIP_SMOKE")]
     pub skip_smoke: bool,
 
     /// The smoke run.
@@ -440,6 +547,7 @@ pub struct NginxBuildArgs {
 
     /// ECS cluster of the service to roll to the new image.
     #[arg(
+        help_heading = "Rollout",
         long,
         value_name = "CLUSTER",
         requires = "deploy_service",
@@ -449,6 +557,7 @@ pub struct NginxBuildArgs {
 
     /// ECS service to roll to the new image (only when its image changed).
     #[arg(
+        help_heading = "Rollout",
         long,
         value_name = "SERVICE",
         requires = "deploy_cluster",
@@ -458,6 +567,7 @@ pub struct NginxBuildArgs {
 
     /// The nginx container of that service (needed when its task has several containers).
     #[arg(
+        help_heading = "Rollout",
         long,
         value_name = "NAME",
         requires = "deploy_service",
@@ -471,6 +581,7 @@ pub struct NginxBuildArgs {
 
     /// Roll back when the rollout fails (unless ECS already did).
     #[arg(
+        help_heading = "Rollout",
         long,
         value_enum,
         default_value = "on-failure",
@@ -492,7 +603,12 @@ pub struct NginxBuildArgs {
 pub struct EcrLoginArgs {
     /// The registry host to log in to (default: the caller's account registry, as
     /// GetAuthorizationToken reports it).
-    #[arg(long, value_name = "HOST", env = "DECKHAND_REGISTRY")]
+    #[arg(
+        help_heading = "Registry",
+        long,
+        value_name = "HOST",
+        env = "DECKHAND_REGISTRY"
+    )]
     pub registry: Option<String>,
 }
 
@@ -501,12 +617,18 @@ pub struct EcrLoginArgs {
 pub struct EcrPrepareArgs {
     /// The repository: a name (in the account and region of the credentials) or a full URI
     /// (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`).
-    #[arg(long, value_name = "NAME|URI", env = "DECKHAND_REPOSITORY")]
+    #[arg(
+        help_heading = "Repository",
+        long,
+        value_name = "NAME|URI",
+        env = "DECKHAND_REPOSITORY"
+    )]
     pub repository: String,
 
     /// A tag the build will push, repeatable; the first is looked up (the commit SHA, say).
     /// From the environment: one per line.
     #[arg(
+        help_heading = "Repository",
         long = "tag",
         value_name = "TAG",
         required = true,
@@ -516,11 +638,12 @@ pub struct EcrPrepareArgs {
     pub tags: Vec<String>,
 
     /// Create the repository when it does not exist (not in a dry run).
-    #[arg(long, env = "DECKHAND_CREATE")]
+    #[arg(help_heading = "Repository", long, env = "DECKHAND_CREATE")]
     pub create: bool,
 
     /// Tag mutability of a repository created by `--create`.
     #[arg(
+        help_heading = "Repository",
         long,
         value_enum,
         default_value = "mutable",
@@ -529,7 +652,7 @@ pub struct EcrPrepareArgs {
     pub tag_mutability: TagMutability,
 
     /// Scan on push, for a repository created by `--create`.
-    #[arg(long, env = "DECKHAND_SCAN_ON_PUSH")]
+    #[arg(help_heading = "Repository", long, env = "DECKHAND_SCAN_ON_PUSH")]
     pub scan_on_push: bool,
 
     /// Look everything up, create nothing.
@@ -541,6 +664,7 @@ pub struct EcrPrepareArgs {
 #[derive(Debug, Subcommand)]
 pub enum SiteCommand {
     /// Sync a built site to S3 by content hash, in a safe order, and invalidate what changed.
+    #[command(after_help = examples::SITE_DEPLOY)]
     Deploy(SiteDeployArgs),
 }
 
@@ -548,19 +672,30 @@ pub enum SiteCommand {
 #[derive(Debug, Clone, Args)]
 pub struct SiteDeployArgs {
     /// The built site (for example `dist/`).
-    #[arg(long, value_name = "DIR", env = "DECKHAND_DIR")]
+    #[arg(
+        help_heading = "Target",
+        long,
+        value_name = "DIR",
+        env = "DECKHAND_DIR"
+    )]
     pub dir: PathBuf,
 
     /// The S3 bucket.
-    #[arg(long, env = "DECKHAND_BUCKET")]
+    #[arg(help_heading = "Target", long, env = "DECKHAND_BUCKET")]
     pub bucket: String,
 
     /// Key prefix inside the bucket (`site/`); empty for the bucket root.
-    #[arg(long, default_value = "", env = "DECKHAND_PREFIX")]
+    #[arg(
+        help_heading = "Target",
+        long,
+        default_value = "",
+        env = "DECKHAND_PREFIX"
+    )]
     pub prefix: String,
 
     /// CloudFront distribution to invalidate, repeatable. From the environment: one per line.
     #[arg(
+        help_heading = "Target",
         long = "distribution-id",
         value_name = "ID",
         env = "DECKHAND_DISTRIBUTION_ID",
@@ -569,32 +704,57 @@ pub struct SiteDeployArgs {
     pub distribution_ids: Vec<String>,
 
     /// Header rules (YAML): Cache-Control, Content-Type and precompression by glob.
-    #[arg(long, value_name = "FILE", env = "DECKHAND_CONFIG")]
+    #[arg(
+        help_heading = "Upload",
+        long,
+        value_name = "FILE",
+        env = "DECKHAND_CONFIG"
+    )]
     pub config: Option<PathBuf>,
 
     /// Delete objects deckhand uploaded earlier that the build no longer has.
-    #[arg(long, env = "DECKHAND_DELETE")]
+    #[arg(help_heading = "Upload", long, env = "DECKHAND_DELETE")]
     pub delete: bool,
 
     /// Refuse (exit 2) when a deploy would delete more than this: a count, or a percentage of
     /// the managed objects (`25%`). Both defaults apply unless one is given.
-    #[arg(long, value_name = "N|N%", env = "DECKHAND_MAX_DELETE")]
+    #[arg(
+        help_heading = "Upload",
+        long,
+        value_name = "N|N%",
+        env = "DECKHAND_MAX_DELETE"
+    )]
     pub max_delete: Option<String>,
 
     /// Keep the objects of this many previous deploys (for clients holding old HTML).
-    #[arg(long, default_value_t = 1, env = "DECKHAND_KEEP_PREVIOUS")]
+    #[arg(
+        help_heading = "Upload",
+        long,
+        default_value_t = 1,
+        env = "DECKHAND_KEEP_PREVIOUS"
+    )]
     pub keep_previous: u64,
 
     /// Wait until the invalidation has completed.
-    #[arg(long, env = "DECKHAND_WAIT")]
+    #[arg(help_heading = "Invalidation", long, env = "DECKHAND_WAIT")]
     pub wait: bool,
 
     /// Give up waiting for the invalidation after this long (exit 4).
-    #[arg(long, default_value = "15m", env = "DECKHAND_WAIT_TIMEOUT")]
+    #[arg(
+        help_heading = "Invalidation",
+        long,
+        default_value = "15m",
+        env = "DECKHAND_WAIT_TIMEOUT"
+    )]
     pub wait_timeout: String,
 
     /// Uploads in flight at once.
-    #[arg(long, default_value_t = 64, env = "DECKHAND_CONCURRENCY")]
+    #[arg(
+        help_heading = "Upload",
+        long,
+        default_value_t = 64,
+        env = "DECKHAND_CONCURRENCY"
+    )]
     pub concurrency: usize,
 
     /// Show the plan and change nothing.
@@ -610,15 +770,20 @@ pub struct SiteDeployArgs {
 #[derive(Debug, Subcommand)]
 pub enum EcsCommand {
     /// Roll a service to new images or a new task definition and watch it to a true verdict.
+    #[command(after_help = examples::ECS_DEPLOY)]
     Deploy(EcsDeployArgs),
     /// Show what `ecs deploy` would change, changing nothing.
+    #[command(after_help = examples::ECS_DIFF)]
     Diff(DiffArgs),
     /// Return a service to an earlier task definition revision and verify it.
+    #[command(after_help = examples::ECS_ROLLBACK)]
     Rollback(RollbackArgs),
     /// Re-attach to a service's deployment (its in-flight one, or `--deployment`) and give the
     /// verdict `ecs deploy` would have given: for a job that was cancelled, killed or timed out.
+    #[command(after_help = examples::ECS_WAIT)]
     Wait(WaitArgs),
     /// Run one-off tasks (a migration, a job) and wait for their exit codes and last log lines.
+    #[command(after_help = examples::ECS_RUN)]
     Run(EcsRunArgs),
 }
 
@@ -626,16 +791,21 @@ pub enum EcsCommand {
 #[derive(Debug, Clone, Args)]
 pub struct WaitArgs {
     /// ECS cluster name or ARN.
-    #[arg(long, env = "DECKHAND_CLUSTER")]
+    #[arg(help_heading = "Target", long, env = "DECKHAND_CLUSTER")]
     pub cluster: String,
 
     /// ECS service name or ARN.
-    #[arg(long, env = "DECKHAND_SERVICE")]
+    #[arg(help_heading = "Target", long, env = "DECKHAND_SERVICE")]
     pub service: String,
 
     /// The deployment to follow (`ecs-svc/...`, as `ecs deploy` printed it); default: the
     /// service's PRIMARY deployment.
-    #[arg(long, value_name = "ID", env = "DECKHAND_DEPLOYMENT")]
+    #[arg(
+        help_heading = "Target",
+        long,
+        value_name = "ID",
+        env = "DECKHAND_DEPLOYMENT"
+    )]
     pub deployment: Option<String>,
 
     /// Watch settings.
@@ -649,6 +819,7 @@ pub struct WaitArgs {
     /// Roll back to the last revision that ran to completion when the deployment fails
     /// (unless ECS already did), as `ecs deploy` would have.
     #[arg(
+        help_heading = "Rollout",
         long,
         value_enum,
         default_value = "on-failure",
@@ -661,13 +832,14 @@ pub struct WaitArgs {
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
     /// ECS cluster name or ARN.
-    #[arg(long, env = "DECKHAND_CLUSTER")]
+    #[arg(help_heading = "Target", long, env = "DECKHAND_CLUSTER")]
     pub cluster: String,
 
     /// ECS service name or ARN. `ecs deploy` takes it repeatedly, to deploy several services
     /// of the cluster together (docs/ecs-deploy.md, "Several services"). From the environment:
     /// one per line.
     #[arg(
+        help_heading = "Target",
         long = "service",
         value_name = "SERVICE",
         required = true,
@@ -679,6 +851,7 @@ pub struct TargetArgs {
     /// `CONTAINER=IMAGE`, repeatable; a bare `IMAGE` when the task definition has one container.
     /// From the environment: one per line.
     #[arg(
+        help_heading = "Changes",
         long = "image",
         value_name = "[CONTAINER=]IMAGE",
         env = "DECKHAND_IMAGE",
@@ -688,18 +861,29 @@ pub struct TargetArgs {
 
     /// A whole task definition (JSON, or YAML) in RegisterTaskDefinition shape, instead of
     /// cloning the one the service runs. `--image` and `--env` still apply to it.
-    #[arg(long, value_name = "FILE", env = "DECKHAND_TASK_DEFINITION")]
+    #[arg(
+        help_heading = "Changes",
+        long,
+        value_name = "FILE",
+        env = "DECKHAND_TASK_DEFINITION"
+    )]
     pub task_definition: Option<PathBuf>,
 
     /// A service definition (JSON, or YAML) in CreateService shape: the service is created from
     /// it when it does not exist; otherwise the settings it names are diffed and changed with the
     /// deploy. The deploy's task definition wins over the file's `taskDefinition`.
-    #[arg(long, value_name = "FILE", env = "DECKHAND_SERVICE_DEFINITION")]
+    #[arg(
+        help_heading = "Changes",
+        long,
+        value_name = "FILE",
+        env = "DECKHAND_SERVICE_DEFINITION"
+    )]
     pub service_definition: Option<PathBuf>,
 
     /// `CONTAINER:KEY=VALUE`, repeatable: set an environment variable in a container.
     /// From the environment: one per line.
     #[arg(
+        help_heading = "Changes",
         long = "env",
         value_name = "CONTAINER:KEY=VALUE",
         env = "DECKHAND_ENV",
@@ -708,20 +892,21 @@ pub struct TargetArgs {
     pub env: Vec<String>,
 
     /// Set the service's desired count.
-    #[arg(long, env = "DECKHAND_DESIRED_COUNT")]
+    #[arg(help_heading = "Changes", long, env = "DECKHAND_DESIRED_COUNT")]
     pub desired_count: Option<i32>,
 
     /// Start a new deployment even if the task definition is unchanged.
-    #[arg(long, env = "DECKHAND_FORCE_NEW_DEPLOYMENT")]
+    #[arg(help_heading = "Changes", long, env = "DECKHAND_FORCE_NEW_DEPLOYMENT")]
     pub force_new_deployment: bool,
 
     /// Do not ask registries whether new images exist (and do not pin them to digests).
-    #[arg(long, env = "DECKHAND_SKIP_IMAGE_CHECK")]
+    #[arg(help_heading = "Image", long, env = "DECKHAND_SKIP_IMAGE_CHECK")]
     pub skip_image_check: bool,
 
     /// Register each new image by the digest its tag names at deploy time, so every task, a
     /// scale-out and a rollback run the same bytes (`--pin-digests=false` registers tags).
     #[arg(
+        help_heading = "Image",
         long,
         value_name = "BOOL",
         default_value_t = true,
@@ -736,12 +921,17 @@ pub struct TargetArgs {
 
     /// After a green deploy, deregister the family's ACTIVE revisions older than the newest N;
     /// never the one running, the last good one, or one a service of the cluster runs.
-    #[arg(long, value_name = "N", env = "DECKHAND_KEEP_REVISIONS")]
+    #[arg(
+        help_heading = "Rollout",
+        long,
+        value_name = "N",
+        env = "DECKHAND_KEEP_REVISIONS"
+    )]
     pub keep_revisions: Option<u32>,
 
     /// Show environment variable values in the plan (they are hidden by default: plans reach
     /// logs and pull request comments).
-    #[arg(long, env = "DECKHAND_SHOW_ENV_VALUES")]
+    #[arg(help_heading = "Output", long, env = "DECKHAND_SHOW_ENV_VALUES")]
     pub show_env_values: bool,
 }
 
@@ -802,16 +992,31 @@ impl TargetArgs {
 #[derive(Debug, Clone, Args)]
 pub struct WatchArgs {
     /// Give up (exit 4) when the deployment is still in progress after this long.
-    #[arg(long, default_value = "15m", env = "DECKHAND_TIMEOUT")]
+    #[arg(
+        help_heading = "Rollout",
+        long,
+        default_value = "15m",
+        env = "DECKHAND_TIMEOUT"
+    )]
     pub timeout: String,
 
     /// Time between DescribeServices polls.
-    #[arg(long, default_value = "5s", env = "DECKHAND_POLL_INTERVAL")]
+    #[arg(
+        help_heading = "Rollout",
+        long,
+        default_value = "5s",
+        env = "DECKHAND_POLL_INTERVAL"
+    )]
     pub poll_interval: String,
 
     /// With the circuit breaker off, fail once this many tasks of the new deployment have
     /// failed (0: wait for the timeout).
-    #[arg(long, default_value_t = 3, env = "DECKHAND_MAX_TASK_FAILURES")]
+    #[arg(
+        help_heading = "Rollout",
+        long,
+        default_value_t = 3,
+        env = "DECKHAND_MAX_TASK_FAILURES"
+    )]
     pub max_task_failures: u32,
 }
 
@@ -822,6 +1027,7 @@ pub struct VerifyArgs {
     /// When the service has load balancers: how long every new task has to become `healthy`
     /// in every target group.
     #[arg(
+        help_heading = "Verification",
         long,
         value_name = "DURATION",
         default_value = "5m",
@@ -830,11 +1036,17 @@ pub struct VerifyArgs {
     pub verify_grace: String,
 
     /// GET this URL until `--verify-successes` answers in a row are as expected.
-    #[arg(long, value_name = "URL", env = "DECKHAND_VERIFY_URL")]
+    #[arg(
+        help_heading = "Verification",
+        long,
+        value_name = "URL",
+        env = "DECKHAND_VERIFY_URL"
+    )]
     pub verify_url: Option<String>,
 
     /// The statuses `--verify-url` must answer: `2xx`, `200`, `200,301`.
     #[arg(
+        help_heading = "Verification",
         long,
         value_name = "STATUSES",
         default_value = "2xx",
@@ -843,11 +1055,17 @@ pub struct VerifyArgs {
     pub verify_status: String,
 
     /// A regex the body `--verify-url` answers must match.
-    #[arg(long, value_name = "REGEX", env = "DECKHAND_VERIFY_BODY")]
+    #[arg(
+        help_heading = "Verification",
+        long,
+        value_name = "REGEX",
+        env = "DECKHAND_VERIFY_BODY"
+    )]
     pub verify_body: Option<String>,
 
     /// How many expected answers in a row `--verify-url` needs.
     #[arg(
+        help_heading = "Verification",
         long,
         value_name = "N",
         default_value_t = 3,
@@ -857,6 +1075,7 @@ pub struct VerifyArgs {
 
     /// How long `--verify-url` may take to give them.
     #[arg(
+        help_heading = "Verification",
         long,
         value_name = "DURATION",
         default_value = "2m",
@@ -898,6 +1117,7 @@ pub struct DeployArgs {
     /// With several services, `on-failure` rolls back only the service that failed; `all` also
     /// rolls back every other service the deploy changed.
     #[arg(
+        help_heading = "Rollout",
         long,
         value_enum,
         default_value = "on-failure",
@@ -972,11 +1192,17 @@ impl From<DeployArgs> for EcsDeployArgs {
 #[derive(Debug, Clone, Args)]
 pub struct PrCommentArgs {
     /// The comment's Markdown (`-` for stdin).
-    #[arg(long, value_name = "FILE", env = "DECKHAND_BODY_FILE")]
+    #[arg(
+        help_heading = "Comment",
+        long,
+        value_name = "FILE",
+        env = "DECKHAND_BODY_FILE"
+    )]
     pub body_file: String,
 
     /// Names the comment (a hidden first line), so each run edits the same one.
     #[arg(
+        help_heading = "Comment",
         long,
         value_name = "NAME",
         default_value = "plan",
@@ -985,16 +1211,22 @@ pub struct PrCommentArgs {
     pub marker: String,
 
     /// The pull request number (default: the `pull_request` event's).
-    #[arg(long, value_name = "N", env = "DECKHAND_PR")]
+    #[arg(help_heading = "Target", long, value_name = "N", env = "DECKHAND_PR")]
     pub pr: Option<u64>,
 
     /// The repository (default: GITHUB_REPOSITORY).
-    #[arg(long, value_name = "OWNER/REPO", env = "DECKHAND_REPO")]
+    #[arg(
+        help_heading = "Target",
+        long,
+        value_name = "OWNER/REPO",
+        env = "DECKHAND_REPO"
+    )]
     pub repo: Option<String>,
 
     /// Whose comment to edit: the token's user (GITHUB_TOKEN comments as
     /// `github-actions[bot]`). Another author's comment is never edited.
     #[arg(
+        help_heading = "Target",
         long,
         value_name = "LOGIN",
         default_value = "github-actions[bot]",
@@ -1015,6 +1247,7 @@ pub struct GithubDeploymentArgs {
     /// with `--github-deployment=false` when the job has an `environment:` (GitHub then
     /// records one itself).
     #[arg(
+        help_heading = "GitHub",
         long,
         value_name = "BOOL",
         default_value_t = true,
@@ -1029,11 +1262,21 @@ pub struct GithubDeploymentArgs {
 
     /// The GitHub environment of the deployment record (default: `CLUSTER-SERVICE`, with the
     /// names taken from ARNs).
-    #[arg(long, value_name = "NAME", env = "DECKHAND_ENVIRONMENT")]
+    #[arg(
+        help_heading = "GitHub",
+        long,
+        value_name = "NAME",
+        env = "DECKHAND_ENVIRONMENT"
+    )]
     pub environment: Option<String>,
 
     /// The URL the deployed environment serves, shown on the GitHub deployment.
-    #[arg(long, value_name = "URL", env = "DECKHAND_ENVIRONMENT_URL")]
+    #[arg(
+        help_heading = "GitHub",
+        long,
+        value_name = "URL",
+        env = "DECKHAND_ENVIRONMENT_URL"
+    )]
     pub environment_url: Option<String>,
 }
 
@@ -1049,16 +1292,21 @@ pub struct DiffArgs {
 #[derive(Debug, Clone, Args)]
 pub struct RollbackArgs {
     /// ECS cluster name or ARN.
-    #[arg(long, env = "DECKHAND_CLUSTER")]
+    #[arg(help_heading = "Target", long, env = "DECKHAND_CLUSTER")]
     pub cluster: String,
 
     /// ECS service name or ARN.
-    #[arg(long, env = "DECKHAND_SERVICE")]
+    #[arg(help_heading = "Target", long, env = "DECKHAND_SERVICE")]
     pub service: String,
 
     /// Revision number, `family:revision` or ARN (default: the newest ACTIVE revision of the
     /// family older than the one the service runs).
-    #[arg(long, value_name = "REVISION", env = "DECKHAND_TO")]
+    #[arg(
+        help_heading = "Target",
+        long,
+        value_name = "REVISION",
+        env = "DECKHAND_TO"
+    )]
     pub to: Option<String>,
 
     /// Watch settings.

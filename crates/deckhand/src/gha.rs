@@ -183,5 +183,10 @@ mod tests {
             error_at_command(".github/filters.yml", 3, 5, "bad, very\nbad"),
             "::error file=.github/filters.yml,line=3,col=5::bad, very%0Abad"
         );
+        // GitHub's rules: `%`, CR and LF in the data; also `:` and `,` in properties.
+        assert_eq!(
+            warning_command("deckhand: plan", "100% of\r\nthe tasks: a,b"),
+            "::warning title=deckhand%3A plan::100%25 of%0D%0Athe tasks: a,b"
+        );
     }
 }

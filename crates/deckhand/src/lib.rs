@@ -5,6 +5,7 @@
 
 mod cancel;
 pub mod cli;
+pub mod color;
 mod commands;
 mod error;
 pub mod gha;
@@ -30,7 +31,7 @@ pub fn main_entry() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
-    let printer = Printer::new(cli.output, cli.verbose);
+    let printer = Printer::new(cli.output, cli.verbose, color::stderr_enabled(cli.color));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -108,7 +109,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
             Problem::new(message).with_hint("see `deckhand --help`"),
         );
         // clap's own message (with its usage block) is the text; the report goes to stdout.
-        Printer::new(OutputFormat::Json, 0).publish_json_only(&report);
+        Printer::new(OutputFormat::Json, 0, false).publish_json_only(&report);
     }
     let _ = e.print();
     exit(Verdict::InvalidInput.exit_code())

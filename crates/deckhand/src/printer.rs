@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use deckhand_core::report::{Details, Report};
 
 use crate::cli::OutputFormat;
+use crate::color::Painter;
 use crate::gha::{self, Actions};
 
 /// Writes everything the user sees.
@@ -16,6 +17,8 @@ use crate::gha::{self, Actions};
 pub(crate) struct Printer {
     output: OutputFormat,
     verbose: u8,
+    /// Colour for stderr (`--color`, `NO_COLOR`, a terminal): applied here, at the edge.
+    painter: Painter,
     pub(crate) actions: Actions,
     /// The service a line belongs to, when several are deployed at once (`ecs deploy` with
     /// several `--service`): see [`Printer::for_service`].
@@ -31,10 +34,11 @@ struct Scope {
 }
 
 impl Printer {
-    pub(crate) fn new(output: OutputFormat, verbose: u8) -> Self {
+    pub(crate) fn new(output: OutputFormat, verbose: u8, color: bool) -> Self {
         Self {
             output,
             verbose,
+            painter: Painter::new(color),
             actions: Actions::from_env(),
             scope: None,
         }
@@ -65,6 +69,7 @@ impl Printer {
     /// Writes `text` (whole lines) to stderr, prefixed and held as the scope says, in one
     /// write so that concurrent services' lines do not mix.
     fn emit(&self, text: &str) {
+        let text = &self.painter.lines(text);
         let Some(scope) = &self.scope else {
             eprint!("{text}");
             return;
@@ -103,15 +108,28 @@ impl Printer {
         }
     }
 
-    /// A `::warning` annotation (in Actions) after the same text as a log line.
+    /// A warning: a `warning:` log line (and a `hint:` line), and in Actions a `::warning`
+    /// annotation with the same message.
     pub(crate) fn warning(&self, title: &str, message: &str, hint: Option<&str>) {
         self.line(&format!("warning: {message}"));
         if let Some(h) = hint {
             self.line(&format!("  hint: {h}"));
         }
+        self.annotate_warning(title, message);
+    }
+
+    /// The `::warning` annotation alone, for a warning the log already shows (a plan's, a
+    /// poll's indented line). `title` names deckhand: `deckhand: ...` is added when it does
+    /// not.
+    pub(crate) fn annotate_warning(&self, title: &str, message: &str) {
         if self.actions.enabled {
-            // Workflow commands must start their line: never prefixed.
-            eprintln!("{}", gha::warning_command(title, message));
+            let title = if title.starts_with("deckhand") {
+                title.to_string()
+            } else {
+                format!("deckhand: {title}")
+            };
+            // Workflow commands must start their line: never prefixed, never painted.
+            eprintln!("{}", gha::warning_command(&title, message));
         }
     }
 
@@ -153,7 +171,10 @@ impl Printer {
     /// outputs to `$GITHUB_OUTPUT`, its summary to `$GITHUB_STEP_SUMMARY` (a runner file that
     /// cannot be written is a warning, not a failure), and the JSON result on stdout.
     pub(crate) fn publish<D: Details>(&self, report: &Report<D>) {
-        eprint!("{}", report.render_text());
+        eprint!(
+            "{}",
+            self.painter.report(&report.render_text(), report.verdict)
+        );
         if self.actions.enabled
             && let Some((title, message)) = report.error_annotation()
         {
@@ -170,13 +191,23 @@ impl Printer {
             let outputs = report.outputs();
             let pairs: Vec<(&str, &str)> = outputs.iter().collect();
             if let Err(e) = self.actions.write_outputs(&pairs) {
-                self.line(&format!("warning: cannot write GITHUB_OUTPUT: {e}"));
+                let file = shown(self.actions.output_file.as_deref());
+                self.warning(
+                    "deckhand: outputs not written",
+                    &format!("cannot write GITHUB_OUTPUT ({file}): {e}"),
+                    None,
+                );
             }
         }
         if self.actions.summary_file.is_some()
             && let Err(e) = self.actions.write_summary(&report.summary())
         {
-            self.line(&format!("warning: cannot write GITHUB_STEP_SUMMARY: {e}"));
+            let file = shown(self.actions.summary_file.as_deref());
+            self.warning(
+                "deckhand: step summary not written",
+                &format!("cannot write GITHUB_STEP_SUMMARY ({file}): {e}"),
+                None,
+            );
         }
         if let Some(calls) = &report.api_calls {
             let total: u64 = calls.values().sum();
@@ -208,4 +239,9 @@ impl Printer {
         // A closed stdout (`| head`) is the reader's choice, not a failure of the command.
         drop(written);
     }
+}
+
+/// A runner file's path, for a message.
+fn shown(path: Option<&std::path::Path>) -> String {
+    path.map(|p| p.display().to_string()).unwrap_or_default()
 }

@@ -1,7 +1,7 @@
 //! The Dockerfile build of actions/ecs-deploy, against the local world: `deckhand ecr prepare`
 //! (the repository's URI, created on request; whether the first tag already names an immutable
 //! image to deploy instead of building), then the action's own `prep` and `deploy` step
-//! scripts, executed with deckhand standing in for `docker run`.
+//! scripts, executed with the deckhand under test as their `deckhand-path`.
 //!
 //! docker/build-push-action itself cannot run here (no Docker engine): the tests check the
 //! outputs of `prep` that feed it, and `action_contract.rs` checks that the login, buildx and

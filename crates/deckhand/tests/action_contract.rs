@@ -3,7 +3,9 @@
 //! - every input reaches the binary through a step's `env:` as a `DECKHAND_*` variable that a
 //!   flag of the command the action runs reads (a few explicit exceptions below);
 //! - no `${{ inputs.* }}` appears inside a `run:` script (script injection);
-//! - the action's outputs are exactly the outputs the binary writes to `$GITHUB_OUTPUT`.
+//! - the action's outputs are exactly the outputs the binary writes to `$GITHUB_OUTPUT`;
+//! - every step that runs the binary gets it from `actions/lib/install-deckhand.sh`, with the
+//!   `deckhand-image` and `deckhand-path` inputs under the names that script reads.
 //!
 //! A JavaScript action (`actions/changes`, whose outputs are named after the user's filters, which
 //! a composite action cannot expose) keeps its own contract ([`NodeContract`]): `runs.using:
@@ -118,7 +120,7 @@ const CONTRACTS: &[Contract] = &[
         outputs: deckhand::gha::NGINX_BUILD_OUTPUTS,
         // `repository` (+ `registry` when it is a bare name) and `tags` become the
         // `REGISTRY/REPOSITORY:TAG` lines of DECKHAND_TAG; `validate` runs `nginx -t` of the
-        // base itself in the script (the deckhand image has no nginx), so the binary skips its
+        // base itself in the script (the runner's nginx may be another one), so the binary skips its
         // own check.
         combined: &[
             ("repository", "DECKHAND_TAG"),
@@ -179,12 +181,30 @@ const NODE_CONTRACTS: &[NodeContract] = &[NodeContract {
     ],
 }];
 
-/// The input naming the deckhand container image that the step's `docker run` starts. It is
-/// not a flag of the binary.
-const DOCKER_IMAGE_INPUT: &str = "deckhand-image";
+/// The inputs that say where the deckhand binary comes from, and the variables
+/// `actions/lib/install-deckhand.sh` reads them from. They are not flags of the binary: each step
+/// that runs it must hand both to the installer.
+const INSTALLER_INPUTS: &[(&str, &str)] = &[
+    ("deckhand-image", "INPUT_DECKHAND_IMAGE"),
+    ("deckhand-path", "INPUT_DECKHAND_PATH"),
+];
+
+/// How a step's script gets the binary it runs as `"${deckhand}"`.
+const INSTALLER_CALL: &str = r#"deckhand="$("${GITHUB_ACTION_PATH}/../lib/install-deckhand.sh")""#;
+
+/// True when `script` runs `"${deckhand}" COMMAND` (followed by its end, a space, or `)`).
+fn runs_command(script: &str, command: &str) -> bool {
+    let call = format!("\"${{deckhand}}\" {command}");
+    script.match_indices(&call).any(|(i, m)| {
+        script[i + m.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| c == '\n' || c == ' ' || c == ')')
+    })
+}
 
 /// The token for GitHub deployment records: it reaches the binary as `GITHUB_TOKEN` (the name
-/// the binary reads, like every GitHub tool), passed to `docker run` by name.
+/// the binary reads, like every GitHub tool), exported by the script, never on a command line.
 const GITHUB_TOKEN_INPUT: &str = "github-token";
 
 /// Inputs whose default differs from the flag's on purpose: (input, action default, why).
@@ -218,7 +238,7 @@ fn action_files() -> Vec<(String, PathBuf)> {
 fn load(path: &Path) -> Value {
     let text =
         std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
+    deckhand_core::document::parse_document(path, &text).unwrap_or_else(|e| panic!("parse {e}"))
 }
 
 /// The `DECKHAND_*` variables read by the flags of `deckhand <command...>` (its own flags and
@@ -402,13 +422,41 @@ fn check(contract: &Contract, action: &Value) -> Vec<String> {
                 ));
             }
         }
-        // The image, then the command: `... "${INPUT_DECKHAND_IMAGE}" ecs deploy)` (a comment
-        // that names the command does not count).
-        let runs_it = format!("}}\" {command})");
-        if !deckhand_keys.is_empty() && !step.run.as_deref().is_some_and(|r| r.contains(&runs_it)) {
+        // `"${deckhand}" ecs deploy` (a comment that names the command does not count).
+        if !deckhand_keys.is_empty()
+            && !step
+                .run
+                .as_deref()
+                .is_some_and(|r| runs_command(r, &command))
+        {
             problems.push(format!(
                 "the step that sets {deckhand_keys:?} does not run `{command}`"
             ));
+        }
+    }
+
+    // Every step that runs the binary gets it from the installer, with both of its inputs.
+    for step in &steps {
+        let Some(run) = &step.run else { continue };
+        if !run.contains("\"${deckhand}\"") {
+            continue;
+        }
+        let label = step.id.as_deref().or(step.name.as_deref()).unwrap_or("?");
+        if !run.contains(INSTALLER_CALL) {
+            problems.push(format!(
+                "step `{label}` runs \"${{deckhand}}\" without `{INSTALLER_CALL}`"
+            ));
+        }
+        for (input, key) in INSTALLER_INPUTS {
+            let passed = step
+                .env
+                .iter()
+                .any(|(k, v)| k == key && input_passthrough(v).as_deref() == Some(*input));
+            if !passed {
+                problems.push(format!(
+                    "step `{label}` runs deckhand without `{key}: ${{{{ inputs.{input} }}}}` in its env (the installer reads it)"
+                ));
+            }
         }
     }
 
@@ -482,20 +530,15 @@ fn check(contract: &Contract, action: &Value) -> Vec<String> {
                         .as_deref()
                         == Some(name.as_str())
             })
-        } else if name == DOCKER_IMAGE_INPUT {
-            refs.iter().any(|(step, key)| {
-                let script = script_of(step);
-                !key.starts_with("DECKHAND_")
-                    && script.contains("docker ")
-                    && reads_var(&script, key)
-            })
+        } else if let Some((_, var)) = INSTALLER_INPUTS.iter().find(|(i, _)| i == name) {
+            refs.iter()
+                .any(|(step, key)| key == var && script_of(step).contains(INSTALLER_CALL))
         } else if name == GITHUB_TOKEN_INPUT {
             refs.iter().any(|(step, key)| {
                 let script = script_of(step);
                 !key.starts_with("DECKHAND_")
                     && reads_var(&script, key)
-                    && script.contains(&format!("GITHUB_TOKEN=\"${{{key}}}\""))
-                    && script.contains("names+=(GITHUB_TOKEN)")
+                    && script.contains(&format!("export GITHUB_TOKEN=\"${{{key}}}\""))
             })
         } else if let Some(var) = combined_into {
             if !flags.contains_key(var) {
@@ -666,21 +709,31 @@ fn flag_inputs_table(main: &str) -> Option<Vec<(String, String)>> {
     )
 }
 
-/// The modules `main` requires (or imports).
+/// The modules `main` requires (`require('m')`) or imports (`import ... from 'm'`), comments
+/// left out.
 fn required_modules(main: &str) -> Vec<String> {
     let mut found = Vec::new();
-    for marker in ["require(", "from "] {
-        for (i, _) in main.match_indices(marker) {
-            let rest = main[i + marker.len()..].trim_start();
-            let Some(quote) = rest
-                .chars()
-                .next()
-                .filter(|c| matches!(c, '\'' | '"' | '`'))
-            else {
-                continue;
-            };
-            if let Some(end) = rest[1..].find(quote) {
-                found.push(rest[1..1 + end].to_string());
+    let quoted = |rest: &str| {
+        let rest = rest.trim_start();
+        let quote = rest
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '\'' | '"' | '`'))?;
+        rest[1..]
+            .find(quote)
+            .map(|end| rest[1..1 + end].to_string())
+    };
+    for line in main.lines().map(str::trim_start) {
+        if line.starts_with("//") {
+            continue;
+        }
+        for (i, m) in line.match_indices("require(") {
+            found.extend(quoted(&line[i + m.len()..]));
+        }
+        if let Some(imported) = line.strip_prefix("import ") {
+            match imported.rfind(" from ") {
+                Some(i) => found.extend(quoted(&imported[i + 6..])),
+                None => found.extend(quoted(imported)),
             }
         }
     }
@@ -1153,14 +1206,14 @@ fn mutation_every_action_catches_running_another_command() {
             .find(|c| *c != command)
             .expect("a second contract");
         let step = deploy_step(&mut action);
-        let run = step["run"]
-            .as_str()
-            .unwrap()
-            .replace(&format!("}}\" {command})"), &format!("}}\" {other})"));
+        let run = step["run"].as_str().unwrap().replace(
+            &format!("\"${{deckhand}}\" {command}"),
+            &format!("\"${{deckhand}}\" {other}"),
+        );
         assert_ne!(
             step["run"].as_str().unwrap(),
             run,
-            "actions/{}: the script does not end its docker args with `{command}`",
+            "actions/{}: the script does not run `\"${{deckhand}}\" {command}`",
             contract.action
         );
         step["run"] = Value::String(run);
@@ -1280,7 +1333,7 @@ fn mutation_image_outputs_not_written_by_the_deploy_script_are_caught() {
 }
 
 #[test]
-fn mutation_github_token_not_reaching_the_container_is_caught() {
+fn mutation_github_token_not_reaching_the_binary_is_caught() {
     let mut checked = 0;
     for RealAction {
         contract, action, ..
@@ -1293,8 +1346,9 @@ fn mutation_github_token_not_reaching_the_container_is_caught() {
         let mut broken = action.clone();
         let step = deploy_step(&mut broken);
         let run = step["run"].as_str().unwrap().to_string();
-        assert!(run.contains("names+=(GITHUB_TOKEN)"), "{}", contract.action);
-        step["run"] = Value::String(run.replace("names+=(GITHUB_TOKEN)", ":"));
+        let export = r#"export GITHUB_TOKEN="${INPUT_GITHUB_TOKEN}""#;
+        assert!(run.contains(export), "{}", contract.action);
+        step["run"] = Value::String(run.replace(export, ":"));
         assert_caught(contract, &broken, "input `github-token` does not reach");
     }
     assert_eq!(
@@ -1407,4 +1461,53 @@ fn mutation_changes_output_with_a_value_or_missing_is_caught() {
     assert_node_caught(contract, &action, &main, "has a `value:`");
     action["outputs"].as_object_mut().unwrap().remove("filters");
     assert_node_caught(contract, &action, &main, "writes output `filters`");
+}
+#[test]
+fn mutation_every_step_running_deckhand_without_the_installer_or_its_inputs_is_caught() {
+    for RealAction {
+        contract, action, ..
+    } in every_real_action()
+    {
+        // The binary from anywhere else (a copy of old habits: a fixed path, `docker run`).
+        let mut broken = action.clone();
+        let step = deploy_step(&mut broken);
+        let run = step["run"]
+            .as_str()
+            .unwrap()
+            .replace(INSTALLER_CALL, "deckhand=/usr/local/bin/deckhand");
+        step["run"] = Value::String(run);
+        assert_caught(contract, &broken, "without `deckhand=");
+
+        for (input, key) in INSTALLER_INPUTS {
+            let mut broken = action.clone();
+            deploy_step(&mut broken)["env"]
+                .as_object_mut()
+                .unwrap()
+                .remove(*key);
+            assert_caught(
+                contract,
+                &broken,
+                &format!("runs deckhand without `{key}: ${{{{ inputs.{input} }}}}`"),
+            );
+        }
+    }
+    // The other steps of ecs-deploy that run deckhand (ecr prepare, ecr login) too.
+    for id in ["prep", "login"] {
+        let (contract, mut action) = ecs_deploy();
+        let step = action["runs"]["steps"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|s| s["id"] == id)
+            .unwrap();
+        step["env"]
+            .as_object_mut()
+            .unwrap()
+            .remove("INPUT_DECKHAND_PATH");
+        assert_caught(
+            contract,
+            &action,
+            &format!("step `{id}` runs deckhand without `INPUT_DECKHAND_PATH"),
+        );
+    }
 }

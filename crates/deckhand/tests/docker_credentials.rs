@@ -279,28 +279,22 @@ fn base64_user_pass(user: &str, pass: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// The nginx-image action's own script (its `docker run` played by a stand-in that runs
-/// deckhand with only what the container would get, and a `HOME` of its own) hands the
-/// runner's `~/.docker` (no DOCKER_CONFIG set) to deckhand: `docker login`'s `auths` reach a
-/// registry that needs them.
-#[test]
-fn the_nginx_image_action_hands_the_runners_docker_login_to_deckhand() {
+/// Runs the nginx-image action's own script (the deckhand under test as its `deckhand-path`)
+/// with a runner whose home holds `config_json` as `~/.docker/config.json` (no DOCKER_CONFIG
+/// set) and `path_first` ahead of PATH; checks that it built and pushed with the credentials
+/// that config leads to, and printed none of them.
+fn nginx_image_action_with_runner_docker(
+    registry: &ScratchRegistry,
+    config_json: &str,
+    path_first: Option<&std::path::Path>,
+) {
     use deckhand_testkit::action_step::ActionStep;
 
-    let registry = ScratchRegistry::start_with_basic_auth(USER, SECRET);
     let base = registry.reference("base/nginx:1");
     SyntheticBase::new().push(&base, Some(&creds()));
     let runner_home = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(runner_home.path().join(".docker")).unwrap();
-    std::fs::write(
-        runner_home.path().join(".docker/config.json"),
-        format!(
-            r#"{{"auths": {{"{}": {{"auth": "{}"}}}}}}"#,
-            registry.host,
-            base64_user_pass(USER, SECRET)
-        ),
-    )
-    .unwrap();
+    std::fs::write(runner_home.path().join(".docker/config.json"), config_json).unwrap();
     let workspace = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(workspace.path().join("html")).unwrap();
     std::fs::write(workspace.path().join("html/index.html"), "<h1>action</h1>").unwrap();
@@ -331,6 +325,16 @@ fn the_nginx_image_action_hands_the_runners_docker_login_to_deckhand() {
             cmd.env_remove(k);
         }
     }
+    if let Some(dir) = path_first {
+        cmd.env(
+            "PATH",
+            format!(
+                "{}:{}",
+                dir.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        );
+    }
     cmd.env_remove("DOCKER_CONFIG")
         .env("HOME", runner_home.path())
         .env("GITHUB_WORKSPACE", workspace.path())
@@ -351,4 +355,33 @@ fn the_nginx_image_action_hands_the_runners_docker_login_to_deckhand() {
     // Only the mask command carries the password.
     assert!(run.stderr.matches(SECRET).count() <= 1, "{}", run.stderr);
     assert!(!run.stdout.contains(SECRET), "{}", run.stdout);
+}
+
+/// The runner's `~/.docker` reaches deckhand: `docker login`'s `auths` open a registry that
+/// needs them.
+#[test]
+fn the_nginx_image_action_uses_the_runners_docker_login() {
+    let registry = ScratchRegistry::start_with_basic_auth(USER, SECRET);
+    let config = format!(
+        r#"{{"auths": {{"{}": {{"auth": "{}"}}}}}}"#,
+        registry.host,
+        base64_user_pass(USER, SECRET)
+    );
+    nginx_image_action_with_runner_docker(&registry, &config, None);
+}
+
+/// A credential helper the runner's docker config names, on the runner's PATH, gives deckhand
+/// the credentials: deckhand runs on the runner, where docker's helpers are (a container did
+/// not have them).
+#[test]
+fn the_nginx_image_action_uses_the_runners_credential_helper() {
+    let registry = ScratchRegistry::start_with_basic_auth(USER, SECRET);
+    let docker = Docker::new("{}", &registry.host);
+    let config = r#"{"credsStore": "deckhandtest"}"#;
+    nginx_image_action_with_runner_docker(&registry, config, Some(&docker.dir.path().join("bin")));
+    assert!(
+        docker.asked().contains(&registry.host),
+        "the helper was not asked: {:?}",
+        docker.asked()
+    );
 }

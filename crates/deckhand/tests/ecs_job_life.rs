@@ -305,10 +305,10 @@ fn assert_resumed_to_green(w: &World, f: &ServiceFixture, resumed: &Run, cancell
     );
 }
 
-/// The same cancel through the actions as users run them: the runner signals the step's shell
-/// alone (never `docker`), so a script that waited for docker in the foreground sat out
-/// SIGINT and SIGTERM until the runner's SIGKILL, and deckhand never said `cancelled`. The
-/// scripts hand the signal on; `actions/ecs-wait` then resumes to the verdict.
+/// The same cancel through the actions as users run them: the runner signals the step's
+/// process alone (a script that waited for a child in the foreground would sit out SIGINT and
+/// SIGTERM until the runner's SIGKILL, and deckhand would never say `cancelled`). The scripts
+/// `exec` deckhand, so the signal is deckhand's; `actions/ecs-wait` then resumes to the verdict.
 #[test]
 fn cancelling_the_ecs_deploy_action_reaches_deckhand_and_the_ecs_wait_action_resumes() {
     let w = world();

@@ -688,8 +688,8 @@ fn sigterm_while_waiting_stops_the_tasks_and_exits_5() {
     assert_eq!(run.json["stopped_by_deckhand"], json!(arns));
 }
 
-/// actions/ecs-run's step script, run as the runner runs it (`docker` stands for deckhand):
-/// the step's shell, its outputs and its summary.
+/// actions/ecs-run's step script, run as the runner runs it (the deckhand under test as its
+/// `deckhand-path`): the step's shell, its outputs and its summary.
 fn action_step(w: &World, inputs: &[(&str, &str)], dir: &std::path::Path) -> Command {
     let actions = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../actions");
     let mut cmd =
@@ -776,7 +776,8 @@ fn cancelling_the_action_step_stops_the_tasks() {
         ],
         dir.path(),
     );
-    // The runner signals the step's shell, not docker: SIGINT first.
+    // The runner signals the step's process, which the script `exec`ed into deckhand: SIGINT
+    // first, and deckhand gets it as such.
     let signalled = deckhand_testkit::signal_after_line(
         &mut cmd,
         ": RUNNING",
@@ -796,7 +797,7 @@ fn cancelling_the_action_step_stops_the_tasks() {
     assert_eq!(task["lastStatus"], "STOPPED");
     assert_eq!(
         task["stoppedReason"],
-        "deckhand ecs run (job-77): the job was cancelled (SIGTERM)"
+        "deckhand ecs run (job-77): the job was cancelled (SIGINT)"
     );
 }
 

@@ -410,7 +410,7 @@ fn a_create_without_a_task_definition_starts_from_the_one_the_file_names() {
 }
 
 /// The action as users run it: the `service-definition` input reaches deckhand through the
-/// step's `env:`, and a file outside the workspace (RUNNER_TEMP) is mounted into the container.
+/// step's `env:`, and a file outside the workspace (RUNNER_TEMP) is read where it is.
 #[test]
 fn the_ecs_deploy_action_creates_a_service_from_its_service_definition_input() {
     let w = world();

@@ -1384,7 +1384,7 @@ fn without_root_nginx_build_skips_the_smoke_run_with_a_warning_and_an_asked_one_
     );
     assert!(
         skipped.stderr.contains(
-            "::warning title=smoke run skipped::the smoke run's daemonless runtime needs root"
+            "::warning title=deckhand%3A smoke run skipped::the smoke run's daemonless runtime needs root"
         ),
         "{}",
         skipped.stderr

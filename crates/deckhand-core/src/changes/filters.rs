@@ -20,17 +20,20 @@
 //! Stricter than paths-filter, which accepts these silently and then never matches them: an
 //! unknown status, an empty status list, a filter or status key with no globs, an empty filter
 //! name, a duplicate filter, a glob that cannot be compiled. Each error carries the line and
-//! column, and serde_yaml's path to the value (`backend[1].added`), which starts with the
+//! column, and the path to the value (`backend[1].added`), which starts with the
 //! filter's name.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::path::Path;
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, DeserializeSeed, Deserializer, Expected, MapAccess, SeqAccess, Unexpected, Visitor,
+};
 
 use super::files::ChangeStatus;
 use super::glob::Glob;
-use crate::document::{DocumentError, parse_yaml_as};
+use crate::document::{DocumentError, DuplicateKeys, deserialize_yaml};
 
 /// The filters of one file, in the order they are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,10 +120,29 @@ impl From<DocumentError> for FilterError {
 impl Filters {
     /// Reads a filter file. `path` is only used in messages.
     pub fn parse(path: &Path, text: &str) -> Result<Self, FilterError> {
-        let file: FilterFile = parse_yaml_as(path, text)?;
+        let failed_at = RefCell::new(None);
+        let seed = FileSeed {
+            failed_at: &failed_at,
+        };
+        let filters = deserialize_yaml(text, seed, DuplicateKeys::ToVisitor).map_err(|e| {
+            let mut message = e.message;
+            // A check of ours or a wrong type names the value it is about, by its path from the
+            // filter's name (`backend[1].added`); syntax errors have only their position.
+            if e.from_visitor
+                && let Some(at) = failed_at.take().filter(|p: &String| !p.is_empty())
+            {
+                message = format!("{at}: {message}");
+            }
+            FilterError::from(DocumentError {
+                path: path.display().to_string(),
+                line: e.line,
+                column: e.column,
+                message,
+            })
+        })?;
         Ok(Self {
             path: path.display().to_string(),
-            filters: file.0,
+            filters,
         })
     }
 
@@ -201,24 +223,47 @@ impl Rule {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Deserialization. Checks run inside the visitors, so that serde_yaml attaches the line and
-// column of the offending node (and its path, which starts with the filter name) to the error.
+// Deserialization. Checks run inside the visitors, so that the YAML reader attaches the line and
+// column of the offending node to the error; each seed records the path of the innermost value
+// that failed (`failed_at`), which starts with the filter's name. Wrong types are reported with
+// `custom` errors, placed at the value (serde's `invalid_type` is placed at the mapping key).
 // ---------------------------------------------------------------------------------------------
 
-struct FilterFile(Vec<Filter>);
+/// Where the first failure happened: the path of the innermost value whose seed failed.
+type FailedAt = RefCell<Option<String>>;
 
-impl<'de> serde::Deserialize<'de> for FilterFile {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(FileVisitor)
+/// Runs `deserialize` for the value at `path`, noting `path` if it fails first.
+fn noting<T, E>(failed_at: &FailedAt, path: &str, result: Result<T, E>) -> Result<T, E> {
+    if result.is_err() {
+        failed_at
+            .borrow_mut()
+            .get_or_insert_with(|| path.to_string());
+    }
+    result
+}
+
+/// `invalid type: boolean `true`, expected ...`, as serde words it, placed at the value.
+fn wrong_type<E: de::Error>(found: Unexpected<'_>, expected: &dyn Expected) -> E {
+    E::custom(format_args!("invalid type: {found}, expected {expected}"))
+}
+
+struct FileSeed<'a> {
+    failed_at: &'a FailedAt,
+}
+
+impl<'de> DeserializeSeed<'de> for FileSeed<'_> {
+    type Value = Vec<Filter>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        let failed_at = self.failed_at;
+        noting(failed_at, "", deserializer.deserialize_any(self))
     }
 }
 
 const NO_FILTERS: &str = "the file defines no filters\nhint: map each filter name to its globs, e.g. `backend: ['src/**']`";
 
-struct FileVisitor;
-
-impl<'de> Visitor<'de> for FileVisitor {
-    type Value = FilterFile;
+impl<'de> Visitor<'de> for FileSeed<'_> {
+    type Value = Vec<Filter>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a mapping from filter names to rules")
@@ -232,29 +277,63 @@ impl<'de> Visitor<'de> for FileVisitor {
         Err(E::custom(NO_FILTERS))
     }
 
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Err(wrong_type(Unexpected::Bool(v), &self))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Err(wrong_type(Unexpected::Signed(v), &self))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Err(wrong_type(Unexpected::Unsigned(v), &self))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Err(wrong_type(Unexpected::Float(v), &self))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Err(wrong_type(Unexpected::Str(v), &self))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<Self::Value, A::Error> {
+        Err(wrong_type(Unexpected::Seq, &self))
+    }
+
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut filters: Vec<Filter> = Vec::new();
-        while let Some(name) = map.next_key_seed(FilterName { taken: &filters })? {
-            let rules = map.next_value_seed(Rules { top: true })?;
+        while let Some(name) = map.next_key_seed(FilterName {
+            taken: &filters,
+            failed_at: self.failed_at,
+        })? {
+            let rules = map.next_value_seed(Rules {
+                top: true,
+                path: name.clone(),
+                failed_at: self.failed_at,
+            })?;
             filters.push(Filter { name, rules });
         }
         if filters.is_empty() {
             return Err(de::Error::custom(NO_FILTERS));
         }
-        Ok(FilterFile(filters))
+        Ok(filters)
     }
 }
 
 /// A filter name: not empty, no control characters (it becomes a workflow output name), unique.
 struct FilterName<'a> {
     taken: &'a [Filter],
+    failed_at: &'a FailedAt,
 }
 
 impl<'de> DeserializeSeed<'de> for FilterName<'_> {
     type Value = String;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
-        deserializer.deserialize_str(self)
+        // A key's problems are placed at the key, and named without a path (as the file's).
+        let failed_at = self.failed_at;
+        noting(failed_at, "", deserializer.deserialize_str(self))
     }
 }
 
@@ -282,23 +361,27 @@ impl<'de> Visitor<'de> for FilterName<'_> {
 }
 
 /// The rules under a filter name, or one element of a rule list.
-struct Rules {
+struct Rules<'a> {
     /// True for the value right under the filter name, which must hold at least one rule
     /// (a nested empty list, e.g. an anchor to `[]`, just adds nothing).
     top: bool,
+    /// The value's path: `backend`, `backend[1]`.
+    path: String,
+    failed_at: &'a FailedAt,
 }
 
 const NO_RULES: &str = "the filter has no rules\nhint: give a glob, a list of globs or a `STATUS: glob` map, e.g. `backend: ['src/**']`";
 
-impl<'de> DeserializeSeed<'de> for Rules {
+impl<'de> DeserializeSeed<'de> for Rules<'_> {
     type Value = Vec<Rule>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<Rule>, D::Error> {
-        deserializer.deserialize_any(self)
+        let (failed_at, path) = (self.failed_at, self.path.clone());
+        noting(failed_at, &path, deserializer.deserialize_any(self))
     }
 }
 
-impl<'de> Visitor<'de> for Rules {
+impl<'de> Visitor<'de> for Rules<'_> {
     type Value = Vec<Rule>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -310,6 +393,22 @@ impl<'de> Visitor<'de> for Rules {
             statuses: None,
             globs: vec![compile(pattern)?],
         }])
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Vec<Rule>, E> {
+        Err(wrong_type(Unexpected::Bool(v), &self))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Vec<Rule>, E> {
+        Err(wrong_type(Unexpected::Signed(v), &self))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Vec<Rule>, E> {
+        Err(wrong_type(Unexpected::Unsigned(v), &self))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Vec<Rule>, E> {
+        Err(wrong_type(Unexpected::Float(v), &self))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Vec<Rule>, E> {
@@ -326,8 +425,14 @@ impl<'de> Visitor<'de> for Rules {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Rule>, A::Error> {
         let mut rules = Vec::new();
-        while let Some(nested) = seq.next_element_seed(Rules { top: false })? {
+        let mut index = 0usize;
+        while let Some(nested) = seq.next_element_seed(Rules {
+            top: false,
+            path: format!("{}[{index}]", self.path),
+            failed_at: self.failed_at,
+        })? {
             rules.extend(nested);
+            index += 1;
         }
         if self.top && rules.is_empty() {
             return Err(de::Error::custom(NO_RULES));
@@ -337,10 +442,15 @@ impl<'de> Visitor<'de> for Rules {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Rule>, A::Error> {
         let mut rules = Vec::new();
-        while let Some((key, statuses)) = map.next_key_seed(StatusKey)? {
+        while let Some((key, statuses)) = map.next_key_seed(StatusKey {
+            path: &self.path,
+            failed_at: self.failed_at,
+        })? {
             let globs = map.next_value_seed(StatusGlobs {
                 key: &key,
                 top: true,
+                path: format!("{}.{key}", self.path),
+                failed_at: self.failed_at,
             })?;
             rules.push(Rule {
                 statuses: Some(statuses),
@@ -361,17 +471,22 @@ fn compile<E: de::Error>(pattern: &str) -> Result<Glob, E> {
 }
 
 /// A status map key: `added`, `added|modified`; returns the key as written too, for messages.
-struct StatusKey;
+struct StatusKey<'a> {
+    /// The status map's path (a key's problems are named by its mapping's path).
+    path: &'a str,
+    failed_at: &'a FailedAt,
+}
 
-impl<'de> DeserializeSeed<'de> for StatusKey {
+impl<'de> DeserializeSeed<'de> for StatusKey<'_> {
     type Value = (String, Vec<ChangeStatus>);
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
+        let (failed_at, path) = (self.failed_at, self.path);
+        noting(failed_at, path, deserializer.deserialize_str(self))
     }
 }
 
-impl<'de> Visitor<'de> for StatusKey {
+impl<'de> Visitor<'de> for StatusKey<'_> {
     type Value = (String, Vec<ChangeStatus>);
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -406,13 +521,17 @@ impl<'de> Visitor<'de> for StatusKey {
 struct StatusGlobs<'a> {
     key: &'a str,
     top: bool,
+    /// The value's path: `backend[0].added`, `backend[0].added[1]`.
+    path: String,
+    failed_at: &'a FailedAt,
 }
 
 impl<'de> DeserializeSeed<'de> for StatusGlobs<'_> {
     type Value = Vec<Glob>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Vec<Glob>, D::Error> {
-        deserializer.deserialize_any(self)
+        let (failed_at, path) = (self.failed_at, self.path.clone());
+        noting(failed_at, &path, deserializer.deserialize_any(self))
     }
 }
 
@@ -427,6 +546,26 @@ impl<'de> Visitor<'de> for StatusGlobs<'_> {
         Ok(vec![compile(pattern)?])
     }
 
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Vec<Glob>, E> {
+        Err(wrong_type(Unexpected::Bool(v), &self))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Vec<Glob>, E> {
+        Err(wrong_type(Unexpected::Signed(v), &self))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Vec<Glob>, E> {
+        Err(wrong_type(Unexpected::Unsigned(v), &self))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Vec<Glob>, E> {
+        Err(wrong_type(Unexpected::Float(v), &self))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, _map: A) -> Result<Vec<Glob>, A::Error> {
+        Err(wrong_type(Unexpected::Map, &self))
+    }
+
     fn visit_unit<E: de::Error>(self) -> Result<Vec<Glob>, E> {
         Err(E::custom(format!("`{}` has no globs", self.key)))
     }
@@ -437,11 +576,15 @@ impl<'de> Visitor<'de> for StatusGlobs<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Glob>, A::Error> {
         let mut globs = Vec::new();
+        let mut index = 0usize;
         while let Some(nested) = seq.next_element_seed(StatusGlobs {
             key: self.key,
             top: false,
+            path: format!("{}[{index}]", self.path),
+            failed_at: self.failed_at,
         })? {
             globs.extend(nested);
+            index += 1;
         }
         if self.top && globs.is_empty() {
             return Err(de::Error::custom(format!("`{}` has no globs", self.key)));

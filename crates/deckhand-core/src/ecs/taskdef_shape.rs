@@ -8,7 +8,8 @@
 //!
 //! The file's text is *deserialized* with a [`DeserializeSeed`] that walks the shapes, rather
 //! than parsed into a value and checked afterwards: parsed values carry no positions, while
-//! serde_json and serde_yaml both report the line and column where a deserializer stopped. Each
+//! serde_json and the YAML reader (`crate::document`) both report the line and column where a
+//! deserializer stopped. Each
 //! check returns `serde::de::Error::custom` at the first problem, and records the field path and
 //! a hint beside it (the error types carry only a message).
 
@@ -22,7 +23,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, EnumAccess, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::taskdef::{READ_ONLY_FIELDS, TAGS_FIELD};
-use crate::document::{is_json_path, strip_position};
+use crate::document::{DuplicateKeys, YamlError, deserialize_yaml, is_json_path, strip_position};
 
 /// The member of DescribeTaskDefinition's output that holds the task definition.
 pub const WRAPPER_FIELD: &str = "taskDefinition";
@@ -139,6 +140,7 @@ fn validate_document<'m>(
         model,
         yaml,
         problem: RefCell::new(None),
+        last_key: RefCell::new(String::new()),
     };
     let root = Node {
         ctx: &ctx,
@@ -151,14 +153,12 @@ fn validate_document<'m>(
         let mut de = serde_json::Deserializer::from_str(text);
         root.deserialize(&mut de)
             .and_then(|_| de.end())
-            .map_err(|e| ctx.error(shown, e.line(), e.column(), &e.to_string()))
+            .map_err(|e| ctx.error(shown, e.line(), e.column(), strip_position(&e.to_string())))
     } else {
-        root.deserialize(serde_yaml::Deserializer::from_str(text))
+        // Duplicate keys reach the visitor, which names the field (`FieldKey`).
+        deserialize_yaml(text, root, DuplicateKeys::ToVisitor)
             .map(drop)
-            .map_err(|e| {
-                let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-                ctx.error(shown, line, column, &e.to_string())
-            })
+            .map_err(|e| ctx.yaml_error(shown, e))
     }
 }
 
@@ -290,6 +290,9 @@ struct Ctx<'m> {
     /// Whether the file is YAML (hints about quoting say why).
     yaml: bool,
     problem: RefCell<Option<Problem>>,
+    /// The path of the last mapping key read: the YAML reader refuses a tagged value (`!Ref`)
+    /// before it reaches a visitor, right after its key.
+    last_key: RefCell<String>,
 }
 
 impl Ctx<'_> {
@@ -305,7 +308,27 @@ impl Ctx<'_> {
         E::custom(message)
     }
 
-    fn error(&self, path: String, line: usize, column: usize, parser: &str) -> TaskDefShapeError {
+    /// A YAML reader's error. A tagged value is named by the field it is in.
+    fn yaml_error(&self, path: String, e: YamlError) -> TaskDefShapeError {
+        if e.tag.is_some() && self.problem.borrow().is_none() {
+            let (message, hint) = match e.message.split_once("\nhint: ") {
+                Some((m, h)) => (m.to_string(), Some(h.to_string())),
+                None => (e.message, None),
+            };
+            return TaskDefShapeError {
+                path,
+                line: e.line,
+                column: e.column,
+                field: self.last_key.take(),
+                message,
+                hint,
+            };
+        }
+        self.error(path, e.line, e.column, e.message)
+    }
+
+    /// The error at `line`:`column`: the problem a check recorded, or else what the parser said.
+    fn error(&self, path: String, line: usize, column: usize, parser: String) -> TaskDefShapeError {
         match self.problem.borrow_mut().take() {
             Some(p) => TaskDefShapeError {
                 path,
@@ -317,8 +340,7 @@ impl Ctx<'_> {
             },
             // Not one of ours: a syntax error (or a value no field takes).
             None => {
-                let mut e =
-                    TaskDefShapeError::unparsable(path, line, column, strip_position(parser));
+                let mut e = TaskDefShapeError::unparsable(path, line, column, parser);
                 if self.model.input != MODEL.input {
                     e.hint = Some(SERVICE_SYNTAX_HINT.to_string());
                 }
@@ -987,6 +1009,7 @@ impl<'de> Visitor<'de> for FieldKey<'_, '_> {
             return Err(self.ctx.fail(&map_entry(self.path, key), message, hint));
         }
         self.seen.borrow_mut().push(key.to_string());
+        *self.ctx.last_key.borrow_mut() = map_entry(self.path, key);
         Ok(key.to_string())
     }
 
@@ -1138,7 +1161,8 @@ fn unknown_member(
 ) -> KeyProblem {
     let shown = model.display_name(structure);
     if key == "<<" {
-        // serde_yaml, like the loader (`document::parse_document`), does not apply merge keys.
+        // The YAML reader (`crate::document`), for the validator and the loader alike, does not
+        // apply merge keys.
         return (
             format!(
                 "YAML merge keys (`<<`) are not supported in a {} definition file",

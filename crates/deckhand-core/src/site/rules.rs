@@ -408,6 +408,8 @@ rules:
         let text = err.to_string();
         assert!(text.starts_with("rules file site.yml:3:"), "{text}");
         assert!(text.contains("unknown field `cache_control`"), "{text}");
+        // The mapping's path, as serde_yaml gave it.
+        assert!(text.contains(":3:5: rules[0]: unknown field"), "{text}");
         let err =
             SiteRules::parse(Path::new("site.yml"), "rules:\n  - match: '/abs/*'\n").unwrap_err();
         assert!(err.to_string().contains("drop the leading `/`"), "{err}");
@@ -417,5 +419,6 @@ rules:
         )
         .unwrap_err();
         assert!(err.to_string().contains("site.yml:3:"), "{err}");
+        assert!(err.to_string().contains("rules[0].compress: "), "{err}");
     }
 }

@@ -9,9 +9,12 @@
 //!   [`skopeo_inspect_config`], [`skopeo_digest`]), umoci ([`unpack`]) and Debian's nginx run in
 //!   a chroot of the unpacked image ([`ChrootNginx`], [`chroot_nginx_test`]).
 //! - [`ScratchRegistry`]: a throwaway CNCF distribution registry of a test's own.
+//! - [`BinaryImage`]: images shaped like deckhand's release image (`/deckhand` per platform),
+//!   for the actions' installer.
 //!
 //! Every helper panics with the command and its stderr when something fails: they are for tests.
 
+mod binary_image;
 mod chroot_nginx;
 mod media;
 mod nginx_base;
@@ -21,6 +24,7 @@ mod synthetic;
 mod tools;
 mod unpack;
 
+pub use self::binary_image::{BinaryImage, PushedBinaryImage};
 pub use self::chroot_nginx::{
     ChrootNginx, HttpResponse, chroot_nginx_test, free_port, http_get, listen_on,
 };

@@ -117,6 +117,19 @@ impl ScratchRegistry {
         format!("{}/{repo_and_tag}", self.host)
     }
 
+    /// Where the registry stores the bytes of a blob (a layer, a config or a manifest): a
+    /// test that overwrites it plays a registry (or a storage, or a proxy) that serves other
+    /// bytes than the digest it is asked by.
+    pub fn blob_data(&self, digest: &str) -> std::path::PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.dir
+            .path()
+            .join("data/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+
     /// The registry's log (errors only).
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()

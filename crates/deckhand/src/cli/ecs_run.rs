@@ -6,12 +6,13 @@ use clap::Args;
 #[derive(Debug, Clone, Args)]
 pub struct EcsRunArgs {
     /// ECS cluster name or ARN.
-    #[arg(long, env = "DECKHAND_CLUSTER")]
+    #[arg(help_heading = "Target", long, env = "DECKHAND_CLUSTER")]
     pub cluster: String,
 
     /// The task definition to run: a family (its newest ACTIVE revision), `family:revision` or
     /// an ARN. Default: the one `--service` runs.
     #[arg(
+        help_heading = "Target",
         long,
         value_name = "FAMILY[:REVISION]|ARN",
         required_unless_present = "service",
@@ -22,12 +23,13 @@ pub struct EcsRunArgs {
     /// A service to copy the placement from (launch type or capacity provider strategy,
     /// platform version, subnets, security groups, public IP) and, without
     /// `--task-definition`, the task definition it runs.
-    #[arg(long, env = "DECKHAND_SERVICE")]
+    #[arg(help_heading = "Target", long, env = "DECKHAND_SERVICE")]
     pub service: Option<String>,
 
     /// `CONTAINER=IMAGE`, repeatable, as `ecs deploy --image`: runs a patched revision (see
     /// `--register`). From the environment: one per line.
     #[arg(
+        help_heading = "Revision",
         long = "image",
         value_name = "[CONTAINER=]IMAGE",
         env = "DECKHAND_IMAGE",
@@ -39,6 +41,7 @@ pub struct EcsRunArgs {
     /// (see `--register`). For this run only, use `--override-env`. From the environment: one
     /// per line.
     #[arg(
+        help_heading = "Revision",
         long = "env",
         value_name = "CONTAINER:KEY=VALUE",
         env = "DECKHAND_ENV",
@@ -48,13 +51,14 @@ pub struct EcsRunArgs {
 
     /// Keep the revision `--image`/`--env` registered (default: it is deregistered once the
     /// tasks have started; running tasks are not affected).
-    #[arg(long, env = "DECKHAND_REGISTER")]
+    #[arg(help_heading = "Revision", long, env = "DECKHAND_REGISTER")]
     pub register: bool,
 
     /// `CONTAINER=COMMAND`, repeatable: replace a container's command for this run. COMMAND is
     /// a JSON array (`["rake","db:migrate"]`) or words separated by spaces.
     /// From the environment: one per line.
     #[arg(
+        help_heading = "Overrides",
         long = "command",
         value_name = "CONTAINER=COMMAND",
         env = "DECKHAND_COMMAND",
@@ -65,6 +69,7 @@ pub struct EcsRunArgs {
     /// `CONTAINER:KEY=VALUE`, repeatable: an environment variable for this run only (RunTask
     /// overrides; nothing is registered). From the environment: one per line.
     #[arg(
+        help_heading = "Overrides",
         long = "override-env",
         value_name = "CONTAINER:KEY=VALUE",
         env = "DECKHAND_OVERRIDE_ENV",
@@ -74,6 +79,7 @@ pub struct EcsRunArgs {
 
     /// `CONTAINER=UNITS`, repeatable: a container's CPU units for this run.
     #[arg(
+        help_heading = "Overrides",
         long = "cpu",
         value_name = "CONTAINER=UNITS",
         env = "DECKHAND_CPU",
@@ -83,6 +89,7 @@ pub struct EcsRunArgs {
 
     /// `CONTAINER=MIB`, repeatable: a container's memory for this run.
     #[arg(
+        help_heading = "Overrides",
         long = "memory",
         value_name = "CONTAINER=MIB",
         env = "DECKHAND_MEMORY",
@@ -91,16 +98,27 @@ pub struct EcsRunArgs {
     pub memory: Vec<String>,
 
     /// How many tasks to start (1 to 10).
-    #[arg(long, default_value_t = 1, env = "DECKHAND_COUNT")]
+    #[arg(
+        help_heading = "Overrides",
+        long,
+        default_value_t = 1,
+        env = "DECKHAND_COUNT"
+    )]
     pub count: i32,
 
     /// `FARGATE`, `EC2` or `EXTERNAL` (over the service's).
-    #[arg(long, value_name = "TYPE", env = "DECKHAND_LAUNCH_TYPE")]
+    #[arg(
+        help_heading = "Placement",
+        long,
+        value_name = "TYPE",
+        env = "DECKHAND_LAUNCH_TYPE"
+    )]
     pub launch_type: Option<String>,
 
     /// `PROVIDER[:WEIGHT[:BASE]]`, repeatable: a capacity provider strategy (over the
     /// service's). From the environment: one per line.
     #[arg(
+        help_heading = "Placement",
         long = "capacity-provider",
         value_name = "PROVIDER[:WEIGHT[:BASE]]",
         env = "DECKHAND_CAPACITY_PROVIDER",
@@ -109,11 +127,17 @@ pub struct EcsRunArgs {
     pub capacity_providers: Vec<String>,
 
     /// Fargate platform version (over the service's).
-    #[arg(long, value_name = "VERSION", env = "DECKHAND_PLATFORM_VERSION")]
+    #[arg(
+        help_heading = "Placement",
+        long,
+        value_name = "VERSION",
+        env = "DECKHAND_PLATFORM_VERSION"
+    )]
     pub platform_version: Option<String>,
 
     /// Subnet id, repeatable or comma-separated (awsvpc; over the service's).
     #[arg(
+        help_heading = "Placement",
         long = "subnet",
         value_name = "ID",
         env = "DECKHAND_SUBNET",
@@ -123,6 +147,7 @@ pub struct EcsRunArgs {
 
     /// Security group id, repeatable or comma-separated (awsvpc; over the service's).
     #[arg(
+        help_heading = "Placement",
         long = "security-group",
         value_name = "ID",
         env = "DECKHAND_SECURITY_GROUP",
@@ -131,30 +156,46 @@ pub struct EcsRunArgs {
     pub security_groups: Vec<String>,
 
     /// Give the tasks a public IP (awsvpc; over the service's).
-    #[arg(long, env = "DECKHAND_ASSIGN_PUBLIC_IP")]
+    #[arg(help_heading = "Placement", long, env = "DECKHAND_ASSIGN_PUBLIC_IP")]
     pub assign_public_ip: bool,
 
     /// RunTask's `startedBy` (up to 36 letters, digits, `-` and `_`): finds the run's tasks in
     /// `aws ecs list-tasks --started-by`.
-    #[arg(long, default_value = "deckhand-run", env = "DECKHAND_STARTED_BY")]
+    #[arg(
+        help_heading = "Waiting",
+        long,
+        default_value = "deckhand-run",
+        env = "DECKHAND_STARTED_BY"
+    )]
     pub started_by: String,
 
     /// Start the tasks and return their ARNs without waiting for them to stop.
-    #[arg(long, env = "DECKHAND_NO_WAIT")]
+    #[arg(help_heading = "Waiting", long, env = "DECKHAND_NO_WAIT")]
     pub no_wait: bool,
 
     /// Give up waiting (exit 4) after this long; the tasks are stopped unless
     /// `--leave-tasks-running`.
-    #[arg(long, default_value = "30m", env = "DECKHAND_TIMEOUT")]
+    #[arg(
+        help_heading = "Waiting",
+        long,
+        default_value = "30m",
+        env = "DECKHAND_TIMEOUT"
+    )]
     pub timeout: String,
 
     /// Time between DescribeTasks polls.
-    #[arg(long, default_value = "5s", env = "DECKHAND_POLL_INTERVAL")]
+    #[arg(
+        help_heading = "Waiting",
+        long,
+        default_value = "5s",
+        env = "DECKHAND_POLL_INTERVAL"
+    )]
     pub poll_interval: String,
 
     /// The last N lines of each container's CloudWatch Logs stream (awslogs driver) in the
     /// result; 0 reads none.
     #[arg(
+        help_heading = "Waiting",
         long,
         value_name = "N",
         default_value_t = 20,
@@ -164,7 +205,7 @@ pub struct EcsRunArgs {
 
     /// When the job is cancelled (SIGINT/SIGTERM) or the timeout runs out, leave the started
     /// tasks running instead of stopping them.
-    #[arg(long, env = "DECKHAND_LEAVE_TASKS_RUNNING")]
+    #[arg(help_heading = "Waiting", long, env = "DECKHAND_LEAVE_TASKS_RUNNING")]
     pub leave_tasks_running: bool,
 
     /// Show the plan and start nothing.

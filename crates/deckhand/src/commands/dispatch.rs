@@ -431,10 +431,12 @@ async fn follow(
             Err(e) => {
                 errors += 1;
                 let error = github::command_error(&e, Doing::Follow, &repo.to_string());
-                printer.line(&format!(
-                    "  warning: poll failed ({errors}/{MAX_POLL_ERRORS}): {}",
+                let message = format!(
+                    "poll failed ({errors}/{MAX_POLL_ERRORS}): {}",
                     error.problem.message
-                ));
+                );
+                printer.line(&format!("  warning: {message}"));
+                printer.annotate_warning("deckhand: poll failed", &message);
                 if errors >= MAX_POLL_ERRORS {
                     let message = format!(
                         "{}; run {run_id} goes on without deckhand watching it",

@@ -313,7 +313,11 @@ async fn observe_origins(
             .map(|o| (o.domain, o.origin_path))
             .collect();
         let path = pick_origin_path(&pairs, bucket).unwrap_or_else(|| {
-            printer.line(&format!("warning: no origin of distribution `{d}` is bucket `{bucket}`; paths are mapped without an origin path"));
+            printer.warning(
+                "deckhand: distribution origin not found",
+                &format!("no origin of distribution `{d}` is bucket `{bucket}`; paths are mapped without an origin path"),
+                None,
+            );
             String::new()
         });
         origins.insert(d.to_string(), path);

@@ -80,7 +80,7 @@ fn skip_or_fail(settings: &SmokeSettings, why: &str, printer: &Printer) -> Resul
             "the smoke run cannot run here: {why}"
         )));
     }
-    printer.warning("smoke run skipped", why, None);
+    printer.warning("deckhand: smoke run skipped", why, None);
     Ok(SmokeResult {
         outcome: SmokeOutcome::Skipped,
         reason: Some(why.to_string()),

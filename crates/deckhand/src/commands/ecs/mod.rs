@@ -319,6 +319,10 @@ async fn prepare(
         ..plan
     };
     printer.block(&render_plan(&plan, &t.cluster, t.service()));
+    // The plan's text shows its warnings; in Actions each is also an annotation.
+    for w in &plan.warnings {
+        printer.annotate_warning("deckhand: plan", w);
+    }
     Ok((plan, observed, desired))
 }
 

@@ -73,9 +73,13 @@ async fn run(
     {
         Ok(h) => h.unwrap_or_default(),
         Err(e) => {
-            printer.line(&format!(
-                "warning: ECS's deployment history could not be read ({e}); following what DescribeServices shows"
-            ));
+            printer.warning(
+                "deckhand: deployment history not read",
+                &format!(
+                    "ECS's deployment history could not be read ({e}); following what DescribeServices shows"
+                ),
+                None,
+            );
             Vec::new()
         }
     };

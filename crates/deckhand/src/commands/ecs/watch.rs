@@ -77,10 +77,12 @@ pub(super) async fn watch_rollout(
             }
             Err(e) => {
                 errors += 1;
-                printer.line(&format!(
-                    "  warning: poll failed ({errors}/{MAX_POLL_ERRORS}): {}",
+                let message = format!(
+                    "poll failed ({errors}/{MAX_POLL_ERRORS}): {}",
                     e.problem.message
-                ));
+                );
+                printer.line(&format!("  warning: {message}"));
+                printer.annotate_warning("deckhand: poll failed", &message);
                 if errors >= MAX_POLL_ERRORS {
                     return (watch, WatchEnd::Error(e));
                 }
