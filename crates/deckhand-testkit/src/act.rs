@@ -12,10 +12,18 @@
 //! What it does not do: fetch remote actions (nothing leaves this machine: a test workflow uses
 //! the project's actions by `./actions/...`, or by name through [`Act::local_repository`];
 //! `actions/checkout` of the repository itself is special-cased by act and copies the working
-//! tree, whatever its `fetch-depth`, so shallow clones are tested without act), OIDC,
-//! environments' protection rules, `$/` references, and hiding a composite action's undeclared
-//! outputs (below). Tests assert effects (AWS state, registry contents, files) and the outputs
-//! act reports, never act's green alone.
+//! tree, whatever its `fetch-depth` (shallow clones are tested without act); a remote action that the project's actions
+//! name, such as ecs-deploy's docker/build-push-action, is given act as a stand-in that fails
+//! the step reaching it), OIDC, environments' protection rules, and `$/` references. Tests
+//! assert effects (AWS state, registry contents, files) and the outputs act reports, never
+//! act's green alone. act also hands later steps a composite action's inner outputs
+//! (nektos/act#2553): [`ActRun::outputs`] says what GitHub gives instead.
+//!
+//! The environment: act's host mode passes its own environment (`Act::command().env(..)`, e.g.
+//! `World::clean`'s) to every step, except the `GITHUB_*` variables and the `github` context,
+//! which act sets itself; [`Act::env`] (`--env`) replaces those (`GITHUB_API_URL` for a
+//! fake GitHub, `GITHUB_REPOSITORY`). Repository variables: [`Act::var`]; secrets,
+//! `github.token` included: [`Act::secret`].
 //!
 //! [`ActRepo`] is a throwaway git repository holding a copy of the project's `actions/`, the
 //! test's workflow and fixtures; [`ActRepo::act`] runs one event through it and returns an
@@ -33,11 +41,9 @@
 //!   fake GitHub's) and is never fetched, and an `origin` that is a bare repository on this
 //!   machine, which a `git fetch origin` in a step reaches. [`ActRepo::push`] updates `origin`
 //!   (and `refs/remotes/origin/*`), as the push that triggers a workflow would have.
-//! - act sets `GITHUB_API_URL` itself (`https://api.github.com`); `act --env NAME=VALUE`
-//!   ([`Act::env`]) overrides it for every step, so a step reaches the fake GitHub
-//!   (`fake_github::FakeGithub`) with `.env("GITHUB_API_URL", &fake.url)`. The token is a
-//!   secret ([`Act::secret`]`("GITHUB_TOKEN", ..)`): it is also `github.token`, which an
-//!   action input defaulting to `${{ github.token }}` then receives.
+//! - The token is a secret ([`Act::secret`]`("GITHUB_TOKEN", ..)`): it is also `github.token`,
+//!   which an action input defaulting to `${{ github.token }}` then receives; without it, that
+//!   input is empty.
 //! - JavaScript actions (`runs.using: node20` or `node24`) run with the machine's `node`
 //!   whatever the version asked for; `GITHUB_ACTION_PATH` is empty for them (an action finds
 //!   its files from `__dirname`). Inputs arrive as `INPUT_<NAME>` with the action.yml
@@ -47,10 +53,10 @@
 //! - A job without `actions/checkout` has an empty workspace, as on GitHub, so `uses:
 //!   ./actions/...` fails there; [`Act::local_repository`] serves `uses: OWNER/REPO/PATH@REF`
 //!   from a local directory instead, the way a user's workflow names the actions.
-//! - Unlike GitHub's runner, act leaks the outputs a composite action's inner steps write to
-//!   `$GITHUB_OUTPUT` into `steps.<id>.outputs`, declared or not (nektos/act#2553, open): a
-//!   test cannot show here that a composite action loses undeclared outputs. (Declared ones
-//!   work as on GitHub.)
+//! - The composite-output leak (nektos/act#2553, above) reaches act's own expressions too: a
+//!   later step's `if:` on an output a composite action never declared is true under act, where
+//!   GitHub leaves it empty. So no act run shows that a composite action loses undeclared
+//!   outputs (why `actions/changes` is a JavaScript action: `action_contract.rs` checks that).
 //! - A step without `id:` is numbered by act from `0`; [`ActRun::step_ran`] and friends also
 //!   find a step by its `name:`. A matrix job's runs carry their matrix ([`ActRun::matrices`]).
 
@@ -81,8 +87,11 @@ const LABELS: &[&str] = &[
 /// its `origin` (see the module's notes).
 pub struct ActRepo {
     dir: tempfile::TempDir,
-    /// The bare `origin` and act's cache and home, outside the repository.
-    outside: tempfile::TempDir,
+    /// act's cache and `HOME`, outside the working tree: `actions/checkout` copies the working
+    /// tree (a second job would copy the first one's copy inside it) and `commit` adds it all.
+    state: tempfile::TempDir,
+    /// The bare repository `origin` leads to, outside the working tree.
+    origin: tempfile::TempDir,
 }
 
 impl Default for ActRepo {
@@ -96,9 +105,12 @@ impl ActRepo {
     /// in the working tree.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let outside = tempfile::tempdir().expect("a temporary directory");
         copy_tree(&repo_root().join("actions"), &dir.path().join("actions"));
-        let repo = Self { dir, outside };
+        let repo = Self {
+            dir,
+            state: tempfile::tempdir().expect("a temporary directory"),
+            origin: tempfile::tempdir().expect("a temporary directory"),
+        };
         let origin = repo.origin();
         let status = Command::new("git")
             .args(["init", "-q", "--bare", "-b", "main"])
@@ -119,7 +131,7 @@ impl ActRepo {
 
     /// The bare repository `origin` leads to.
     pub fn origin(&self) -> PathBuf {
-        self.outside.path().join("origin.git")
+        self.origin.path().join("origin.git")
     }
 
     /// `git push --force origin REF...` (branches or tags): what a push event reports, and
@@ -189,9 +201,11 @@ impl ActRepo {
     /// workflow file `workflow` (relative to the repository, e.g. `.github/workflows/t.yml`).
     /// Add the world's environment (`World::clean`) and the event payload before [`Act::run`].
     pub fn act(&self, event: &str, workflow: &str) -> Act {
-        // Outside the repository: act copies the repository into its cache.
-        let state = self.outside.path().join("act-state");
-        std::fs::create_dir_all(&state).unwrap();
+        // One state per run: act keys its copies by the repository path, and a run's leftovers
+        // (the working copy, RUNNER_TEMP) must not reach the next one.
+        let state = tempfile::tempdir_in(self.state.path())
+            .expect("a temporary directory")
+            .keep();
         let mut cmd = Command::new(act_binary());
         cmd.arg(event)
             .args(["-W", workflow])
@@ -212,6 +226,13 @@ impl ActRepo {
         std::fs::create_dir_all(state.join("home")).unwrap();
         for label in LABELS {
             cmd.args(["-P", &format!("{label}=-self-hosted")]);
+        }
+        for uses in remote_actions(&self.dir.path().join("actions")) {
+            let stand_in = write_remote_stand_in(&state.join("remote"), &uses);
+            cmd.args([
+                "--local-repository",
+                &format!("{}={}", stand_in.0, stand_in.1.display()),
+            ]);
         }
         Act {
             cmd,
@@ -254,18 +275,32 @@ impl Act {
         self
     }
 
-    /// An environment variable of every step, over the one act sets (`GITHUB_API_URL`, say).
-    #[must_use]
-    pub fn env(mut self, name: &str, value: &str) -> Self {
-        self.cmd.args(["--env", &format!("{name}={value}")]);
-        self
-    }
-
     /// A secret (`secrets.NAME`; `GITHUB_TOKEN` is also `github.token`), masked in act's log.
     /// It is on act's command line: tests hold only fake tokens.
     #[must_use]
     pub fn secret(mut self, name: &str, value: &str) -> Self {
         self.cmd.args(["-s", &format!("{name}={value}")]);
+        self
+    }
+
+    /// A repository or organization variable (`vars.NAME`).
+    #[must_use]
+    pub fn var(mut self, name: &str, value: &str) -> Self {
+        self.cmd.args(["--var", &format!("{name}={value}")]);
+        self
+    }
+
+    /// An environment variable of every step, over the one act sets (`--env NAME=VALUE`),
+    /// where [`Act::command`]'s environment cannot reach: act gives steps its own `GITHUB_*`
+    /// values over the ones it inherited (a `GITHUB_API_URL` in its environment is ignored),
+    /// but takes `--env` over its own, in the steps' environment and in the `github` context
+    /// alike. So a fake GitHub is reached with `.env("GITHUB_API_URL", &fake.url)` (act's
+    /// default is `https://api.github.com`), and the repository named with
+    /// `.env("GITHUB_REPOSITORY", "owner/repo")` (act's default comes from a remote's URL: in
+    /// an [`ActRepo`], its `github` remote names [`REPOSITORY`]).
+    #[must_use]
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.cmd.args(["--env", &format!("{name}={value}")]);
         self
     }
 
@@ -318,18 +353,52 @@ impl ActRun {
     }
 
     /// The outputs of the step `step_id` of `job` (a top-level step: an action's outputs, not
-    /// its inner steps'), as later steps see them in `steps.ID.outputs`. A step is named by its
-    /// `id:`, or by its `name:` when no step has that id.
+    /// its inner steps'), as GitHub gives them to later steps in `steps.ID.outputs`: for a
+    /// composite action, the outputs it declares, each its `value:` as act evaluated it.
+    ///
+    /// Not always what act itself gives later steps: act 0.2.89 also hands them the outputs of
+    /// the composite's last inner step (nektos/act#2553, #2184; fix proposed in #6154), read
+    /// again from the file that step wrote, after the declared ones. So under act a later step
+    /// sees `steps.ID.outputs.verdict` even when the action maps its `verdict` output to the
+    /// wrong inner output, or declares none. This leaves out that replay (the trailing run of
+    /// the step's `set-output` events that repeats its last inner step's, in any order), so a
+    /// test that compares these with what a later step saw catches a broken `value:`.
+    ///
+    /// A step is named by its `id:`, or by its `name:` when no step has that id.
     pub fn outputs(&self, job: &str, step_id: &str) -> BTreeMap<String, String> {
-        self.of_step(job, step_id)
-            .filter(|e| e["command"] == "set-output")
-            .map(|e| {
-                (
-                    e["name"].as_str().unwrap_or_default().to_string(),
-                    e["arg"].as_str().unwrap_or_default().to_string(),
-                )
-            })
-            .collect()
+        let set: Vec<(String, String)> =
+            self.of_step(job, step_id).filter_map(set_output).collect();
+        let mut inner: Vec<(&str, Vec<(String, String)>)> = Vec::new();
+        for e in self.events.iter().filter(|e| e["jobID"] == job) {
+            let Some(ids) = e["stepID"].as_array() else {
+                continue;
+            };
+            if ids.len() < 2 || ids[0] != step_id {
+                continue;
+            }
+            let Some(output) = set_output(e) else {
+                continue;
+            };
+            let id = ids[ids.len() - 1].as_str().unwrap_or_default();
+            match inner.last_mut() {
+                Some((last, outputs)) if *last == id => outputs.push(output),
+                _ => inner.push((id, vec![output])),
+            }
+        }
+        // act reads a file of outputs into a map: the replay comes in another order.
+        let sorted = |outputs: &[(String, String)]| {
+            let mut o = outputs.to_vec();
+            o.sort();
+            o
+        };
+        let replayed = inner.last().map_or(Vec::new(), |(_, o)| sorted(o));
+        let n = replayed.len();
+        let declared = if n > 0 && set.len() >= n && sorted(&set[set.len() - n..]) == replayed {
+            &set[..set.len() - n]
+        } else {
+            &set[..]
+        };
+        declared.iter().cloned().collect()
     }
 
     /// One output of a step; panics with the log when it was not set.
@@ -459,6 +528,74 @@ impl ActRun {
     }
 }
 
+/// The remote actions (`OWNER/REPO[/PATH]@REF`) that the actions under `dir` use, e.g.
+/// ecs-deploy's docker/build-push-action for its optional build.
+fn remote_actions(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if matches!(
+                path.file_name().and_then(|n| n.to_str()),
+                Some("action.yml" | "action.yaml")
+            ) {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                for line in text.lines() {
+                    let line = line.trim_start().trim_start_matches("- ").trim_start();
+                    let Some(value) = line.strip_prefix("uses:") else {
+                        continue;
+                    };
+                    let value = value.split(" #").next().unwrap_or_default().trim();
+                    let value = value.trim_matches(|c| c == '"' || c == '\'');
+                    if !value.starts_with("./")
+                        && !value.starts_with("docker://")
+                        && value.contains('@')
+                    {
+                        found.push(value.to_string());
+                    }
+                }
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// A stand-in for the remote action `uses` (act's `--local-repository OWNER/REPO@REF=DIR`):
+/// act here cannot fetch it (no network), and without a stand-in it fails the whole action that
+/// names it even when the step that uses it is skipped by its `if:`. The stand-in fails the step
+/// that reaches it, naming itself, so a test never passes on a remote action that did not run.
+fn write_remote_stand_in(root: &Path, uses: &str) -> (String, PathBuf) {
+    let (path, reference) = uses.split_once('@').expect("OWNER/REPO@REF");
+    let mut parts = path.splitn(3, '/');
+    let repository = format!(
+        "{}/{}",
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default()
+    );
+    let dir = root.join(format!("{}@{reference}", repository.replace('/', "-")));
+    let action_dir = match parts.next() {
+        Some(sub) => dir.join(sub),
+        None => dir.clone(),
+    };
+    std::fs::create_dir_all(&action_dir).unwrap();
+    std::fs::write(
+        action_dir.join("action.yml"),
+        format!(
+            "name: stand-in for {uses}\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: |\n        echo '::error::{uses} is a remote action, which act cannot fetch in the tests (no network): a test must not reach it'\n        exit 1\n"
+        ),
+    )
+    .unwrap();
+    (format!("{repository}@{reference}"), dir)
+}
+
 /// act from the project's venv (`world/install.sh`).
 pub fn act_binary() -> PathBuf {
     repo_root().join(".venv/bin/act")
@@ -475,4 +612,14 @@ fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+/// `(name, value)` of a `set-output` event.
+fn set_output(e: &Value) -> Option<(String, String)> {
+    (e["command"] == "set-output").then(|| {
+        (
+            e["name"].as_str().unwrap_or_default().to_string(),
+            e["arg"].as_str().unwrap_or_default().to_string(),
+        )
+    })
 }
