@@ -119,9 +119,9 @@ peak_mb() { # CMD...: peak resident memory in MB
     /usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>&1
     "$py" -c "print(f'{int(open(\"$work/rss\").read().split()[-1]) / 1024:.1f}')"
 }
-in_actions() { # as on a runner: every filter's outputs written to $GITHUB_OUTPUT
+in_actions() { # as on a runner: every filter's outputs written to $GITHUB_OUTPUT, file lists too
     : >"$work/github_output"
-    GITHUB_OUTPUT="$work/github_output" "$@"
+    GITHUB_OUTPUT="$work/github_output" DECKHAND_LIST_FILES=json "$@"
 }
 
 say "timing ($runs runs each, median)"
@@ -129,7 +129,7 @@ d_ms="$(time_runs "$deckhand" --output json changes --filters "$work/filters.yml
 a_ms="$(time_runs in_actions "$deckhand" --output json changes --filters "$work/filters.yml" --files-from "$work/changed.txt")"
 n_ms="$(time_runs node "$work/paths-filter.js" "$work/filters.yml" "$work/changed.txt")"
 d_mb="$(peak_mb "$deckhand" --output json changes --filters "$work/filters.yml" --files-from "$work/changed.txt")"
-a_mb="$(peak_mb env GITHUB_OUTPUT="$work/github_output" "$deckhand" --output json changes --filters "$work/filters.yml" --files-from "$work/changed.txt")"
+a_mb="$(peak_mb env GITHUB_OUTPUT="$work/github_output" DECKHAND_LIST_FILES=json "$deckhand" --output json changes --filters "$work/filters.yml" --files-from "$work/changed.txt")"
 n_mb="$(peak_mb node "$work/paths-filter.js" "$work/filters.yml" "$work/changed.txt")"
 printf '\n%s files, %s filters; filters matched and (filter, file) matches: %s; identical results: %s\n\n' "$files" "$filters" "$matched" "$same"
 printf '| tool | wall (ms, median of %s) | ratio | peak memory (MB) |\n|---|---|---|---|\n' "$runs"

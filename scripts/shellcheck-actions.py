@@ -15,7 +15,8 @@ failed = False
 with tempfile.TemporaryDirectory() as tmp:
     for path in sorted(glob.glob("actions/*/action.yml")):
         action = yaml.safe_load(open(path))
-        for index, step in enumerate(action["runs"]["steps"]):
+        # A JavaScript action (`runs.using: node24`) has no steps, hence no scripts.
+        for index, step in enumerate(action["runs"].get("steps", [])):
             if "run" not in step:
                 continue
             if step.get("shell") != "bash":

@@ -2,8 +2,9 @@
 # Installs what the local world needs, idempotent and quiet on success:
 # - the Debian packages of the container registries and image tools (docker-registry, skopeo,
 #   umoci, nginx-light, apache2-utils, util-linux, iproute2, mount, docker.io), shellcheck (for
-#   actionlint), and curl and jq (the actions' installer, actions/lib/install-deckhand.sh, as
-#   GitHub's runners have them), with apt-get, only when one of their binaries is missing;
+#   actionlint), curl and jq (the actions' installer, actions/lib/install-deckhand.sh, as
+#   GitHub's runners have them), and nodejs (act's JavaScript actions), with apt-get, only when
+#   one of their binaries is missing;
 # - cargo-deny, pinned (world/tools.sh), built with `cargo install --locked` into its own root
 #   outside the checkout, only when that root does not hold that version;
 # - the repo's Python venv (.venv at the repo root) with world/requirements.txt. pip only runs
@@ -36,10 +37,12 @@ trap cleanup EXIT
 # unshare, setpriv, ip and mount: the smoke run's daemonless runtime; dockerd: the engine of its
 # `docker` runtime's tests (world/dockerd.sh; docs/images.md). curl and jq: the actions'
 # installer (actions/lib/install-deckhand.sh), run by crates/deckhand/tests/action_install.rs.
+# node: the JavaScript action (actions/changes) when act runs workflows in the tests
+# (crates/deckhand-testkit/src/act.rs).
 missing=()
 for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci nginx:nginx-light \
     htpasswd:apache2-utils shellcheck:shellcheck unshare:util-linux setpriv:util-linux \
-    ip:iproute2 mount:mount dockerd:docker.io curl:curl jq:jq; do
+    ip:iproute2 mount:mount dockerd:docker.io curl:curl jq:jq node:nodejs; do
     if ! PATH="$PATH:/usr/sbin:/sbin" command -v "${pair%%:*}" >/dev/null 2>&1; then
         missing+=("${pair#*:}")
     fi

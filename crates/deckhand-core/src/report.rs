@@ -26,6 +26,21 @@ pub struct Problem {
     pub resource: Option<String>,
     /// How to fix it, when known.
     pub hint: Option<String>,
+    /// The line of a file the problem is on (a malformed filters file), for an annotation
+    /// that points at it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<FileSpot>,
+}
+
+/// A place in a file: the workspace-relative path, 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSpot {
+    /// The file, relative to the workspace when it is inside it.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
 }
 
 impl Problem {
@@ -35,7 +50,15 @@ impl Problem {
             message: message.into(),
             resource: None,
             hint: None,
+            at: None,
         }
+    }
+
+    /// Pointing at a place in a file.
+    #[must_use]
+    pub fn at(mut self, spot: FileSpot) -> Self {
+        self.at = Some(spot);
+        self
     }
 
     /// With a hint.

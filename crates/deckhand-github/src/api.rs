@@ -9,7 +9,7 @@ use crate::client::{GithubClient, Method, encode, next_link};
 use crate::error::GithubError;
 use crate::model::{
     Deployment, DeploymentStatus, Dispatch, DispatchedRun, IssueComment, Job, JobPage,
-    NewDeployment, NewDeploymentStatus, Repo, RunPage, RunQuery, WorkflowRun,
+    NewDeployment, NewDeploymentStatus, PullRequestFile, Repo, RunPage, RunQuery, WorkflowRun,
 };
 
 /// Pages of jobs followed at most (100 jobs each).
@@ -17,6 +17,9 @@ const MAX_JOB_PAGES: usize = 10;
 
 /// Pages of comments read at most (100 comments each).
 const MAX_COMMENT_PAGES: usize = 30;
+
+/// Pages of a pull request's files read at most (100 files each): GitHub lists at most 3,000.
+const MAX_PULL_FILE_PAGES: usize = 30;
 
 fn repo_route(repo: &Repo) -> String {
     format!("/repos/{}/{}", encode(&repo.owner), encode(&repo.name))
@@ -210,6 +213,24 @@ impl GithubClient {
             "per_page=100",
             MAX_COMMENT_PAGES,
             |p: Vec<IssueComment>| p,
+        )
+        .await
+    }
+
+    /// The files a pull request changes, in GitHub's order:
+    /// `GET /repos/{o}/{r}/pulls/{n}/files?per_page=100`, following `Link: rel="next"` (GitHub
+    /// lists at most 3,000 files).
+    pub async fn list_pull_request_files(
+        &self,
+        repo: &Repo,
+        number: u64,
+    ) -> Result<Vec<PullRequestFile>, GithubError> {
+        let route = format!("{}/pulls/{number}/files", repo_route(repo));
+        self.get_pages(
+            &route,
+            "per_page=100",
+            MAX_PULL_FILE_PAGES,
+            |p: Vec<PullRequestFile>| p,
         )
         .await
     }

@@ -1,6 +1,6 @@
 //! deckhand's GitHub adapter, on octocrab: deployments and deployment statuses, workflow
-//! dispatch (`workflow_dispatch` and `repository_dispatch`), and the runs and jobs a dispatch
-//! starts.
+//! dispatch (`workflow_dispatch` and `repository_dispatch`), the runs and jobs a dispatch
+//! starts, pull request comments, and a pull request's files (`changes`).
 //!
 //! octocrab provides the HTTPS client (rustls with the aws-lc-rs provider, like the AWS SDK),
 //! the `Authorization` header and the API root (`GITHUB_API_URL`, GitHub Enterprise Server
@@ -22,6 +22,6 @@ pub use client::{ClientConfig, GithubClient, NoticeFn, RateLimitHeaders, rate_li
 pub use error::GithubError;
 pub use model::{
     Deployment, DeploymentState, DeploymentStatus, Dispatch, DispatchedRun, IssueComment, Job,
-    NewDeployment, NewDeploymentStatus, Repo, RepoParseError, RunQuery, STATUS_DESCRIPTION_MAX,
-    WorkflowRun, truncate_chars,
+    NewDeployment, NewDeploymentStatus, PullRequestFile, Repo, RepoParseError, RunQuery,
+    STATUS_DESCRIPTION_MAX, WorkflowRun, truncate_chars,
 };

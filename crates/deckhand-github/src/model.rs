@@ -446,3 +446,15 @@ pub struct IssueComment {
     #[serde(default)]
     pub user: Option<User>,
 }
+
+/// One file of a pull request (`GET /repos/{o}/{r}/pulls/{n}/files`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PullRequestFile {
+    /// The path (the new one, for a rename).
+    pub filename: String,
+    /// `added`, `removed`, `modified`, `renamed`, `copied`, `changed` or `unchanged`.
+    pub status: String,
+    /// The old path of a rename.
+    #[serde(default)]
+    pub previous_filename: Option<String>,
+}

@@ -10,8 +10,9 @@
 //! `$GITHUB_STEP_SUMMARY` and `$GITHUB_ENV` the way the runner does.
 //!
 //! What it does not do: fetch remote actions (nothing leaves this machine: a test workflow uses
-//! the project's actions by `./actions/...`; `actions/checkout` of the repository itself is
-//! special-cased by act and copies the working tree; a remote action that the project's actions
+//! the project's actions by `./actions/...`, or by name through [`Act::local_repository`];
+//! `actions/checkout` of the repository itself is special-cased by act and copies the working
+//! tree, whatever its `fetch-depth` (shallow clones are tested without act); a remote action that the project's actions
 //! name, such as ecs-deploy's docker/build-push-action, is given act as a stand-in that fails
 //! the step reaching it), OIDC, environments' protection rules, and `$/` references. Tests
 //! assert effects (AWS state, registry contents, files) and the outputs act reports, never
@@ -27,7 +28,37 @@
 //! [`ActRepo`] is a throwaway git repository holding a copy of the project's `actions/`, the
 //! test's workflow and fixtures; [`ActRepo::act`] runs one event through it and returns an
 //! [`ActRun`] parsed from act's `--json` log: each step's outputs and result, each job's result,
-//! the steps' own output lines and what they added to the step summary.
+//! the steps' own output lines, their annotations and what they added to the step summary.
+//!
+//! What was found out about act 0.2.89 in host mode (and is relied on here):
+//! - The repository is copied to the job's workspace (`GITHUB_WORKSPACE`, under act's cache),
+//!   `.git` included, at the job's start and again by `actions/checkout` (which is never
+//!   fetched). So act's state lives outside the repository (a copy of it inside would be
+//!   copied into itself), and the workspace has the repository's refs and remotes.
+//! - `github.repository` (GITHUB_REPOSITORY) comes from the URL of a remote (`--remote-name`,
+//!   default `origin`; act applies `url.*.insteadOf` rules to it, so it must be a github.com
+//!   URL itself). Each [`ActRepo`] has a remote `github` whose URL names [`REPOSITORY`] (the
+//!   fake GitHub's) and is never fetched, and an `origin` that is a bare repository on this
+//!   machine, which a `git fetch origin` in a step reaches. [`ActRepo::push`] updates `origin`
+//!   (and `refs/remotes/origin/*`), as the push that triggers a workflow would have.
+//! - The token is a secret ([`Act::secret`]`("GITHUB_TOKEN", ..)`): it is also `github.token`,
+//!   which an action input defaulting to `${{ github.token }}` then receives; without it, that
+//!   input is empty.
+//! - JavaScript actions (`runs.using: node20` or `node24`) run with the machine's `node`
+//!   whatever the version asked for; `GITHUB_ACTION_PATH` is empty for them (an action finds
+//!   its files from `__dirname`). Inputs arrive as `INPUT_<NAME>` with the action.yml
+//!   defaults filled in, `${{ github.token }}` included.
+//! - A workflow command (`::error file=F,line=L,col=C::msg`, `::warning::`) is an event of its
+//!   own in the log, not a line of output: see [`ActRun::annotations`].
+//! - A job without `actions/checkout` has an empty workspace, as on GitHub, so `uses:
+//!   ./actions/...` fails there; [`Act::local_repository`] serves `uses: OWNER/REPO/PATH@REF`
+//!   from a local directory instead, the way a user's workflow names the actions.
+//! - The composite-output leak (nektos/act#2553, above) reaches act's own expressions too: a
+//!   later step's `if:` on an output a composite action never declared is true under act, where
+//!   GitHub leaves it empty. So no act run shows that a composite action loses undeclared
+//!   outputs (why `actions/changes` is a JavaScript action: `action_contract.rs` checks that).
+//! - A step without `id:` is numbered by act from `0`; [`ActRun::step_ran`] and friends also
+//!   find a step by its `name:`. A matrix job's runs carry their matrix ([`ActRun::matrices`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,7 +66,14 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::fake_github::REPO;
 use crate::repo_root;
+
+/// The repository a workflow run by act belongs to (`github.repository`): the fake GitHub's.
+pub const REPOSITORY: &str = REPO;
+
+/// The remote whose URL names the repository to act.
+const GITHUB_REMOTE: &str = "github";
 
 /// The runner labels a test workflow may use in `runs-on`; each runs on this machine.
 const LABELS: &[&str] = &[
@@ -45,12 +83,15 @@ const LABELS: &[&str] = &[
     "self-hosted",
 ];
 
-/// A git repository for one test's workflow, with the project's `actions/` copied in.
+/// A git repository for one test's workflow, with the project's `actions/` copied in, and
+/// its `origin` (see the module's notes).
 pub struct ActRepo {
     dir: tempfile::TempDir,
     /// act's cache and `HOME`, outside the working tree: `actions/checkout` copies the working
     /// tree (a second job would copy the first one's copy inside it) and `commit` adds it all.
     state: tempfile::TempDir,
+    /// The bare repository `origin` leads to, outside the working tree.
+    origin: tempfile::TempDir,
 }
 
 impl Default for ActRepo {
@@ -60,17 +101,46 @@ impl Default for ActRepo {
 }
 
 impl ActRepo {
-    /// A new repository (one commit on `main`) holding `actions/` as it is in the working tree.
+    /// A new repository (one commit on `main`, pushed to `origin`) holding `actions/` as it is
+    /// in the working tree.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         copy_tree(&repo_root().join("actions"), &dir.path().join("actions"));
         let repo = Self {
             dir,
             state: tempfile::tempdir().expect("a temporary directory"),
+            origin: tempfile::tempdir().expect("a temporary directory"),
         };
+        let origin = repo.origin();
+        let status = Command::new("git")
+            .args(["init", "-q", "--bare", "-b", "main"])
+            .arg(&origin)
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git init --bare {}", origin.display());
         repo.git(&["init", "-q", "-b", "main"]);
+        repo.git(&["remote", "add", "origin", &origin.display().to_string()]);
+        // act reads `github.repository` from this remote's URL (`--remote-name`), never
+        // fetched; `origin` is the bare repository, which `git fetch origin` in a step reaches.
+        let url = format!("https://github.com/{REPOSITORY}.git");
+        repo.git(&["remote", "add", GITHUB_REMOTE, &url]);
         repo.commit("the project's actions");
+        repo.push(&["main"]);
         repo
+    }
+
+    /// The bare repository `origin` leads to.
+    pub fn origin(&self) -> PathBuf {
+        self.origin.path().join("origin.git")
+    }
+
+    /// `git push --force origin REF...` (branches or tags): what a push event reports, and
+    /// what a checkout (and a `git fetch origin`) in the workflow then finds.
+    pub fn push(&self, refs: &[&str]) -> &Self {
+        let mut args = vec!["push", "-q", "--force", "origin"];
+        args.extend_from_slice(refs);
+        self.git(&args);
+        self
     }
 
     /// The working tree.
@@ -145,7 +215,7 @@ impl ActRepo {
                 "--container-daemon-socket",
                 "-",
             ])
-            .args(["--action-offline-mode"])
+            .args(["--action-offline-mode", "--remote-name", GITHUB_REMOTE])
             // No `.env`, `.secrets`, `.input` or `~/.actrc` of the developer's.
             .args(["--env-file", "/dev/null", "--secret-file", "/dev/null"])
             .args(["--input-file", "/dev/null", "--var-file", "/dev/null"])
@@ -193,6 +263,18 @@ impl Act {
         self
     }
 
+    /// Serves `uses: OWNER/REPO/PATH@REF` (`repository` is `OWNER/REPO@REF`) from the local
+    /// directory `dir` instead of GitHub: a workflow can then use the project's actions the
+    /// way users do, by name, in a job without a checkout (`./actions/...` needs one).
+    #[must_use]
+    pub fn local_repository(mut self, repository: &str, dir: &Path) -> Self {
+        self.cmd.args([
+            "--local-repository".to_string(),
+            format!("{repository}={}", dir.display()),
+        ]);
+        self
+    }
+
     /// A secret (`secrets.NAME`; `GITHUB_TOKEN` is also `github.token`), masked in act's log.
     /// It is on act's command line: tests hold only fake tokens.
     #[must_use]
@@ -214,8 +296,8 @@ impl Act {
     /// but takes `--env` over its own, in the steps' environment and in the `github` context
     /// alike. So a fake GitHub is reached with `.env("GITHUB_API_URL", &fake.url)` (act's
     /// default is `https://api.github.com`), and the repository named with
-    /// `.env("GITHUB_REPOSITORY", "owner/repo")` (act's default comes from the `origin`
-    /// remote; without one, as in an [`ActRepo`], it is `nektos/act`).
+    /// `.env("GITHUB_REPOSITORY", "owner/repo")` (act's default comes from a remote's URL: in
+    /// an [`ActRepo`], its `github` remote names [`REPOSITORY`]).
     #[must_use]
     pub fn env(mut self, name: &str, value: &str) -> Self {
         self.cmd.args(["--env", &format!("{name}={value}")]);
@@ -281,6 +363,8 @@ impl ActRun {
     /// wrong inner output, or declares none. This leaves out that replay (the trailing run of
     /// the step's `set-output` events that repeats its last inner step's, in any order), so a
     /// test that compares these with what a later step saw catches a broken `value:`.
+    ///
+    /// A step is named by its `id:`, or by its `name:` when no step has that id.
     pub fn outputs(&self, job: &str, step_id: &str) -> BTreeMap<String, String> {
         let set: Vec<(String, String)> =
             self.of_step(job, step_id).filter_map(set_output).collect();
@@ -345,6 +429,7 @@ impl ActRun {
     pub fn job_result(&self, job: &str) -> Option<String> {
         self.events
             .iter()
+            .rev()
             .filter(|e| e["jobID"] == job)
             .filter_map(|e| e["jobResult"].as_str())
             .next_back()
@@ -357,6 +442,18 @@ impl ActRun {
             .iter()
             .filter(|e| e["jobID"] == job && e["raw_output"] == true)
             .filter_map(|e| e["msg"].as_str())
+            .collect()
+    }
+
+    /// The workflow commands that annotate (`::error ...::`, `::warning ...::`, `::notice`)
+    /// the steps of `job` issued, as written (`::error file=F,line=3,col=5::message`).
+    pub fn annotations(&self, job: &str) -> Vec<String> {
+        self.events
+            .iter()
+            .filter(|e| e["jobID"] == job)
+            .filter(|e| matches!(e["command"].as_str(), Some("error" | "warning" | "notice")))
+            .filter_map(|e| e["raw"].as_str())
+            .map(|raw| raw.trim_end().to_string())
             .collect()
     }
 
@@ -392,12 +489,41 @@ impl ActRun {
         text
     }
 
-    fn of_step<'a>(&'a self, job: &'a str, step_id: &'a str) -> impl Iterator<Item = &'a Value> {
-        self.events.iter().filter(move |e| {
+    /// The matrix values the runs of `job` had (`{"package": "package1"}`), each once, in
+    /// the order they started; empty for a job without a matrix or that did not run.
+    pub fn matrices(&self, job: &str) -> Vec<Value> {
+        let mut seen: Vec<Value> = Vec::new();
+        for m in self
+            .events
+            .iter()
+            .filter(|e| e["jobID"] == job)
+            .map(|e| &e["matrix"])
+            .filter(|m| m.as_object().is_some_and(|o| !o.is_empty()))
+        {
+            if !seen.contains(m) {
+                seen.push(m.clone());
+            }
+        }
+        seen
+    }
+
+    /// The events of a top-level step of `job`, named by its `id:` (act numbers the steps
+    /// without one from `0`) or, failing that, by its `name:`.
+    fn of_step<'a>(&'a self, job: &'a str, step: &'a str) -> impl Iterator<Item = &'a Value> {
+        let by_id = self.events.iter().any(|e| {
             e["jobID"] == job
                 && e["stepID"]
                     .as_array()
-                    .is_some_and(|ids| ids.len() == 1 && ids[0] == step_id)
+                    .is_some_and(|ids| ids.len() == 1 && ids[0] == step)
+        });
+        self.events.iter().filter(move |e| {
+            e["jobID"] == job
+                && e["stepID"].as_array().is_some_and(|ids| ids.len() == 1)
+                && if by_id {
+                    e["stepID"][0] == step
+                } else {
+                    e["step"] == step
+                }
         })
     }
 }

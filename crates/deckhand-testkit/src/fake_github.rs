@@ -2,7 +2,8 @@
 //!
 //! GitHub cannot be reached from here, so [`FakeGithub`] is a small GitHub of its own on
 //! 127.0.0.1: one repository ([`REPO`]) with workflows, refs and a token ([`TOKEN`]), whose runs
-//! progress a step each time they are read, with answers shaped as GitHub's REST reference
+//! progress a step each time they are read, pull requests whose files it lists
+//! ([`FakeGithub::set_pull_files`]), with answers shaped as GitHub's REST reference
 //! documents them (`shared/reference/github-api.md`). It validates requests the way GitHub does
 //! (unknown workflow 404, unknown ref 422, bad token 401, description over 140 characters 422),
 //! records every request ([`Request`]), and can be told to answer a status of our choosing (rate
@@ -144,6 +145,8 @@ struct State {
     /// `return_run_details: true` answers 200 with the run (else 204, like GitHub
     /// Enterprise Server before the parameter existed).
     run_details: bool,
+    /// The files of each pull request, as `GET .../pulls/{n}/files` lists them.
+    pull_files: BTreeMap<u64, Vec<Value>>,
 }
 
 /// The fake, serving until the test ends.
@@ -267,6 +270,33 @@ impl FakeGithub {
             .filter(|c| c.pr == pr)
             .map(|c| (c.id, c.author.clone(), c.body.clone()))
             .collect()
+    }
+
+    /// The files pull request `pr` changes, in the order GitHub lists them: (status, filename,
+    /// previous filename of a rename). Statuses are the API's: `added`, `removed`, `modified`,
+    /// `renamed`, `copied`, `changed`, `unchanged`.
+    pub fn set_pull_files(&self, pr: u64, files: &[(&str, &str, Option<&str>)]) {
+        let listed = files
+            .iter()
+            .enumerate()
+            .map(|(i, (status, filename, previous))| {
+                let mut f = json!({
+                    "sha": format!("{:040x}", i + 1),
+                    "filename": filename,
+                    "status": status,
+                    "additions": 1, "deletions": 0, "changes": 1,
+                    "blob_url": format!("https://github.com/{REPO}/blob/{SHA}/{filename}"),
+                    "raw_url": format!("https://github.com/{REPO}/raw/{SHA}/{filename}"),
+                    "contents_url": format!("https://api.github.com/repos/{REPO}/contents/{filename}?ref={SHA}"),
+                    "patch": "@@ -0,0 +1 @@\n+x",
+                });
+                if let Some(old) = previous {
+                    f["previous_filename"] = json!(old);
+                }
+                f
+            })
+            .collect();
+        self.state.lock().unwrap().pull_files.insert(pr, listed);
     }
 
     /// Every request received so far, in order.
@@ -522,6 +552,7 @@ fn handle(s: &mut State, req: &Request, base: &str) -> Reply {
         ("POST", ["actions", "workflows", wf, "dispatches"]) => dispatch(s, req, wf, base),
         ("POST", ["dispatches"]) => repository_dispatch(s, req),
         ("GET", ["issues", n, "comments"]) => list_comments(s, req, n, base),
+        ("GET", ["pulls", n, "files"]) => list_pull_files(s, req, n, base),
         ("POST", ["issues", n, "comments"]) => create_comment(s, req, n),
         ("PATCH", ["issues", "comments", id]) => update_comment(s, req, id),
         ("GET", ["actions", "workflows", wf, "runs"]) => match find_workflow(wf) {
@@ -597,6 +628,48 @@ fn list_comments(s: &State, req: &Request, n: &str, base: &str) -> Reply {
     if page < last {
         let url = |p: usize| {
             format!("<{base}/repos/{REPO}/issues/{pr}/comments?per_page={per_page}&page={p}>")
+        };
+        r.headers.push((
+            "link".into(),
+            format!(
+                "{}; rel=\"next\", {}; rel=\"last\"",
+                url(page + 1),
+                url(last)
+            ),
+        ));
+    }
+    r
+}
+
+/// A pull request's files, paged as GitHub pages them (`per_page` default 30, at most 100,
+/// `Link: rel="next"`): a pull request the fake has no files for is 404.
+fn list_pull_files(s: &State, req: &Request, n: &str, base: &str) -> Reply {
+    let Some(files) = n.parse::<u64>().ok().and_then(|pr| s.pull_files.get(&pr)) else {
+        return error(404, "Not Found");
+    };
+    let per_page = req
+        .query
+        .get("per_page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(30)
+        .clamp(1, 100);
+    let page = req
+        .query
+        .get("page")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let items: Vec<Value> = files
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .cloned()
+        .collect();
+    let last = files.len().div_ceil(per_page).max(1);
+    let mut r = reply(200, Value::Array(items));
+    if page < last {
+        let url = |p: usize| {
+            format!("<{base}/repos/{REPO}/pulls/{n}/files?per_page={per_page}&page={p}>")
         };
         r.headers.push((
             "link".into(),

@@ -91,7 +91,11 @@ pub enum Command {
     /// Amazon ECR.
     #[command(subcommand, after_help = examples::ECR)]
     Ecr(EcrCommand),
-    /// Which path filters match the changes between two commits (dorny/paths-filter's format).
+    /// Which path filters match the changes between two commits (dorny/paths-filter's format)
+    ///
+    /// paths-filter's outputs too. In Actions the event says what changed, as paths-filter reads
+    /// it; on a pull request event with GITHUB_TOKEN set, the pull request's files come from the
+    /// GitHub API.
     #[command(after_help = examples::CHANGES)]
     Changes(ChangesArgs),
     /// Run a workflow (`workflow_dispatch`, or `repository_dispatch` with `--event-type`) and
@@ -181,16 +185,18 @@ pub struct DispatchArgs {
 /// `changes`.
 #[derive(Debug, Clone, Args)]
 pub struct ChangesArgs {
-    /// The filters file (paths-filter's YAML: filter name -> globs).
+    /// The filters: a file (paths-filter's YAML: filter name -> globs), or the YAML itself (a
+    /// value with a newline or a colon, as in paths-filter's `filters` input).
     #[arg(
         help_heading = "Filters",
         long,
-        value_name = "FILE",
+        value_name = "FILE|YAML",
         env = "DECKHAND_FILTERS"
     )]
-    pub filters: PathBuf,
+    pub filters: String,
 
-    /// `some`: a file matches a filter when any of its rules match; `every`: when all do.
+    /// `some`: a file matches a filter when any of its rules match; `every`: when all do
+    /// (paths-filter's `predicate-quantifier`).
     #[arg(
         help_heading = "Filters",
         long,
@@ -209,21 +215,22 @@ pub struct ChangesArgs {
     )]
     pub negation: String,
 
-    /// The commit to compare from (a SHA: `BASE..HEAD`; a branch: from the merge base).
-    /// Default in Actions: from the event.
+    /// What to compare with: a commit (`BASE..HEAD`), a branch or tag (from the merge base),
+    /// the same branch as the head (from the push's `before`), or `HEAD` (the checkout's
+    /// uncommitted changes). Default in Actions: the repository's default branch.
     #[arg(
         help_heading = "Changes",
         long,
         value_name = "REF",
-        requires = "head",
         env = "DECKHAND_BASE"
     )]
     pub base: Option<String>,
 
-    /// The commit to compare to.
+    /// What to compare (paths-filter's `ref`). Default: GITHUB_REF, else the checkout's branch.
     #[arg(
         help_heading = "Changes",
         long,
+        visible_alias = "ref",
         value_name = "REF",
         env = "DECKHAND_HEAD"
     )]
@@ -242,6 +249,28 @@ pub struct ChangesArgs {
         env = "DECKHAND_CHECKOUT"
     )]
     pub checkout: PathBuf,
+
+    /// How `<filter>_files` lists each filter's files: `none` (no such output), `csv`,
+    /// `json`, `shell` or `escape` (paths-filter's `list-files`).
+    #[arg(
+        help_heading = "Output",
+        long,
+        value_name = "FORMAT",
+        default_value = "none",
+        env = "DECKHAND_LIST_FILES"
+    )]
+    pub list_files: String,
+
+    /// Commits fetched first when a shallow clone lacks the merge base (then doubled until it
+    /// is found; paths-filter's `initial-fetch-depth`).
+    #[arg(
+        help_heading = "Changes",
+        long,
+        value_name = "N",
+        default_value = "100",
+        env = "DECKHAND_INITIAL_FETCH_DEPTH"
+    )]
+    pub initial_fetch_depth: String,
 }
 
 /// Image verbs.

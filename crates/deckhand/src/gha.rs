@@ -127,6 +127,16 @@ pub fn error_command(title: &str, message: &str) -> String {
     )
 }
 
+/// `::error file=F,line=L,col=C::message`: an annotation on a line of a file of the
+/// repository (a malformed filters file), shown on that line in a pull request's diff.
+pub fn error_at_command(file: &str, line: usize, column: usize, message: &str) -> String {
+    format!(
+        "::error file={},line={line},col={column}::{}",
+        escape_property(file),
+        escape_data(message)
+    )
+}
+
 /// `::warning title=...::message`.
 pub fn warning_command(title: &str, message: &str) -> String {
     format!(
@@ -169,6 +179,10 @@ mod tests {
             "::error title=deploy%3A web%2C prod::50%25 failed%0Asee log"
         );
         assert_eq!(mask_command("a\nb"), "::add-mask::a%0Ab");
+        assert_eq!(
+            error_at_command(".github/filters.yml", 3, 5, "bad, very\nbad"),
+            "::error file=.github/filters.yml,line=3,col=5::bad, very%0Abad"
+        );
         // GitHub's rules: `%`, CR and LF in the data; also `:` and `,` in properties.
         assert_eq!(
             warning_command("deckhand: plan", "100% of\r\nthe tasks: a,b"),

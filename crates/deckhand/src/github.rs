@@ -95,6 +95,8 @@ pub(crate) enum Doing {
     Follow,
     /// Listing, creating or editing a pull request comment.
     Comment,
+    /// Listing a pull request's files (`changes`).
+    PullFiles,
 }
 
 /// A GitHub error as a message and a hint for the user.
@@ -104,11 +106,18 @@ pub(crate) fn explain(e: &GithubError, doing: Doing, repo: &str) -> (String, Opt
         Doing::DispatchWorkflow | Doing::Follow => "`actions: write`",
         Doing::DispatchEvent => "`contents: write`",
         Doing::Comment => "`pull-requests: write`",
+        Doing::PullFiles => "`pull-requests: read`",
     };
     match e {
         GithubError::Status { status: 401, .. } => (
             format!("GitHub rejected the token: {e}"),
             Some("the token is wrong, expired or revoked: check GITHUB_TOKEN (or GH_TOKEN)".into()),
+        ),
+        GithubError::Status { status: 403, .. } if doing == Doing::PullFiles => (
+            format!("GitHub refused to list the pull request's files: {e}"),
+            Some(format!(
+                "give the job `permissions: pull-requests: read` (GITHUB_TOKEN only works on its own repository, `{repo}`), or set `token: ''` to read the changes with git from a checkout"
+            )),
         ),
         GithubError::Status { status: 403, .. } => (
             format!("GitHub refused: {e}"),
@@ -129,6 +138,7 @@ pub(crate) fn explain(e: &GithubError, doing: Doing, repo: &str) -> (String, Opt
             Some(match doing {
                 Doing::DispatchWorkflow => "check `--workflow` (a file name under .github/workflows/ on the default branch, or its id) and `--repo`; GitHub answers 404, not 403, when a token cannot see a private repository".into(),
                 Doing::Comment => "check `--pr` (an open or closed pull request of the repository) and `--repo`; GitHub answers 404, not 403, when a token cannot see a private repository".into(),
+                Doing::PullFiles => "the event's pull request is read from GITHUB_REPOSITORY with the `token` input: check both; GitHub answers 404, not 403, when a token cannot see a private repository".into(),
                 _ => "check the repository name; GitHub answers 404, not 403, when a token cannot see a private repository".into(),
             }),
         ),
@@ -140,6 +150,7 @@ pub(crate) fn explain(e: &GithubError, doing: Doing, repo: &str) -> (String, Opt
                 Doing::Record => "check the ref (GITHUB_SHA) and `--environment`".into(),
                 Doing::Follow => "this is unexpected; please report it".into(),
                 Doing::Comment => "check `--pr` (a pull request of `--repo`) and the body (at most 65,536 characters)".into(),
+                Doing::PullFiles => "this is unexpected; please report it".into(),
             }),
         ),
         GithubError::RateLimited { retry_at_epoch, .. } => {

@@ -178,7 +178,14 @@ impl Printer {
         if self.actions.enabled
             && let Some((title, message)) = report.error_annotation()
         {
-            eprintln!("{}", gha::error_command(&title, &message));
+            match report.problem.as_ref().and_then(|p| p.at.as_ref()) {
+                // On the line of the file it is about (a filters file's error).
+                Some(at) => eprintln!(
+                    "{}",
+                    gha::error_at_command(&at.file, at.line, at.column, &message)
+                ),
+                None => eprintln!("{}", gha::error_command(&title, &message)),
+            }
         }
         if self.actions.output_file.is_some() {
             let outputs = report.outputs();

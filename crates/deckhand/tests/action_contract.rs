@@ -7,6 +7,12 @@
 //! - every step that runs the binary gets it from `actions/lib/install-deckhand.sh`, with the
 //!   `deckhand-image` and `deckhand-path` inputs under the names that script reads.
 //!
+//! A JavaScript action (`actions/changes`, whose outputs are named after the user's filters, which
+//! a composite action cannot expose) keeps its own contract ([`NodeContract`]): `runs.using:
+//! node24`, no dependency beyond Node's own modules, every input either in its `FLAG_INPUTS`
+//! table (input -> the `DECKHAND_*` variable a flag reads, same default) or used as its contract
+//! says, and its declared outputs exactly the binary's fixed ones, without `value:`.
+//!
 //! The flags are read from the clap definition itself, so renaming a flag or an output in the
 //! binary without updating the action fails here. The `mutation_*` tests break the real
 //! `action.yml` in memory and check that each rule catches it.
@@ -139,17 +145,41 @@ const CONTRACTS: &[Contract] = &[
         script_outputs: &[],
         build_steps: &[],
     },
-    Contract {
-        action: "changes",
-        command: &["changes"],
-        outputs: deckhand::gha::CHANGES_OUTPUTS,
-        combined: &[],
-        build_inputs: &[],
-        with_inputs: &[],
-        script_outputs: &[],
-        build_steps: &[],
-    },
 ];
+
+/// What a JavaScript action promises: it runs `main` with node (no dependencies: only Node's
+/// own `node:` modules), maps each input that is a flag to the variable the flag reads in a
+/// table (`const FLAG_INPUTS = { input: 'DECKHAND_X', ... }`), runs the command, and lets the
+/// binary write the outputs, which may be more than the action declares (a composite action
+/// could not expose those).
+struct NodeContract {
+    /// Its directory under `actions/`.
+    action: &'static str,
+    /// The `deckhand` subcommand it runs.
+    command: &'static [&'static str],
+    /// The outputs whose names do not depend on the input: the action declares exactly these.
+    outputs: &'static [&'static str],
+    /// Inputs that are not flags, each with how `main` must use it (a text it must contain).
+    other_inputs: &'static [(&'static str, &'static str)],
+}
+
+/// The runtime of the JavaScript actions (paths-filter v4's; node20 leaves runners in 2026).
+const NODE_RUNTIME: &str = "node24";
+
+const NODE_CONTRACTS: &[NodeContract] = &[NodeContract {
+    action: "changes",
+    command: &["changes"],
+    outputs: deckhand::gha::CHANGES_OUTPUTS,
+    other_inputs: &[
+        // paths-filter's `token`: the binary reads GITHUB_TOKEN, by name, never an argument.
+        ("token", "env.GITHUB_TOKEN = token"),
+        // paths-filter's `working-directory`: where the binary runs.
+        ("working-directory", "cwd: workingDirectory"),
+        // The binary itself: given, or from the shared installer with the image.
+        ("deckhand-path", "INPUT_DECKHAND_PATH"),
+        ("deckhand-image", "INPUT_DECKHAND_IMAGE"),
+    ],
+}];
 
 /// The inputs that say where the deckhand binary comes from, and the variables
 /// `actions/lib/install-deckhand.sh` reads them from. They are not flags of the binary: each step
@@ -658,6 +688,176 @@ fn contract_for(action: &str) -> Option<&'static Contract> {
     CONTRACTS.iter().find(|c| c.action == action)
 }
 
+fn node_contract_for(action: &str) -> Option<&'static NodeContract> {
+    NODE_CONTRACTS.iter().find(|c| c.action == action)
+}
+
+/// The `input: 'VARIABLE'` pairs of `const FLAG_INPUTS = { ... };` in a JavaScript action.
+fn flag_inputs_table(main: &str) -> Option<Vec<(String, String)>> {
+    let start = main.find("const FLAG_INPUTS = {")?;
+    let body = &main[start..];
+    let body = &body[body.find('{')? + 1..body.find("};")?];
+    Some(
+        body.lines()
+            .filter_map(|l| {
+                let (key, value) = l.trim().trim_end_matches(',').split_once(':')?;
+                let unquote =
+                    |t: &str| t.trim().trim_matches(|c| c == '\'' || c == '"').to_string();
+                Some((unquote(key), unquote(value)))
+            })
+            .collect(),
+    )
+}
+
+/// The modules `main` requires (`require('m')`) or imports (`import ... from 'm'`), comments
+/// left out.
+fn required_modules(main: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let quoted = |rest: &str| {
+        let rest = rest.trim_start();
+        let quote = rest
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '\'' | '"' | '`'))?;
+        rest[1..]
+            .find(quote)
+            .map(|end| rest[1..1 + end].to_string())
+    };
+    for line in main.lines().map(str::trim_start) {
+        if line.starts_with("//") {
+            continue;
+        }
+        for (i, m) in line.match_indices("require(") {
+            found.extend(quoted(&line[i + m.len()..]));
+        }
+        if let Some(imported) = line.strip_prefix("import ") {
+            match imported.rfind(" from ") {
+                Some(i) => found.extend(quoted(&imported[i + 6..])),
+                None => found.extend(quoted(imported)),
+            }
+        }
+    }
+    found
+}
+
+/// Everything wrong with a JavaScript action (`action`, its `main` file's text) against
+/// `contract`; empty when it holds.
+fn check_node(contract: &NodeContract, action: &Value, main: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let command = contract.command.join(" ");
+    if action["runs"]["using"].as_str() != Some(NODE_RUNTIME) {
+        problems.push(format!(
+            "runs.using must be `{NODE_RUNTIME}`: a composite action exposes only the outputs it declares, never the per-filter ones"
+        ));
+    }
+    if action["runs"]["main"].as_str() != Some("index.js") {
+        problems.push("runs.main must be `index.js`".to_string());
+    }
+    for module in required_modules(main) {
+        if !module.starts_with("node:") {
+            problems.push(format!(
+                "index.js requires `{module}`: only Node's own `node:` modules (nothing is installed or bundled)"
+            ));
+        }
+    }
+    let runs_it = format!(
+        "[{}]",
+        contract
+            .command
+            .iter()
+            .map(|c| format!("'{c}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if !main.contains(&format!("spawnSync(bin, {runs_it}")) {
+        problems.push(format!("index.js does not run `deckhand {command}`"));
+    }
+    let flags = flag_envs(contract.command);
+    let Some(table) = flag_inputs_table(main) else {
+        problems.push("index.js has no `const FLAG_INPUTS = { ... };` table".to_string());
+        return problems;
+    };
+    let inputs: BTreeMap<String, Value> = action["inputs"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    for (input, variable) in &table {
+        if !inputs.contains_key(input) {
+            problems.push(format!(
+                "FLAG_INPUTS maps `{input}`, which action.yml does not declare"
+            ));
+        }
+        match flags.get(variable) {
+            None => problems.push(format!(
+                "FLAG_INPUTS maps input `{input}` to `{variable}`, which no flag of `deckhand {command}` reads"
+            )),
+            Some(flag_default) => {
+                let action_default = inputs
+                    .get(input)
+                    .and_then(|spec| spec.get("default"))
+                    .map(as_text)
+                    .unwrap_or_default();
+                if let Some(flag_default) = flag_default
+                    && !action_default.is_empty()
+                    && &action_default != flag_default
+                {
+                    problems.push(format!(
+                        "input `{input}` defaults to `{action_default}` but `{variable}` defaults to `{flag_default}` in the binary"
+                    ));
+                }
+            }
+        }
+    }
+    for name in inputs.keys() {
+        if let Some((_, usage)) = contract.other_inputs.iter().find(|(i, _)| i == name) {
+            if !main.contains(&format!("input('{name}')")) || !main.contains(usage) {
+                problems.push(format!(
+                    "input `{name}` is not used by index.js as it must be (`input('{name}')`, `{usage}`)"
+                ));
+            }
+        } else if !table.iter().any(|(i, _)| i == name) {
+            problems.push(format!(
+                "input `{name}` does not reach `deckhand {command}`: add it to FLAG_INPUTS with the variable its flag reads"
+            ));
+        }
+    }
+    let outputs: BTreeMap<String, Value> = action["outputs"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    for (name, spec) in &outputs {
+        if !contract.outputs.contains(&name.as_str()) {
+            problems.push(format!(
+                "output `{name}` is not one `deckhand {command}` always writes ({:?})",
+                contract.outputs
+            ));
+        }
+        if spec.get("value").is_some() {
+            problems.push(format!(
+                "output `{name}` has a `value:`: a JavaScript action's outputs are what the binary writes"
+            ));
+        }
+    }
+    for name in contract.outputs {
+        if !outputs.contains_key(*name) {
+            problems.push(format!(
+                "`deckhand {command}` writes output `{name}` but the action does not declare it"
+            ));
+        }
+    }
+    problems
+}
+
+/// A JavaScript action's `action.yml` and `main` file.
+fn load_node(action: &str) -> (Value, String) {
+    let dir = repo_root().join(format!("actions/{action}"));
+    let action_yml = load(&dir.join("action.yml"));
+    let main_file = action_yml["runs"]["main"].as_str().unwrap_or("index.js");
+    let main = std::fs::read_to_string(dir.join(main_file))
+        .unwrap_or_else(|e| panic!("read actions/{action}/{main_file}: {e}"));
+    (action_yml, main)
+}
+
 #[test]
 fn every_action_keeps_its_contract() {
     let files = action_files();
@@ -670,8 +870,22 @@ fn every_action_keeps_its_contract() {
             repo_root().display()
         );
     }
+    for contract in NODE_CONTRACTS {
+        assert!(
+            files.iter().any(|(name, _)| name == contract.action),
+            "actions/{}/action.yml not found",
+            contract.action
+        );
+    }
     let mut problems = Vec::new();
     for (name, path) in &files {
+        if let Some(contract) = node_contract_for(name) {
+            let (action, main) = load_node(name);
+            for p in check_node(contract, &action, &main) {
+                problems.push(format!("actions/{name}: {p}"));
+            }
+            continue;
+        }
         let Some(contract) = contract_for(name) else {
             problems.push(format!(
                 "actions/{name}: no contract in {}: add which command it runs and which outputs it mirrors",
@@ -1154,6 +1368,100 @@ fn mutation_github_deployment_default_other_than_the_deliberate_one_is_caught() 
     );
 }
 
+// The JavaScript action's rules, each shown to fail on a broken copy of the real one.
+
+fn real_node(action: &str) -> (&'static NodeContract, Value, String) {
+    let contract = node_contract_for(action).unwrap_or_else(|| panic!("{action} contract"));
+    let (action_yml, main) = load_node(action);
+    let problems = check_node(contract, &action_yml, &main);
+    assert!(
+        problems.is_empty(),
+        "the real actions/{action} must pass before it is broken: {problems:#?}"
+    );
+    (contract, action_yml, main)
+}
+
+fn assert_node_caught(contract: &NodeContract, action: &Value, main: &str, needle: &str) {
+    let problems = check_node(contract, action, main);
+    assert!(
+        problems.iter().any(|p| p.contains(needle)),
+        "expected a problem containing {needle:?}, got {problems:#?}"
+    );
+}
+
+#[test]
+fn mutation_changes_as_a_composite_action_is_caught() {
+    let (contract, mut action, main) = real_node("changes");
+    action["runs"] = serde_json::json!({"using": "composite", "steps": []});
+    assert_node_caught(contract, &action, &main, "a composite action exposes only");
+}
+
+#[test]
+fn mutation_changes_input_missing_from_the_table_is_caught() {
+    let (contract, action, main) = real_node("changes");
+    for (input, variable) in flag_inputs_table(&main).unwrap() {
+        let line = if input.contains('-') {
+            format!("  '{input}': '{variable}',\n")
+        } else {
+            format!("  {input}: '{variable}',\n")
+        };
+        assert!(main.contains(&line), "{line:?} not in index.js");
+        let broken = main.replace(&line, "");
+        assert_node_caught(
+            contract,
+            &action,
+            &broken,
+            &format!("input `{input}` does not reach"),
+        );
+    }
+}
+
+#[test]
+fn mutation_changes_variable_no_flag_reads_is_caught() {
+    let (contract, action, main) = real_node("changes");
+    let broken = main.replace("'DECKHAND_LIST_FILES'", "'DECKHAND_LIST'");
+    assert_node_caught(
+        contract,
+        &action,
+        &broken,
+        "which no flag of `deckhand changes` reads",
+    );
+}
+
+#[test]
+fn mutation_changes_default_drifting_from_the_binary_is_caught() {
+    let (contract, mut action, main) = real_node("changes");
+    action["inputs"]["initial-fetch-depth"]["default"] = Value::String("50".into());
+    assert_node_caught(contract, &action, &main, "defaults to `50`");
+}
+
+#[test]
+fn mutation_changes_dependency_or_other_command_or_token_on_argv_is_caught() {
+    let (contract, action, main) = real_node("changes");
+    let broken = main.replace(
+        "const path = require('node:path');",
+        "const path = require('node:path');\nconst core = require('@actions/core');",
+    );
+    assert_node_caught(contract, &action, &broken, "requires `@actions/core`");
+    let broken = main.replace("['changes']", "['dispatch']");
+    assert_node_caught(
+        contract,
+        &action,
+        &broken,
+        "does not run `deckhand changes`",
+    );
+    let broken = main.replace("env.GITHUB_TOKEN = token", "args.push(token)");
+    assert_node_caught(contract, &action, &broken, "input `token` is not used");
+}
+
+#[test]
+fn mutation_changes_output_with_a_value_or_missing_is_caught() {
+    let (contract, mut action, main) = real_node("changes");
+    action["outputs"]["changes"]["value"] = Value::String("${{ steps.x.outputs.changes }}".into());
+    assert_node_caught(contract, &action, &main, "has a `value:`");
+    action["outputs"].as_object_mut().unwrap().remove("filters");
+    assert_node_caught(contract, &action, &main, "writes output `filters`");
+}
 #[test]
 fn mutation_every_step_running_deckhand_without_the_installer_or_its_inputs_is_caught() {
     for RealAction {

@@ -1,6 +1,7 @@
 //! `deckhand changes` on real temporary git repositories: commit ranges, merge bases, renames,
-//! new branches, force pushes and shallow clones; GitHub event payloads as GitHub sends them;
-//! the Actions outputs.
+//! new branches, force pushes and shallow clones; GitHub event payloads as GitHub sends them,
+//! read the way dorny/paths-filter reads them; paths-filter's outputs. (The action, run by a
+//! workflow executor on paths-filter's own README examples: `changes_action.rs`.)
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -219,7 +220,11 @@ fn push_and_pull_request_events_pick_their_commits() {
         repo.path(),
         &filters,
         &[],
-        &[("GITHUB_EVENT_NAME", "push"), ("GITHUB_EVENT_PATH", push)],
+        &[
+            ("GITHUB_EVENT_NAME", "push"),
+            ("GITHUB_EVENT_PATH", push),
+            ("GITHUB_REF", "refs/heads/main"),
+        ],
     ));
     assert_eq!(result["changes"], json!(["nginx"]));
 
@@ -232,6 +237,10 @@ fn push_and_pull_request_events_pick_their_commits() {
         events.path(),
         &json!({"action": "synchronize", "number": 3, "pull_request": {"base": {"ref": "main", "sha": main}, "head": {"ref": "feature", "sha": head}}}),
     );
+    // What actions/checkout checks out for a pull request: its merge into the base, detached.
+    // Without a token (none is set here) paths-filter compares `pull_request.base.sha` with it.
+    repo.git(&["checkout", "-q", "--detach", "main"]);
+    repo.git(&["merge", "-q", "--no-ff", "-m", "merge", "feature"]);
     let result = ok(&changes(
         repo.path(),
         &filters,
@@ -239,6 +248,7 @@ fn push_and_pull_request_events_pick_their_commits() {
         &[
             ("GITHUB_EVENT_NAME", "pull_request"),
             ("GITHUB_EVENT_PATH", pr.to_str().unwrap()),
+            ("GITHUB_REF", "refs/pull/3/merge"),
         ],
     ));
     assert_eq!(
@@ -277,6 +287,7 @@ fn a_new_branch_compares_with_the_default_branch_and_the_first_push_with_nothing
     let env = [
         ("GITHUB_EVENT_NAME", "push"),
         ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+        ("GITHUB_REF", "refs/heads/feature"),
     ];
     let result = ok(&changes(&clone, &filters, &[], &env));
     assert_eq!(result["changes"], json!(["frontend"]));
@@ -293,6 +304,7 @@ fn a_new_branch_compares_with_the_default_branch_and_the_first_push_with_nothing
         &[
             ("GITHUB_EVENT_NAME", "push"),
             ("GITHUB_EVENT_PATH", first.to_str().unwrap()),
+            ("GITHUB_REF", "refs/heads/main"),
         ],
     ));
     assert_eq!(
@@ -302,23 +314,18 @@ fn a_new_branch_compares_with_the_default_branch_and_the_first_push_with_nothing
     );
 }
 
-#[test]
-fn a_shallow_clone_is_deepened_and_an_unreachable_base_says_how_to_fix_the_checkout() {
-    let origin = Repo::new();
-    let base = origin.git(&["rev-parse", "HEAD"]).trim().to_string();
-    for i in 0..8 {
-        origin.commit(&format!("c{i}"), &[("site/index.html", &format!("v{i}"))]);
-    }
-    let head = origin.commit("api", &[("services/api/x.rs", "1")]);
-    let clones = tempfile::tempdir().unwrap();
-    let clone = clones.path().join("shallow");
+fn shallow_clone(origin: &Repo, branch: &str, into: &Path) -> PathBuf {
+    let clone = into.join("shallow");
     git_in(
-        clones.path(),
+        into,
         &[
             "clone",
             "-q",
             "--depth",
             "1",
+            "--no-single-branch",
+            "--branch",
+            branch,
             &format!("file://{}", origin.path().display()),
             clone.to_str().unwrap(),
         ],
@@ -327,6 +334,26 @@ fn a_shallow_clone_is_deepened_and_an_unreachable_base_says_how_to_fix_the_check
         git_in(&clone, &["rev-parse", "--is-shallow-repository"]).trim(),
         "true"
     );
+    clone
+}
+
+/// As paths-filter: a SHA base needs no history (both commits are fetched by name, one deep);
+/// a branch base is compared from the merge base, which a shallow clone is deepened for
+/// (`--initial-fetch-depth`, then doubling); a commit that is nowhere says how to fix it.
+#[test]
+fn a_shallow_clone_fetches_what_it_lacks_and_an_unreachable_base_says_how_to_fix_the_checkout() {
+    let origin = Repo::new();
+    let base = origin.git(&["rev-parse", "HEAD"]).trim().to_string();
+    origin.git(&["checkout", "-q", "-b", "feature"]);
+    for i in 0..8 {
+        origin.commit(&format!("c{i}"), &[("site/index.html", &format!("v{i}"))]);
+    }
+    let head = origin.commit("app", &[("site/app.js", "1")]);
+    // main moves on after the branch point: not the feature's change.
+    origin.git(&["checkout", "-q", "main"]);
+    origin.commit("main", &[("services/api/y.rs", "1")]);
+    let clones = tempfile::tempdir().unwrap();
+    let clone = shallow_clone(&origin, "feature", clones.path());
     let filters = filters_file(clones.path(), FILTERS);
     let result = ok(&changes(
         &clone,
@@ -334,7 +361,37 @@ fn a_shallow_clone_is_deepened_and_an_unreachable_base_says_how_to_fix_the_check
         &["--base", &base, "--head", &head],
         &[],
     ));
-    assert_eq!(result["changes"], json!(["backend", "nginx", "frontend"]));
+    assert_eq!(result["changes"], json!(["nginx", "frontend"]));
+    assert_eq!(
+        git_in(&clone, &["rev-list", "--count", "HEAD"]).trim(),
+        "1",
+        "a two-dot diff fetched no history"
+    );
+
+    let result = ok(&changes(
+        &clone,
+        &filters,
+        &[
+            "--base",
+            "main",
+            "--head",
+            "feature",
+            "--initial-fetch-depth",
+            "2",
+        ],
+        &[],
+    ));
+    assert_eq!(
+        result["changes"],
+        json!(["nginx", "frontend"]),
+        "main's own backend change is not the feature's"
+    );
+    assert!(
+        git_in(&clone, &["merge-base", "origin/main", "origin/feature"])
+            .trim()
+            .starts_with(&base[..7]),
+        "the clone was deepened down to the merge base"
+    );
 
     // A force-pushed `before` that no ref reaches any more.
     let gone = "1234567890abcdef1234567890abcdef12345678";
@@ -342,56 +399,76 @@ fn a_shallow_clone_is_deepened_and_an_unreachable_base_says_how_to_fix_the_check
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains(&format!("commit `{gone}` is not in this checkout")),
+        stderr.contains(&format!("cannot find `{gone}`")),
         "{stderr}"
     );
     assert!(stderr.contains("hint:"), "{stderr}");
 }
 
+/// A manual run has no `before`: as paths-filter, the last commit, with its warning; and the
+/// outputs are paths-filter's, in its order, each file list in the `list-files` format.
 #[test]
-fn a_manual_run_marks_every_filter_changed_and_writes_the_actions_outputs() {
+fn a_manual_run_reads_the_last_commit_and_writes_paths_filters_outputs() {
     let repo = Repo::new();
-    let filters = filters_file(repo.path(), FILTERS);
+    repo.commit(
+        "nginx and a page",
+        &[
+            ("nginx/default.conf", "server { listen 81; }"),
+            ("site/it's new.html", "x"),
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
+    let filters = filters_file(dir.path(), FILTERS);
     let event = event_file(
         dir.path(),
-        &json!({"inputs": {"environment": "production"}, "ref": "refs/heads/main"}),
+        &json!({"inputs": {"environment": "production"}, "ref": "refs/heads/main",
+            "repository": {"default_branch": "main"}}),
     );
     let outputs = dir.path().join("outputs");
     let summary = dir.path().join("summary");
+    std::fs::write(&outputs, "").unwrap();
     let out = changes(
         repo.path(),
         &filters,
-        &[],
+        &["--list-files", "shell"],
         &[
+            ("GITHUB_ACTIONS", "true"),
             ("GITHUB_EVENT_NAME", "workflow_dispatch"),
             ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
+            ("GITHUB_REF", "refs/heads/main"),
             ("GITHUB_OUTPUT", outputs.to_str().unwrap()),
             ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
         ],
     );
     let result = ok(&out);
-    assert_eq!(
-        result["changes"],
-        json!(["backend", "nginx", "frontend", "renamed_away"])
+    assert_eq!(result["changes"], json!(["nginx", "frontend"]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("::warning title=deckhand changes::'before' field is missing in event payload - changes will be detected from last commit"),
+        "{stderr}"
     );
-    assert_eq!(result["filters"]["backend"], json!([]));
     let written = std::fs::read_to_string(&outputs).unwrap();
-    for line in [
-        "changes=[\"backend\",\"nginx\",\"frontend\",\"renamed_away\"]",
-        "backend=true",
+    let expected = [
+        "backend=false",
         "backend_count=0",
-        "backend_files=[]",
-    ] {
-        assert!(
-            written.lines().any(|l| l == line),
-            "missing `{line}` in:\n{written}"
-        );
-    }
+        "backend_files=",
+        "nginx=true",
+        "nginx_count=1",
+        "nginx_files=nginx/default.conf",
+        "frontend=true",
+        "frontend_count=1",
+        "frontend_files=\"site/it's new.html\"",
+        "renamed_away=false",
+        "renamed_away_count=0",
+        "renamed_away_files=",
+        "changes=[\"nginx\",\"frontend\"]",
+        "filters={\"changes\":[\"nginx\",\"frontend\"],\"filters\":{\"backend\":[],\"nginx\":[\"nginx/default.conf\"],\"frontend\":[\"site/it's new.html\"],\"renamed_away\":[]}}",
+    ];
+    assert_eq!(written.lines().collect::<Vec<_>>(), expected);
     assert!(
         std::fs::read_to_string(&summary)
             .unwrap()
-            .contains("| `backend` | yes | 0 |")
+            .contains("| `nginx` | yes | 1 |")
     );
 }
 
@@ -544,5 +621,75 @@ fn a_force_push_diffs_from_before_when_it_is_known_and_deploys_everything_when_i
     assert!(
         stderr.contains("a force push whose replaced head"),
         "{stderr}"
+    );
+}
+
+/// paths-filter's `filters` input holds the YAML itself when it has a newline or a colon;
+/// `--base HEAD` is the working tree's staged and unstaged changes (untracked files are not);
+/// `--head HEAD` (or any revision git knows) names the checkout's commit.
+#[test]
+fn inline_filters_local_changes_and_a_revision_as_head() {
+    let repo = Repo::new();
+    std::fs::write(
+        repo.path().join("nginx/default.conf"),
+        "server { listen 9; }",
+    )
+    .unwrap();
+    std::fs::write(repo.path().join("site/untracked.js"), "x").unwrap();
+    let inline = "nginx: 'nginx/**'\nsite: 'site/**'\n";
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(BIN);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("DECKHAND_") || k.starts_with("GITHUB_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.args([
+            "--output",
+            "json",
+            "changes",
+            "--filters",
+            inline,
+            "--checkout",
+        ])
+        .arg(repo.path())
+        .args(args)
+        .output()
+        .unwrap()
+    };
+    let result = ok(&run(&["--base", "HEAD"]));
+    assert_eq!(
+        result["changes"],
+        json!(["nginx"]),
+        "untracked files are not changes"
+    );
+
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.commit("site", &[("site/app.js", "1")]);
+    let result = ok(&run(&["--base", "main", "--head", "HEAD"]));
+    // The commit took the working tree's edits along (`git add -A`).
+    assert_eq!(result["changes"], json!(["nginx", "site"]));
+    assert_eq!(
+        result["filters"]["site"],
+        json!(["site/app.js", "site/untracked.js"])
+    );
+
+    // One line without a colon is a path, as in paths-filter: here, one that does not exist.
+    let out = Command::new(BIN)
+        .args([
+            "changes",
+            "--filters=- 'src/**'",
+            "--base",
+            "HEAD",
+            "--checkout",
+        ])
+        .arg(repo.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read filters file `- 'src/**'`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

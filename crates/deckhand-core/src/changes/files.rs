@@ -20,6 +20,10 @@ pub enum ChangeStatus {
     Renamed,
     /// `U`
     Unmerged,
+    /// A change no status rule names: git's `T` (type change, e.g. a file replaced by a
+    /// symlink), or the API's `changed` and `unchanged`. As in paths-filter, such a file
+    /// matches only rules without a status.
+    Other,
 }
 
 impl ChangeStatus {
@@ -42,6 +46,7 @@ impl ChangeStatus {
             Self::Modified => "modified",
             Self::Renamed => "renamed",
             Self::Unmerged => "unmerged",
+            Self::Other => "other",
         }
     }
 
@@ -54,7 +59,8 @@ impl ChangeStatus {
 
     /// Reads a status as `git diff --name-status` prints it: one letter, and for renames and
     /// copies a similarity score (`R100`, `C075`). A type change (`T`, e.g. a file replaced by a
-    /// symlink) counts as modified: the path's content changed and it still exists.
+    /// symlink) is [`ChangeStatus::Other`], as paths-filter has it: only rules without a status
+    /// see it.
     pub fn from_git(code: &str) -> Option<Self> {
         let mut chars = code.chars();
         let letter = chars.next()?;
@@ -67,7 +73,8 @@ impl ChangeStatus {
             'A' => Self::Added,
             'C' => Self::Copied,
             'D' => Self::Deleted,
-            'M' | 'T' => Self::Modified,
+            'M' => Self::Modified,
+            'T' => Self::Other,
             'R' => Self::Renamed,
             'U' => Self::Unmerged,
             _ => return None,
@@ -89,6 +96,32 @@ impl fmt::Display for ChangeStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The files of a pull request as the REST API lists them (`GET .../pulls/{n}/files`: each
+/// entry's `status`, `filename` and, for a rename, `previous_filename`), as paths-filter reads
+/// them: a rename is the new path added plus the old path deleted, `removed` is deleted, and
+/// `changed`/`unchanged` (or any status GitHub adds later) match only rules without a status.
+pub fn from_api<'a>(
+    entries: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+) -> Vec<ChangedFile> {
+    let mut files = Vec::new();
+    for (status, filename, previous) in entries {
+        match status {
+            "renamed" => {
+                files.push(ChangedFile::new(filename, ChangeStatus::Added));
+                if let Some(old) = previous {
+                    files.push(ChangedFile::new(old, ChangeStatus::Deleted));
+                }
+            }
+            "removed" => files.push(ChangedFile::new(filename, ChangeStatus::Deleted)),
+            other => files.push(ChangedFile::new(
+                filename,
+                ChangeStatus::from_word(other).unwrap_or(ChangeStatus::Other),
+            )),
+        }
+    }
+    files
 }
 
 /// A status that is neither a git letter nor a status word.
@@ -207,7 +240,7 @@ mod tests {
             ("C075", Some(ChangeStatus::Copied)),
             ("D", Some(ChangeStatus::Deleted)),
             ("M", Some(ChangeStatus::Modified)),
-            ("T", Some(ChangeStatus::Modified)),
+            ("T", Some(ChangeStatus::Other)),
             ("R", Some(ChangeStatus::Renamed)),
             ("R100", Some(ChangeStatus::Renamed)),
             ("U", Some(ChangeStatus::Unmerged)),
@@ -224,6 +257,34 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(text.parse::<ChangeStatus>().ok(), *expected, "{text:?}");
         }
+    }
+
+    #[test]
+    fn api_renames_split_into_an_add_and_a_delete() {
+        let files = from_api([
+            ("added", "a.txt", None),
+            ("removed", "gone.txt", None),
+            ("renamed", "new/name.rs", Some("old/name.rs")),
+            ("modified", "m.rs", None),
+            ("copied", "copy.rs", None),
+            ("changed", "mode.sh", None),
+            ("unchanged", "same.txt", None),
+        ]);
+        let got: Vec<(&str, ChangeStatus)> =
+            files.iter().map(|f| (f.path.as_str(), f.status)).collect();
+        assert_eq!(
+            got,
+            [
+                ("a.txt", ChangeStatus::Added),
+                ("gone.txt", ChangeStatus::Deleted),
+                ("new/name.rs", ChangeStatus::Added),
+                ("old/name.rs", ChangeStatus::Deleted),
+                ("m.rs", ChangeStatus::Modified),
+                ("copy.rs", ChangeStatus::Copied),
+                ("mode.sh", ChangeStatus::Other),
+                ("same.txt", ChangeStatus::Other),
+            ]
+        );
     }
 
     #[test]

@@ -12,8 +12,13 @@
 //!   filter under the default `some` quantifier; [`NegationMode::Exclude`] makes `!pattern`
 //!   exclude, as users expect.
 //!
-//! Getting the file list (git, the GitHub event) is the binary's job; this module only decides.
+//! - [`dropin`]: paths-filter's inputs and outputs byte for byte (the `filters` input's
+//!   inline-or-path rule, the `list-files` formats, the output names and order).
+//!
+//! Getting the file list (git, the GitHub API) is the binary's job; this module only decides,
+//! and [`crate::github_event`] decides where the list comes from.
 
+pub mod dropin;
 pub mod files;
 pub mod filters;
 pub mod glob;
@@ -21,8 +26,11 @@ pub mod report;
 
 mod evaluate;
 
+pub use dropin::{ListFiles, UnknownListFormat, is_path_input, paths_filter_outputs};
 pub use evaluate::{Evaluation, NegationMode, Options, Quantifier, UnknownChoice};
-pub use files::{ChangeStatus, ChangedFile, FilesFromError, UnknownStatus, parse_files_from};
+pub use files::{
+    ChangeStatus, ChangedFile, FilesFromError, UnknownStatus, from_api, parse_files_from,
+};
 pub use filters::{Filter, FilterError, Filters, Rule};
 pub use glob::{Glob, GlobError};
 

@@ -4,11 +4,13 @@
 
 use serde::Serialize;
 
-use super::Evaluation;
+use super::{Evaluation, ListFiles, paths_filter_outputs};
 use crate::report::{Details, Outputs, Report};
 
-/// The fixed outputs of `changes` (actions/changes mirrors these); besides them, one
-/// `<filter>`, `<filter>_count` and `<filter>_files` per filter.
+/// The outputs of `changes` whose names do not depend on the filters (actions/changes declares
+/// these); besides them, one `<filter>`, `<filter>_count` and (with `list-files`)
+/// `<filter>_files` per filter. All are written in paths-filter's order
+/// ([`paths_filter_outputs`]), so none is a declared output of the report.
 pub const CHANGES_OUTPUTS: &[&str] = &["changes", "filters"];
 
 /// How many matched paths of a filter `-v` lists in the log.
@@ -26,6 +28,9 @@ pub struct ChangesReport {
     /// How many changed files there were (0 when every filter counts as changed).
     #[serde(skip)]
     pub changed_files: usize,
+    /// How `<filter>_files` lists the files (`list-files`).
+    #[serde(skip)]
+    pub list_files: ListFiles,
 }
 
 impl ChangesReport {
@@ -71,28 +76,23 @@ impl ChangesReport {
     }
 }
 
-fn json_text<T: Serialize + ?Sized>(value: &T) -> String {
-    serde_json::to_string(value).expect("BUG: names and paths are always valid JSON")
-}
-
 impl Details for ChangesReport {
-    const OUTPUTS: &'static [&'static str] = CHANGES_OUTPUTS;
+    // paths-filter writes `changes` after the per-filter outputs, and not at all when a filter
+    // is named `changes`: every output is one whose presence and place depend on the filters.
+    const OUTPUTS: &'static [&'static str] = &[];
 
     fn subject(&self) -> String {
         String::new()
     }
 
-    /// Every matched path again, as JSON: the publisher asks only when a runner reads them.
+    /// paths-filter's outputs, then deckhand's `filters`; nothing when the command ended before
+    /// evaluating (as paths-filter writes nothing when it fails).
     fn outputs(report: &Report<Self>, outputs: &mut Outputs) {
         let Some(e) = &report.details.evaluation else {
             return;
         };
-        outputs.set("changes", json_text(&e.changes));
-        outputs.set("filters", json_text(e));
-        for (name, files) in &e.filters {
-            outputs.push_dynamic(name.clone(), e.changed(name).to_string());
-            outputs.push_dynamic(format!("{name}_count"), files.len().to_string());
-            outputs.push_dynamic(format!("{name}_files"), json_text(files));
+        for (name, value) in paths_filter_outputs(e, report.details.list_files) {
+            outputs.push_dynamic(name, value);
         }
     }
 
@@ -138,6 +138,7 @@ mod tests {
                 }),
                 source: "git: 1a2b3c..4d5e6f".into(),
                 changed_files: 3,
+                list_files: ListFiles::Json,
             },
         );
         let headline = r.details.headline();
@@ -167,11 +168,6 @@ mod tests {
         assert_eq!(
             all,
             [
-                ("changes", r#"["backend","nginx"]"#),
-                (
-                    "filters",
-                    r#"{"changes":["backend","nginx"],"filters":{"backend":["app/main.py","app/Dockerfile"],"frontend":[],"nginx":["nginx/default.conf"]}}"#
-                ),
                 ("backend", "true"),
                 ("backend_count", "2"),
                 ("backend_files", r#"["app/main.py","app/Dockerfile"]"#),
@@ -181,6 +177,11 @@ mod tests {
                 ("nginx", "true"),
                 ("nginx_count", "1"),
                 ("nginx_files", r#"["nginx/default.conf"]"#),
+                ("changes", r#"["backend","nginx"]"#),
+                (
+                    "filters",
+                    r#"{"changes":["backend","nginx"],"filters":{"backend":["app/main.py","app/Dockerfile"],"frontend":[],"nginx":["nginx/default.conf"]}}"#
+                ),
             ]
         );
     }

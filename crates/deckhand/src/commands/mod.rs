@@ -63,7 +63,7 @@ pub(crate) async fn run(cli: Cli, printer: &Printer) -> ExitCode {
         Command::Ecr(EcrCommand::Prepare(args)) => {
             publish(printer, started, ecr::prepare(region, args, printer).await)
         }
-        Command::Changes(args) => publish(printer, started, changes::changes(args, printer)),
+        Command::Changes(args) => publish(printer, started, changes::changes(args, printer).await),
         Command::Dispatch(args) => {
             publish(printer, started, dispatch::dispatch(args, printer).await)
         }
