@@ -489,8 +489,9 @@ impl ActRun {
         text
     }
 
-    /// The matrix values the runs of `job` had (`{"package": "package1"}`), each once, in
-    /// the order they started; empty for a job without a matrix or that did not run.
+    /// The matrix values the runs of `job` had (`{"package": "package1"}`), each once, sorted
+    /// (act runs a matrix's jobs at once, so the order they start in is not stable); empty for
+    /// a job without a matrix or that did not run.
     pub fn matrices(&self, job: &str) -> Vec<Value> {
         let mut seen: Vec<Value> = Vec::new();
         for m in self
@@ -504,6 +505,7 @@ impl ActRun {
                 seen.push(m.clone());
             }
         }
+        seen.sort_by_key(Value::to_string);
         seen
     }
 

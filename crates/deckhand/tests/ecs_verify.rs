@@ -435,8 +435,21 @@ fn bad_verification_flags_change_nothing() {
 
 #[test]
 fn ecs_wait_verifies_the_deployment_it_follows() {
+    wait_verifies(false);
+}
+
+/// `ecs wait` that attaches only after ECS marked the deployment COMPLETED (a slow runner, a
+/// re-run) used to take ECS's SUCCESSFUL for the verdict and skip verification: green on
+/// targets that were failing their health checks.
+#[test]
+fn ecs_wait_after_ecs_finished_still_verifies_the_deployment() {
+    wait_verifies(true);
+}
+
+fn wait_verifies(late: bool) {
     let w = world();
-    let f = fixture(w, "vfy-wait", 1, true);
+    let name = if late { "vfy-wait-late" } else { "vfy-wait" };
+    let f = fixture(w, name, 1, true);
     // A deploy started by someone else (or a job that died after UpdateService).
     let definitions = json!([{"name": "app", "image": IMAGE_V2, "memory": 128, "essential": true,
         "portMappings": [{"containerPort": PORT}],
@@ -445,7 +458,7 @@ fn ecs_wait_verifies_the_deployment_it_follows() {
         "ecs",
         "register-task-definition",
         "--family",
-        "vfy-wait",
+        name,
         "--network-mode",
         "awsvpc",
         "--container-definitions",
@@ -456,16 +469,19 @@ fn ecs_wait_verifies_the_deployment_it_follows() {
         "ecs",
         "update-service",
         "--cluster",
-        "vfy-wait",
+        name,
         "--service",
-        "vfy-wait",
+        name,
         "--task-definition",
         td_arn,
     ]);
+    if late {
+        f.service.wait_steady(w, Duration::from_secs(60));
+    }
     let out = w
         .command(BIN)
-        .args(["--output", "json", "ecs", "wait", "--cluster", "vfy-wait"])
-        .args(["--service", "vfy-wait", "--poll-interval", "200ms"])
+        .args(["--output", "json", "ecs", "wait", "--cluster", name])
+        .args(["--service", name, "--poll-interval", "200ms"])
         .args(["--timeout", "60s", "--verify-grace", "2s"])
         .output()
         .unwrap();

@@ -167,6 +167,17 @@ fn pick_named(
 /// history, the PRIMARY one (the breaker's rollback deployment, when it is one).
 fn pick_newest(service: &ServiceSnapshot, history: &[ServiceDeploymentView]) -> Result<Pick> {
     if let Some(newest) = history.first() {
+        // A successful deployment still PRIMARY on the service is followed like a named one
+        // (it is COMPLETED at the first look), so its verification runs: a wait that attaches
+        // after ECS finished must not be green on targets that are failing their checks.
+        if newest.status == "SUCCESSFUL"
+            && let Some(d) = newest
+                .deployment_id()
+                .and_then(|id| service.deployment(&id))
+                .filter(|d| d.is_primary())
+        {
+            return Ok(Pick::Follow(d.clone(), false));
+        }
         if newest.is_finished() {
             return Ok(Pick::Finished(newest.clone()));
         }
